@@ -1,0 +1,174 @@
+package linkback
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestFindTrackback(t *testing.T) {
+	tests := []struct {
+		name   string
+		file   string // under testdata/trackback
+		target string
+		want   string
+	}{
+		{
+			// WordPress/MT style: one block inside an HTML comment.
+			name:   "wordpress single post",
+			file:   "wordpress.html",
+			target: "http://blog.example/2008/05/hello-trackbacks/",
+			want:   "http://blog.example/2008/05/hello-trackbacks/trackback/",
+		},
+		{
+			// The link on the source page lacks the trailing slash.
+			name:   "trailing slash normalised",
+			file:   "wordpress.html",
+			target: "http://blog.example/2008/05/hello-trackbacks",
+			want:   "http://blog.example/2008/05/hello-trackbacks/trackback/",
+		},
+		{
+			// A link to a comment anchor still means the post.
+			name:   "fragment and host case normalised",
+			file:   "wordpress.html",
+			target: "http://Blog.Example/2008/05/hello-trackbacks/#comments",
+			want:   "http://blog.example/2008/05/hello-trackbacks/trackback/",
+		},
+		{
+			// Index page with one block per post: the first block is not
+			// ours, the identifier picks the second.
+			name:   "index page second block",
+			file:   "index.html",
+			target: "http://multi.example/archives/000042.html",
+			want:   "http://multi.example/mt-tb.cgi/42?x=1&y=2",
+		},
+		{
+			// Same index page, first block.
+			name:   "index page first block",
+			file:   "index.html",
+			target: "http://multi.example/archives/000041.html",
+			want:   "http://multi.example/mt-tb.cgi/41",
+		},
+		{
+			// The index page itself is not any post's identifier.
+			name:   "index page itself",
+			file:   "index.html",
+			target: "http://multi.example/",
+			want:   "",
+		},
+		{
+			// RDF written with child elements and another prefix.
+			name:   "element form",
+			file:   "element-form.html",
+			target: "https://elem.example/post",
+			want:   "https://elem.example/tb/7",
+		},
+		{
+			// RDF present but for another page: not a trackback target.
+			name:   "identifier does not match",
+			file:   "no-identifier-match.html",
+			target: "http://blog.example/2008/05/hello-trackbacks/",
+			want:   "",
+		},
+		{
+			// No RDF at all.
+			name:   "plain page",
+			file:   "../webmention/rocks/03_HTMLLinkTagRelativeURL.txtar",
+			target: "http://rocks.example/test/3",
+			want:   "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := os.ReadFile(filepath.Join("testdata", "trackback", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := findTrackback(body, tt.target); got != tt.want {
+				t.Errorf("findTrackback(%s, %q) = %q, want %q", tt.file, tt.target, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFindTrackbackInline(t *testing.T) {
+	tests := []struct {
+		name, body, target, want string
+	}{
+		{
+			// Bare RDF outside a comment (some themes print it so).
+			name:   "not in a comment",
+			body:   `<rdf:RDF><rdf:Description dc:identifier="http://a.example/p" trackback:ping="http://a.example/tb"/></rdf:RDF>`,
+			target: "http://a.example/p",
+			want:   "http://a.example/tb",
+		},
+		{
+			// Upper-case element names from a hand-written template.
+			name:   "upper case",
+			body:   `<RDF:RDF><RDF:Description DC:identifier="http://a.example/p" TRACKBACK:ping="http://a.example/tb"/></RDF:RDF>`,
+			target: "http://a.example/p",
+			want:   "http://a.example/tb",
+		},
+		{
+			// A matching block without a ping URL gives nothing.
+			name:   "no ping",
+			body:   `<rdf:RDF><rdf:Description dc:identifier="http://a.example/p"/></rdf:RDF>`,
+			target: "http://a.example/p",
+			want:   "",
+		},
+		{
+			// An unclosed block is not read past the end of the page.
+			name:   "unclosed",
+			body:   `<rdf:RDF><rdf:Description dc:identifier="http://a.example/p" trackback:ping="http://a.example/tb"/>`,
+			target: "http://a.example/p",
+			want:   "",
+		},
+		{
+			// Broken XML inside the block: the description read so far counts.
+			name:   "broken xml after description",
+			body:   `<rdf:RDF><rdf:Description dc:identifier="http://a.example/p" trackback:ping="http://a.example/tb"> <<<</rdf:RDF>`,
+			target: "http://a.example/p",
+			want:   "http://a.example/tb",
+		},
+		{
+			// A target that is not an absolute URL never matches.
+			name:   "relative target",
+			body:   `<rdf:RDF><rdf:Description dc:identifier="/p" trackback:ping="/tb"/></rdf:RDF>`,
+			target: "/p",
+			want:   "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := findTrackback([]byte(tt.body), tt.target); got != tt.want {
+				t.Errorf("findTrackback(%q) = %q, want %q", tt.body, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzFindTrackback(f *testing.F) {
+	for _, name := range []string{"wordpress.html", "index.html", "element-form.html", "no-identifier-match.html"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "trackback", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, "http://multi.example/archives/000042.html")
+	}
+	f.Add([]byte(`<rdf:RDF><rdf:Description dc:identifier="http://a.example/p" trackback:ping="x"/></rdf:RDF>`), "http://a.example/p/")
+	f.Fuzz(func(t *testing.T, body []byte, target string) {
+		got := findTrackback(body, target)
+		if got == "" {
+			return
+		}
+		// A ping URL is only ever found for an absolute target, inside an
+		// RDF block.
+		if normalizeIdentifier(target) == "" {
+			t.Fatalf("ping %q found for non-URL target %q", got, target)
+		}
+		if !bytes.Contains(bytes.ToLower(body), []byte("<rdf:rdf")) {
+			t.Fatalf("ping %q found without an RDF block", got)
+		}
+	})
+}
