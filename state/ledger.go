@@ -1,0 +1,483 @@
+package state
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Errors a caller can test with errors.Is. Every error returned by this
+// package names the ledger file.
+var (
+	// ErrLocked means another process, or another Ledger in this process,
+	// holds the ledger open; Open gave up after Options.Timeout.
+	ErrLocked = errors.New("ledger is in use by another process")
+	// ErrCorrupt means the file is not a readable bbolt database, or is a
+	// bbolt database that hugo-pingback did not write. The file is left as is.
+	ErrCorrupt = errors.New("ledger is corrupt or not a hugo-pingback ledger")
+	// ErrSchema means the ledger was written by a newer hugo-pingback whose
+	// schema this build does not know.
+	ErrSchema = errors.New("ledger was written by a newer hugo-pingback")
+	// ErrReadOnly means Commit was called on a ledger opened with
+	// Options.ReadOnly.
+	ErrReadOnly = errors.New("ledger is open read-only")
+	// ErrInvalidRecord means Commit refused a record (an empty key, an
+	// unknown status, a URL too long to be a key); nothing was written.
+	ErrInvalidRecord = errors.New("invalid ledger record")
+	// ErrClosed means the Ledger was used after Close.
+	ErrClosed = errors.New("ledger is closed")
+)
+
+// SchemaVersion is the layout version this build writes and reads. Open
+// refuses a ledger with a higher version (ErrSchema) and migrates a lower one.
+const SchemaVersion = 1
+
+// DefaultTimeout is how long Open waits for the file lock when
+// Options.Timeout is zero.
+const DefaultTimeout = time.Second
+
+// toolMarker is stored under meta/tool; a bbolt file without it is not ours.
+const toolMarker = "hugo-pingback"
+
+// Bucket and meta key names; see doc.go for the layout.
+var (
+	bucketMeta          = []byte("meta")
+	bucketPages         = []byte("pages")
+	bucketNotifications = []byte("notifications")
+	bucketDiscovery     = []byte("discovery")
+	bucketRuns          = []byte("runs")
+
+	metaTool    = []byte("tool")
+	metaSchema  = []byte("schema")
+	metaCreated = []byte("created")
+
+	dataBuckets = [][]byte{bucketPages, bucketNotifications, bucketDiscovery, bucketRuns}
+)
+
+// Options configures Open. A nil *Options means the defaults.
+type Options struct {
+	// Timeout is how long Open waits for the file lock held by another
+	// process before it fails with ErrLocked; 0 means DefaultTimeout, a
+	// negative value means a single attempt.
+	Timeout time.Duration
+	// ReadOnly opens an existing ledger for reading only (for `status`); it
+	// shares the lock with other readers but not with a writer, and never
+	// creates the file: a missing file is an error wrapping fs.ErrNotExist.
+	ReadOnly bool
+	// Now is the clock Commit uses to fill in zero timestamps; nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// Ledger is an open hugo-pingback ledger: one bbolt file holding the pages of
+// the site, one record per (source, target) notification, a discovery cache
+// per target and a short history of runs. A Ledger is safe for concurrent use
+// by several goroutines; writes are serialised by bbolt.
+type Ledger struct {
+	db       *bolt.DB
+	path     string
+	created  bool
+	readOnly bool
+	now      func() time.Time
+
+	closeOnce sync.Once
+	closeErr  error
+	broken    atomic.Pointer[error] // set when a transaction found corruption
+}
+
+// Open opens the ledger at path, creating it (and its parent directories)
+// when it does not exist, unless opts.ReadOnly is set. A new ledger is
+// written to a temporary file and linked into place only once it is
+// complete, so a ledger file is never half-initialised; an existing file is
+// never replaced, truncated or repaired.
+//
+// Open fails with an error naming path that wraps ErrLocked when another
+// Ledger holds the file beyond opts.Timeout, ErrCorrupt when the file is not
+// a hugo-pingback ledger (an empty, truncated or foreign file included),
+// ErrSchema when it was written by a newer version, and fs.ErrNotExist when
+// opts.ReadOnly is set and there is no file.
+func Open(path string, opts *Options) (*Ledger, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	timeout := o.Timeout
+	switch {
+	case timeout == 0:
+		timeout = DefaultTimeout
+	case timeout < 0:
+		timeout = time.Nanosecond // bbolt: one attempt, then ErrTimeout
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	if path == "" {
+		return nil, fmt.Errorf("open ledger: %w: empty path", fs.ErrInvalid)
+	}
+
+	created := false
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && o.ReadOnly:
+		return nil, fmt.Errorf("open ledger %s: %w", path, fs.ErrNotExist)
+	case errors.Is(err, fs.ErrNotExist):
+		if created, err = create(path, now()); err != nil {
+			return nil, fmt.Errorf("create ledger %s: %w", path, err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	case info.IsDir():
+		return nil, fmt.Errorf("open ledger %s: is a directory", path)
+	}
+
+	if err := precheck(path); err != nil {
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	}
+
+	db, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: o.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	}
+	l := &Ledger{db: db, path: path, created: created, readOnly: o.ReadOnly, now: now}
+	if err := l.checkMeta(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Created reports whether this Open created the ledger file, that is, this
+// is the first run on this site. A run that stopped before committing
+// anything leaves an existing but empty ledger behind; PageCount and LastRun
+// tell that case apart.
+func (l *Ledger) Created() bool { return l.created }
+
+// Path returns the ledger file's path as given to Open.
+func (l *Ledger) Path() string { return l.path }
+
+// ReadOnly reports whether the ledger was opened with Options.ReadOnly.
+func (l *Ledger) ReadOnly() bool { return l.readOnly }
+
+// Close releases the file and its lock. Committed batches are already on
+// disk; Close only unmaps and unlocks. Calling Close again returns the first
+// result.
+func (l *Ledger) Close() error {
+	l.closeOnce.Do(func() {
+		if err := l.db.Close(); err != nil {
+			l.closeErr = fmt.Errorf("close ledger %s: %w", l.path, err)
+		}
+	})
+	return l.closeErr
+}
+
+// Check walks every page of the ledger file and verifies bbolt's internal
+// invariants (reachable pages, freelist, key order). It reads the whole file,
+// so it is meant for tests and troubleshooting, not for every run.
+func (l *Ledger) Check() error {
+	return l.view("check ledger", func(tx *bolt.Tx) error {
+		var errs []error
+		n := 0
+		for err := range tx.Check() { // drain fully: the checker reads tx
+			if n++; len(errs) < 10 {
+				errs = append(errs, err)
+			}
+		}
+		if n > len(errs) {
+			errs = append(errs, fmt.Errorf("and %d more problems", n-len(errs)))
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("%w: %w", ErrCorrupt, errors.Join(errs...))
+		}
+		return nil
+	})
+}
+
+// openBolt opens the bbolt file, turning bbolt's errors and its panics on
+// unreadable pages into ErrLocked and ErrCorrupt.
+func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	var f *os.File
+	o.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		var err error
+		f, err = os.OpenFile(name, flag, perm)
+		return f, err
+	}
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			// bbolt panicked half way; closing the file releases the lock
+			// it took. The mapping leaks until exit, which is acceptable
+			// for a process that is about to report a corrupt ledger.
+			if f != nil {
+				_ = f.Close()
+			}
+			db, err = nil, fmt.Errorf("%w: %s", ErrCorrupt, panicText(r))
+		}
+	}()
+	db, err = bolt.Open(path, 0o644, o)
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, ErrLocked
+	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch),
+		errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrInvalidMapping):
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return nil, err
+}
+
+// checkMeta verifies that the file is a hugo-pingback ledger of a schema this
+// build reads, and creates any bucket a writable ledger lacks.
+func (l *Ledger) checkMeta() error {
+	check := func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil || string(meta.Get(metaTool)) != toolMarker {
+			return fmt.Errorf("%w: not a hugo-pingback ledger (no %q marker)", ErrCorrupt, toolMarker)
+		}
+		v, err := strconv.ParseUint(string(meta.Get(metaSchema)), 10, 32)
+		if err != nil {
+			return fmt.Errorf("%w: unreadable schema version %q", ErrCorrupt, meta.Get(metaSchema))
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("%w: schema %d, this build reads up to %d", ErrSchema, v, SchemaVersion)
+		}
+		if !tx.Writable() {
+			return nil
+		}
+		// Schema 1 is the first: nothing to migrate yet. A later schema
+		// migrates here, inside this transaction, then bumps meta/schema.
+		for _, name := range dataBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	op := "open ledger"
+	if l.readOnly {
+		return l.view(op, check)
+	}
+	return l.update(op, check)
+}
+
+// create writes a new, complete ledger next to path and links it into place
+// without replacing a file that appeared meanwhile. It reports false when
+// another process won that race; the caller then opens that file.
+func create(path string, now time.Time) (bool, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
+	if err != nil {
+		return false, err
+	}
+	tmpPath := tmp.Name()
+	_ = tmp.Close()
+	defer os.Remove(tmpPath)
+
+	db, err := bolt.Open(tmpPath, 0o644, &bolt.Options{Timeout: DefaultTimeout})
+	if err != nil {
+		return false, err
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		for _, kv := range [][2]string{
+			{string(metaTool), toolMarker},
+			{string(metaSchema), strconv.Itoa(SchemaVersion)},
+			{string(metaCreated), now.UTC().Format(time.RFC3339Nano)},
+		} {
+			if err := meta.Put([]byte(kv[0]), []byte(kv[1])); err != nil {
+				return err
+			}
+		}
+		for _, name := range dataBuckets {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := os.Chmod(tmpPath, 0o644); err != nil { // CreateTemp made it 0600
+		return false, err
+	}
+
+	// Link, unlike Rename, never replaces an existing file.
+	if err := os.Link(tmpPath, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil
+		}
+		// A filesystem without hard links: fall back to a rename, after
+		// checking once more that no ledger appeared.
+		if _, serr := os.Lstat(path); serr == nil {
+			return false, nil
+		}
+		if err := os.Rename(tmpPath, path); err != nil {
+			return false, err
+		}
+	}
+	syncDir(dir)
+	return true, nil
+}
+
+// syncDir makes a new directory entry durable; errors are ignored because
+// some filesystems cannot fsync a directory and the data itself is synced.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}
+
+// bbolt's on-disk meta page: a 16-byte page header, then magic, version,
+// page size, flags (4 bytes each), root bucket (16), freelist, high-water
+// page id, txid and an FNV-64a checksum of the preceding 56 bytes (8 each).
+const (
+	boltMagic      = 0xED0CDAED
+	boltVersion    = 2
+	pageHeaderSize = 16
+	metaSize       = 64
+)
+
+type metaPage struct {
+	pageSize uint32
+	pgid     uint64
+	txid     uint64
+}
+
+// readMeta decodes and validates the meta page at off; ok is false when it
+// is not a valid bbolt meta page.
+func readMeta(f *os.File, off int64) (m metaPage, ok bool) {
+	var buf [pageHeaderSize + metaSize]byte
+	if _, err := f.ReadAt(buf[:], off); err != nil {
+		return m, false
+	}
+	b := buf[pageHeaderSize:]
+	ne := binary.NativeEndian
+	if ne.Uint32(b[0:]) != boltMagic || ne.Uint32(b[4:]) != boltVersion {
+		return m, false
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(b[:56])
+	if h.Sum64() != ne.Uint64(b[56:]) {
+		return m, false
+	}
+	return metaPage{pageSize: ne.Uint32(b[8:]), pgid: ne.Uint64(b[40:]), txid: ne.Uint64(b[48:])}, true
+}
+
+// precheck rejects files bbolt would misread or fault on: empty files, files
+// too short to hold a meta page, and files truncated below the page count
+// their newest valid meta page promises (reading those pages through the
+// memory map would crash the process). Anything else is left to bbolt.
+func precheck(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := info.Size()
+	switch {
+	case size == 0:
+		return fmt.Errorf("%w: empty file", ErrCorrupt)
+	case size < pageHeaderSize+metaSize:
+		return fmt.Errorf("%w: %d bytes is too short for a bbolt file", ErrCorrupt, size)
+	}
+	m0, ok0 := readMeta(f, 0)
+	if !ok0 {
+		return nil // bbolt tries the second meta page at its own page size
+	}
+	best, ok := m0, true
+	if m1, ok1 := readMeta(f, int64(m0.pageSize)); ok1 && m1.txid > m0.txid {
+		best = m1
+	}
+	if ok && best.pageSize > 0 {
+		if need := int64(best.pgid) * int64(best.pageSize); size < need {
+			return fmt.Errorf("%w: truncated: %d bytes, its meta page needs %d", ErrCorrupt, size, need)
+		}
+	}
+	return nil
+}
+
+// view runs fn in a read transaction; see guard.
+func (l *Ledger) view(op string, fn func(*bolt.Tx) error) error {
+	return l.guard(op, func() error { return l.db.View(fn) })
+}
+
+// update runs fn in a write transaction; see guard.
+func (l *Ledger) update(op string, fn func(*bolt.Tx) error) error {
+	if l.readOnly {
+		return fmt.Errorf("%s %s: %w", op, l.path, ErrReadOnly)
+	}
+	return l.guard(op, func() error { return l.db.Update(fn) })
+}
+
+// guard runs a transaction with faults on the memory map turned into panics,
+// recovers bbolt's panics on corrupt pages as ErrCorrupt (bbolt rolls the
+// transaction back while the panic unwinds), and wraps errors with op and
+// the path. After corruption is found every later call fails the same way.
+func (l *Ledger) guard(op string, tx func() error) (err error) {
+	if p := l.broken.Load(); p != nil {
+		return *p
+	}
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s %s: %w: %s", op, l.path, ErrCorrupt, panicText(r))
+			l.broken.CompareAndSwap(nil, &err)
+		}
+	}()
+	if err = tx(); err != nil {
+		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+			err = ErrClosed
+		}
+		err = fmt.Errorf("%s %s: %w", op, l.path, err)
+	}
+	return err
+}
+
+// panicText describes a recovered panic: bbolt's own assertions say what
+// they found; a memory fault means the file no longer backs its pages.
+func panicText(r any) string {
+	if _, ok := r.(interface{ Addr() uintptr }); ok {
+		return "memory fault reading the file (truncated or overwritten while open)"
+	}
+	return fmt.Sprint(r)
+}
+
+// CreatedAt returns when the ledger file was first created.
+func (l *Ledger) CreatedAt() (time.Time, error) {
+	var t time.Time
+	err := l.view("read ledger", func(tx *bolt.Tx) error {
+		var err error
+		t, err = time.Parse(time.RFC3339Nano, string(tx.Bucket(bucketMeta).Get(metaCreated)))
+		return err
+	})
+	return t, err
+}

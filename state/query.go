@@ -1,0 +1,271 @@
+package state
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Reads run in bbolt read transactions. Values are decoded inside the
+// transaction and decoding copies every string, so nothing returned points
+// into bbolt's memory map.
+
+const readOp = "read ledger"
+
+// Page returns the stored page with this URL; ok is false when there is none.
+func (l *Ledger) Page(url string) (p Page, ok bool, err error) {
+	err = l.view(readOp, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketPages).Get([]byte(url))
+		if v == nil {
+			return nil
+		}
+		p, err = decodePage(url, v)
+		if err != nil {
+			return corruptValue("page", url, err)
+		}
+		ok = true
+		return nil
+	})
+	return p, ok, err
+}
+
+// Pages returns every stored page, deleted ones included, by URL.
+func (l *Ledger) Pages() (map[string]Page, error) {
+	var pages map[string]Page
+	err := l.view(readOp, func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketPages)
+		pages = make(map[string]Page, bk.Stats().KeyN)
+		return bk.ForEach(func(k, v []byte) error {
+			url := string(k)
+			p, err := decodePage(url, v)
+			if err != nil {
+				return corruptValue("page", url, err)
+			}
+			pages[url] = p
+			return nil
+		})
+	})
+	return pages, err
+}
+
+// PageCount returns how many pages are stored, deleted ones included.
+func (l *Ledger) PageCount() (int, error) {
+	var n int
+	err := l.view(readOp, func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketPages).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// Notification returns the stored notification of target by source; ok is
+// false when there is none.
+func (l *Ledger) Notification(source, target string) (n Notification, ok bool, err error) {
+	err = l.view(readOp, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketNotifications).Get(notificationKey(source, target))
+		if v == nil {
+			return nil
+		}
+		n, err = decodeNotificationValue(source, target, v)
+		if err != nil {
+			return corruptValue("notification", source+" -> "+target, err)
+		}
+		ok = true
+		return nil
+	})
+	return n, ok, err
+}
+
+// NotificationsFor returns every notification whose Source is source,
+// sorted by Target.
+func (l *Ledger) NotificationsFor(source string) ([]Notification, error) {
+	var out []Notification
+	prefix := notificationKey(source, "")
+	err := l.view(readOp, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketNotifications).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			n, err := decodeNotification(k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, n)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// forEachChunk is how many notifications ForEachNotification reads per
+// transaction.
+const forEachChunk = 1024
+
+// ForEachNotification calls fn for every notification in key order (by
+// Source, then Target) and stops at the first error fn returns, which it
+// returns as is. fn runs outside any transaction, so it may call any Ledger
+// method, Commit included; the notifications are read in chunks, so a
+// change fn commits is seen only for keys not yet visited.
+func (l *Ledger) ForEachNotification(fn func(Notification) error) error {
+	var after []byte
+	for {
+		chunk := make([]Notification, 0, forEachChunk)
+		err := l.view(readOp, func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketNotifications).Cursor()
+			k, v := c.First()
+			if after != nil {
+				if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			for ; k != nil && len(chunk) < forEachChunk; k, v = c.Next() {
+				n, err := decodeNotification(k, v)
+				if err != nil {
+					return err
+				}
+				chunk = append(chunk, n)
+				after = append(after[:0], k...)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, n := range chunk {
+			if err := fn(n); err != nil {
+				return err
+			}
+		}
+		if len(chunk) < forEachChunk {
+			return nil
+		}
+	}
+}
+
+// InFlight returns every notification with StatusInFlight: those a run
+// marked before sending and never settled because it died. The sender
+// re-sends them (a pingback re-send is answered "already registered").
+func (l *Ledger) InFlight() ([]Notification, error) {
+	var out []Notification
+	err := l.view(readOp, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketNotifications).ForEach(func(k, v []byte) error {
+			s, err := statusOf(v)
+			if err != nil {
+				return corruptValue("notification", string(k), err)
+			}
+			if s != StatusInFlight {
+				return nil
+			}
+			n, err := decodeNotification(k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, n)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Stats counts the notifications per status; every Status is present in
+// the map, with zero when no notification has it.
+func (l *Ledger) Stats() (map[Status]int, error) {
+	counts := make(map[Status]int, len(Statuses))
+	for _, s := range Statuses {
+		counts[s] = 0
+	}
+	err := l.view(readOp, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketNotifications).ForEach(func(k, v []byte) error {
+			s, err := statusOf(v)
+			if err != nil {
+				return corruptValue("notification", string(k), err)
+			}
+			counts[s]++
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return counts, nil
+}
+
+// Discovery returns the cached discovery of target; ok is false when there
+// is none or it expired (now is not before Expires).
+func (l *Ledger) Discovery(target string, now time.Time) (d Discovery, ok bool, err error) {
+	err = l.view(readOp, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketDiscovery).Get([]byte(target))
+		if v == nil {
+			return nil
+		}
+		c, err := decodeDiscovery(target, v)
+		if err != nil {
+			return corruptValue("discovery", target, err)
+		}
+		if now.Before(c.Expires) {
+			d, ok = c, true
+		}
+		return nil
+	})
+	return d, ok, err
+}
+
+// LastRun returns the run with the highest ID; ok is false before the first
+// run was committed.
+func (l *Ledger) LastRun() (r Run, ok bool, err error) {
+	err = l.view(readOp, func(tx *bolt.Tx) error {
+		k, v := tx.Bucket(bucketRuns).Cursor().Last()
+		if k == nil {
+			return nil
+		}
+		r, err = decodeRunKV(k, v)
+		ok = err == nil
+		return err
+	})
+	return r, ok, err
+}
+
+// Runs returns the stored runs, oldest first (at most MaxRuns).
+func (l *Ledger) Runs() ([]Run, error) {
+	var out []Run
+	err := l.view(readOp, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRuns).ForEach(func(k, v []byte) error {
+			r, err := decodeRunKV(k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func decodeNotification(k, v []byte) (Notification, error) {
+	source, target, ok := splitNotificationKey(k)
+	if !ok {
+		return Notification{}, fmt.Errorf("%w: notification key %q has no separator", ErrCorrupt, k)
+	}
+	n, err := decodeNotificationValue(source, target, v)
+	if err != nil {
+		return Notification{}, corruptValue("notification", source+" -> "+target, err)
+	}
+	return n, nil
+}
+
+func decodeRunKV(k, v []byte) (Run, error) {
+	if len(k) != 8 {
+		return Run{}, fmt.Errorf("%w: run key %x is not 8 bytes", ErrCorrupt, k)
+	}
+	id := binary.BigEndian.Uint64(k)
+	r, err := decodeRun(id, v)
+	if err != nil {
+		return Run{}, corruptValue("run", fmt.Sprint(id), err)
+	}
+	return r, nil
+}
+
+func corruptValue(kind, key string, err error) error {
+	return fmt.Errorf("%w: %s %s: %w", ErrCorrupt, kind, key, err)
+}
