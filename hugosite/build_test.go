@@ -1,0 +1,281 @@
+package hugosite
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gohugoio/hugo/commands"
+)
+
+// exampleSite is the repository's demo site, the fixture of these tests.
+const exampleSite = "../example-site"
+
+// copySite copies a site into a fresh temp dir, without build output.
+func copySite(t testing.TB, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		switch rel {
+		case "public", "resources", ".hugo-pingback", ".hugo_build.lock":
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// readTree returns every regular file under dir by slash path.
+func readTree(t testing.TB, dir string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = b
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// hugoReference builds dir with Hugo's own command, in-process, as
+// `hugo --source dir --destination dest args...` would.
+func hugoReference(t testing.TB, dir, dest string, args ...string) {
+	t.Helper()
+	argv := append([]string{"--source", dir, "--destination", dest, "--quiet"}, args...)
+	if err := commands.Execute(argv); err != nil {
+		t.Fatalf("hugo %s: %v", strings.Join(argv, " "), err)
+	}
+}
+
+// diffTrees reports every difference between two built sites.
+func diffTrees(t testing.TB, got, want map[string][]byte) {
+	t.Helper()
+	var names []string
+	for n := range want {
+		names = append(names, n)
+	}
+	for n := range got {
+		if _, ok := want[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		g, gok := got[n]
+		w, wok := want[n]
+		switch {
+		case !gok:
+			t.Errorf("%s: missing (hugo wrote it)", n)
+		case !wok:
+			t.Errorf("%s: written, but hugo did not write it", n)
+		case !bytes.Equal(g, w):
+			t.Errorf("%s: differs from hugo's\n--- got\n%s\n--- hugo\n%s", n, g, w)
+		}
+	}
+}
+
+// multihostSite has a language per host, each published with its own copy of
+// the static files, and a stale file that cleanDestinationDir removes.
+const multihostSite = `-- hugo.toml --
+defaultContentLanguage = "en"
+cleanDestinationDir = true
+[languages.en]
+baseURL = "https://en.example.net/"
+weight = 1
+[languages.fr]
+baseURL = "https://fr.example.net/"
+weight = 2
+-- layouts/single.html --
+<html><head><title>{{ .Title }}</title></head><body><article class="h-entry"><div class="e-content">{{ .Content }}</div></article></body></html>
+-- layouts/list.html --
+<html><body>{{ range .Pages }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}</body></html>
+-- content/posts/hello.en.md --
+---
+title: Hello
+date: 2024-01-01
+---
+[elsewhere](https://example.org/en)
+-- content/posts/hello.fr.md --
+---
+title: Bonjour
+date: 2024-01-01
+---
+[ailleurs](https://example.org/fr)
+-- static/style.css --
+body{}
+-- public/stale.txt --
+from an old build
+`
+
+func TestBuildMatchesHugo(t *testing.T) {
+	tests := []struct {
+		name    string
+		archive string // the site; empty means example-site/
+		opts    Options
+		args    []string // the same options as hugo flags
+	}{
+		// The plain build, as in CI.
+		{name: "default"},
+		// --minify, --buildDrafts and --baseURL change every page.
+		{name: "minify drafts baseURL", opts: Options{Minify: true, BuildDrafts: true, BaseURL: "https://preview.example.net/blog/"},
+			args: []string{"--minify", "--buildDrafts", "--baseURL", "https://preview.example.net/blog/"}},
+		// Another environment reads other config (none here) and sets hugo.Environment.
+		{name: "environment", opts: Options{Environment: "staging"}, args: []string{"--environment", "staging"}},
+		// Multihost: static files go into each language's dir; cleanDestinationDir
+		// deletes the stale file.
+		{name: "multihost", archive: multihostSite},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ours, ref string
+			if tt.archive == "" {
+				ours, ref = copySite(t, exampleSite), copySite(t, exampleSite)
+			} else {
+				ours, ref = writeSite(t, tt.archive), writeSite(t, tt.archive)
+			}
+			// Hugo builds into the site's own publish dir, as a user runs it.
+			hugoReference(t, ref, filepath.Join(ref, "public"), tt.args...)
+
+			opts := tt.opts
+			opts.Dir = ours
+			s, err := Load(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			res, err := s.Build(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readTree(t, filepath.Join(ours, "public"))
+			want := readTree(t, filepath.Join(ref, "public"))
+			if len(want) < 5 {
+				t.Fatalf("hugo wrote only %d files", len(want))
+			}
+			diffTrees(t, got, want)
+			if res.Pages == 0 || res.Files == 0 {
+				t.Errorf("result %+v: want pages and static files", res)
+			}
+		})
+	}
+}
+
+// TestBuildDestination: --destination puts the site elsewhere, static files
+// included, and nothing into public/.
+func TestBuildDestination(t *testing.T) {
+	dir := copySite(t, exampleSite)
+	out := filepath.Join(t.TempDir(), "out")
+	s, err := Load(context.Background(), Options{Dir: dir, Destination: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Build(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	files := readTree(t, out)
+	for _, f := range []string{"index.html", "posts/hello-world/index.html", "css/site.css", "images/logo.svg"} {
+		if _, ok := files[f]; !ok {
+			t.Errorf("%s not written to the destination", f)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "public")); !os.IsNotExist(err) {
+		t.Errorf("public/ was written: %v", err)
+	}
+}
+
+// TestBuildOnce: Hugo builds a site once; a second Build says so.
+func TestBuildOnce(t *testing.T) {
+	s, err := Load(context.Background(), Options{Dir: copySite(t, exampleSite)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Build(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Build(context.Background()); !errors.Is(err, ErrBuilt) {
+		t.Fatalf("second Build: %v, want ErrBuilt", err)
+	}
+}
+
+// TestBuildLogs: Hugo's warnings reach the slog logger as warnings and are
+// counted; its errors fail the build; nothing is printed.
+func TestBuildLogs(t *testing.T) {
+	dir := writeSite(t, `-- hugo.toml --
+baseURL = "https://blog.example.net/"
+disableKinds = ["taxonomy", "term", "section", "page"]
+-- layouts/home.html --
+{{ warnf "careful with %s" "this" }}{{ warnf "careful with %s" "this" }}home
+-- content/_index.md --
+`)
+	var logs strings.Builder
+	s, err := Load(context.Background(), Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Warnings != 1 {
+		t.Errorf("Warnings = %d, want 1 (Hugo drops the repeat); log:\n%s", res.Warnings, logs.String())
+	}
+	if !strings.Contains(logs.String(), `level=WARN msg="careful with this"`) {
+		t.Errorf("warning not logged; log:\n%s", logs.String())
+	}
+
+	bad := writeSite(t, `-- hugo.toml --
+baseURL = "https://blog.example.net/"
+-- layouts/home.html --
+{{ errorf "broken %s" "template" }}
+`)
+	logs.Reset()
+	s2, err := Load(context.Background(), Options{Dir: bad, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if _, err := s2.Build(context.Background()); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("Build with errorf: %v, want an error naming the site", err)
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "broken template") {
+		t.Errorf("error not logged; log:\n%s", logs.String())
+	}
+}

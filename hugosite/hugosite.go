@@ -1,0 +1,233 @@
+// Package hugosite is hugo-pingback's only door to Hugo: it loads a Hugo
+// site's configuration with Hugo's own loader, builds the site in-process
+// exactly as the hugo command does (static files included), and lists the
+// site's regular pages with their front-matter switches and the links of
+// their rendered content.
+//
+// All use of github.com/gohugoio/hugo lives in this package, behind a small
+// API of plain types: Hugo's Go API has no stability promise, and keeping it
+// here means an upgrade touches one package. hugosite never sends, injects or
+// writes anything but what Hugo itself writes; it never prints: Hugo's
+// warnings and errors go to the Options.Logger, the rest of Hugo's log is
+// dropped.
+package hugosite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/bep/logg"
+	"github.com/gohugoio/hugo/common/hmaps"
+	"github.com/gohugoio/hugo/common/loggers"
+	hconfig "github.com/gohugoio/hugo/config"
+	"github.com/gohugoio/hugo/config/allconfig"
+	"github.com/gohugoio/hugo/hugofs"
+	"github.com/gohugoio/hugo/hugolib"
+)
+
+// ErrNoConfig is returned by Load for a directory that has no Hugo
+// configuration: no hugo.toml|yaml|yml|json, no config.* file and no
+// config/_default directory.
+var ErrNoConfig = errors.New("no Hugo config found")
+
+// Options says which site to load and how to build it. They mirror the hugo
+// command's flags of the same names.
+type Options struct {
+	// Dir is the site directory (hugo --source); default ".".
+	Dir string
+	// Environment is the Hugo environment (hugo --environment); empty means
+	// $HUGO_ENVIRONMENT, then $HUGO_ENV, then "production", as hugo does.
+	Environment string
+	// BaseURL overrides the configured baseURL (hugo --baseURL).
+	BaseURL string
+	// Destination overrides publishDir (hugo --destination), relative to Dir.
+	Destination string
+	// BuildDrafts includes drafts (hugo --buildDrafts), for previews.
+	BuildDrafts bool
+	// Minify minifies the output (hugo --minify).
+	Minify bool
+	// Logger receives Hugo's warnings and errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// configDirName is the hugo command's default --configDir.
+const configDirName = "config"
+
+// HasConfig reports whether dir holds a Hugo configuration that Load can
+// read: a hugo.* or config.* file in a format Hugo reads, or a
+// config/_default directory.
+func HasConfig(dir string) bool {
+	for _, name := range hconfig.DefaultConfigNames {
+		for _, ext := range hconfig.ValidConfigFileExtensions {
+			if fi, err := os.Stat(filepath.Join(dir, name+"."+ext)); err == nil && !fi.IsDir() {
+				return true
+			}
+		}
+	}
+	fi, err := os.Stat(filepath.Join(dir, configDirName, "_default"))
+	return err == nil && fi.IsDir()
+}
+
+// Site is a loaded Hugo site. It is built at most once; Pages may be called
+// after Build or on its own (it then processes the site without rendering).
+// A Site is not safe for concurrent use.
+type Site struct {
+	opts    Options
+	dir     string // absolute site dir
+	env     string
+	cfg     hconfig.Provider // the flags layer, as the hugo command keeps it
+	configs *allconfig.Configs
+	fs      *hugofs.Fs
+	log     *slog.Logger
+	hlog    loggers.Logger
+	warned  *atomic.Int64
+
+	mu        sync.Mutex
+	h         *hugolib.HugoSites
+	processed bool // h has processed the content (Build or render-less)
+	built     bool // h has rendered and written the site
+}
+
+// Load reads the site's configuration with Hugo's own loader: hugo.toml,
+// hugo.yaml or hugo.json (or config.*), config/_default and config/ENV
+// directories, HUGO_* environment variables and the options, in Hugo's order
+// of precedence. A directory with no configuration gives ErrNoConfig.
+func Load(ctx context.Context, opts Options) (*Site, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if opts.Dir == "" {
+		opts.Dir = "."
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("load Hugo site %s: %w", opts.Dir, err)
+	}
+	if !HasConfig(dir) {
+		return nil, fmt.Errorf("load Hugo site %s: %w", dir, ErrNoConfig)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Site{opts: opts, dir: dir, env: environment(opts.Environment), log: log, warned: new(atomic.Int64)}
+
+	// The flags layer, set up the way the hugo command's loadConfig and
+	// flagsToCfg do, so the same site gives the same config.
+	cfg := hconfig.New()
+	cfg.Set("workingDir", dir)
+	cfg.Set("environment", s.env)
+	cfg.Set("renderToMemory", false)
+	cfg.Set("internal", hmaps.Params{"running": false, "watch": false, "verbose": false, "fastRenderMode": false})
+	if opts.BaseURL != "" {
+		cfg.Set("baseURL", opts.BaseURL)
+	}
+	if opts.Destination != "" {
+		cfg.Set("publishDir", opts.Destination)
+	}
+	if opts.BuildDrafts {
+		cfg.Set("buildDrafts", true)
+	}
+	if opts.Minify {
+		cfg.Set("minify.minifyOutput", true)
+	}
+
+	s.hlog = s.newHugoLogger(nil)
+	configs, err := allconfig.LoadConfig(allconfig.ConfigSourceDescriptor{
+		Flags:       cfg,
+		Fs:          hugofs.Os,
+		ConfigDir:   configDirName,
+		Environment: s.env,
+		// Hugo skips the environment when it guesses it runs under go test;
+		// hugo-pingback always honours HUGO_* variables.
+		Environ: os.Environ(),
+		Logger:  s.hlog,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load Hugo config in %s: %w", dir, err)
+	}
+	if len(configs.LoadingInfo.ConfigFiles) == 0 {
+		return nil, fmt.Errorf("load Hugo site %s: %w", dir, ErrNoConfig)
+	}
+	// Hugo's config can name logs to ignore; honour them from now on.
+	s.hlog = s.newHugoLogger(configs.GetFirstLanguageConfig().IgnoredLogs())
+
+	base := configs.Base
+	cfg.Set("publishDir", base.PublishDir)
+	cfg.Set("publishDirStatic", base.PublishDir)
+	cfg.Set("publishDirDynamic", base.PublishDir)
+	s.cfg = cfg
+	s.configs = configs
+	s.fs = hugofs.NewFromSourceAndDestination(hugofs.Os, hugofs.Os, cfg)
+	return s, nil
+}
+
+// environment resolves the Hugo environment the way the hugo command does
+// for a build (not a server).
+func environment(env string) string {
+	if env != "" {
+		return env
+	}
+	if e := os.Getenv("HUGO_ENVIRONMENT"); e != "" {
+		return e
+	}
+	if e := os.Getenv("HUGO_ENV"); e != "" {
+		return e
+	}
+	return "production"
+}
+
+// Dir returns the absolute site directory.
+func (s *Site) Dir() string { return s.dir }
+
+// Environment returns the Hugo environment the site was loaded for.
+func (s *Site) Environment() string { return s.env }
+
+// ConfigFiles lists the configuration files Hugo read, for messages.
+func (s *Site) ConfigFiles() []string {
+	return append([]string(nil), s.configs.LoadingInfo.ConfigFiles...)
+}
+
+// Close releases what Hugo holds for the site (caches, worker pools).
+func (s *Site) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.h == nil {
+		return nil
+	}
+	err := s.h.Close()
+	s.h = nil
+	return err
+}
+
+// newHugoLogger returns a Hugo logger that prints nothing and hands Hugo's
+// warnings and errors to s.log, counting the warnings. Hugo drops repeated
+// warnings itself (DistinctLevel), as the hugo command does.
+func (s *Site) newHugoLogger(ignored map[string]bool) loggers.Logger {
+	return loggers.New(loggers.Options{
+		Level:              logg.LevelWarn,
+		DistinctLevel:      logg.LevelWarn,
+		StdOut:             io.Discard,
+		StdErr:             io.Discard,
+		SuppressStatements: ignored,
+		HandlerPost: func(e *logg.Entry) error {
+			msg := strings.TrimSpace(e.Message)
+			switch {
+			case e.Level >= logg.LevelError:
+				s.log.Error(msg, "from", "hugo")
+			case e.Level == logg.LevelWarn:
+				s.warned.Add(1)
+				s.log.Warn(msg, "from", "hugo")
+			}
+			return nil
+		},
+	})
+}
