@@ -64,6 +64,9 @@ type InjectResult struct {
 	// Replaced lists the old hrefs of existing tags that pointed elsewhere
 	// and now name the wanted endpoint.
 	Replaced []string
+	// ReplacedRel names, for each entry of Replaced, the kind of tag it was
+	// ("pingback" or "webmention"), so a report can say what it became.
+	ReplacedRel []string
 	// Rewritten counts existing pingback tags that already named the wanted
 	// endpoint but in a form WordPress cannot read (href before rel, no
 	// quotes), rewritten in the canonical form.
@@ -147,7 +150,7 @@ func Inject(src []byte, tags Tags) ([]byte, InjectResult) {
 			if w.url != "" {
 				touched = true
 				if l.href != w.url {
-					res.Replaced = append(res.Replaced, l.href)
+					res.replaced(w.kind, l.href)
 				}
 			}
 		}
@@ -189,10 +192,10 @@ func Inject(src []byte, tags Tags) ([]byte, InjectResult) {
 			edits = append(edits, edit{keep.start, keep.end, linkTag(w.kind, w.url, sc.xhtml)})
 			res.Rewritten++
 		case readable && keep.hrefQuoted:
-			res.Replaced = append(res.Replaced, keep.href)
+			res.replaced(w.kind, keep.href)
 			edits = append(edits, edit{keep.start + keep.hrefStart, keep.start + keep.hrefEnd, escapeHref(w.url)})
 		default:
-			res.Replaced = append(res.Replaced, keep.href)
+			res.replaced(w.kind, keep.href)
 			edits = append(edits, edit{keep.start, keep.end, linkTag(w.kind, w.url, sc.xhtml)})
 		}
 	}
@@ -204,6 +207,11 @@ func Inject(src []byte, tags Tags) ([]byte, InjectResult) {
 	}
 	res.Changed = true
 	return applyEdits(src, edits), res
+}
+
+func (r *InjectResult) replaced(kind, old string) {
+	r.Replaced = append(r.Replaced, old)
+	r.ReplacedRel = append(r.ReplacedRel, kind)
 }
 
 // edit replaces src[start:end] with text.

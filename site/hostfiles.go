@@ -1,0 +1,294 @@
+package site
+
+// The host configuration files. Netlify and Cloudflare Pages read `_headers`
+// and `_redirects` from the publish directory; their formats, as documented
+// by both hosts:
+//
+//	_headers:   a line with a URL pattern ("/*"), then indented "Name: value"
+//	            lines; lines starting with # are comments; every rule whose
+//	            pattern matches applies, values of one header are joined.
+//	_redirects: one "source destination [status]" rule per line, # comments,
+//	            the first matching rule wins.
+//
+// What hugo-pingback writes lives between the marker comments
+// "# hugo-pingback: begin" and "# hugo-pingback: end"; everything outside
+// them is the user's and is kept byte for byte. A block is replaced in place,
+// so a user may move it; a block is added at the end of the file.
+
+import (
+	"bytes"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/hugo-pingback/hugo-pingback/renderer"
+)
+
+const (
+	beginMarker = "# hugo-pingback: begin"
+	endMarker   = "# hugo-pingback: end"
+	// tombstoneTarget is what a deleted page serves: the site's 404 page,
+	// with status 410 Gone.
+	tombstoneTarget = "/404.html"
+)
+
+// MergeHeaders returns existing (a `_headers` file, possibly empty) with a
+// marked "/*" rule that sends `X-Pingback: PINGBACK` and
+// `Link: <WEBMENTION>; rel="webmention"` with every response, and whether
+// that changed anything. An older block (another receiver) is replaced; a
+// second run changes nothing; the user's own rules are untouched. With no
+// endpoint in tags the block is removed.
+func MergeHeaders(existing []byte, tags renderer.Tags) ([]byte, bool) {
+	var body []string
+	if tags.Pingback != "" || tags.Webmention != "" {
+		body = append(body, "/*")
+		if tags.Pingback != "" {
+			body = append(body, "  X-Pingback: "+oneLine(tags.Pingback))
+		}
+		if tags.Webmention != "" {
+			body = append(body, `  Link: <`+oneLine(tags.Webmention)+`>; rel="webmention"`)
+		}
+	}
+	return mergeBlock(existing, "(hugo-pingback inject --headers rewrites this block)", body)
+}
+
+// ConflictingHeaders returns the lines of a `_headers` file, outside the
+// hugo-pingback block, that set X-Pingback or a webmention Link themselves:
+// a host would merge their values with ours into one broken header.
+func ConflictingHeaders(existing []byte) []string {
+	var out []string
+	for _, l := range outsideBlock(existing) {
+		t := strings.TrimSpace(l)
+		name, val, ok := strings.Cut(t, ":")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "x-pingback":
+			out = append(out, t)
+		case "link":
+			if strings.Contains(strings.ToLower(val), "webmention") {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// MergeRedirects returns existing (a `_redirects` file, possibly empty) with
+// a marked block answering 410 Gone, with the site's 404 page as the body,
+// for every path in gone and every path the block already held, and
+// whether that changed anything. Each rule reads "/old/post/ /404.html 410".
+// Paths are URL paths ("/old/post/"); a full URL is cut to its path. A path
+// that is already the source of one of the user's rules is left to that
+// rule (a moved page's redirect must win over a tombstone). Rules are sorted,
+// so a second run with the same set changes nothing.
+//
+// Netlify serves these rules. Without the "!" force flag a rule only
+// applies when no file exists at the path, so a page that comes back is
+// served again without editing the block. Cloudflare Pages documents only
+// redirect codes (301, 302, 303, 307, 308) and 200 proxying, and ignores
+// rules it cannot use: there the block is inert.
+func MergeRedirects(existing []byte, gone []string) ([]byte, bool) {
+	userSources := map[string]bool{}
+	for _, l := range outsideBlock(existing) {
+		if f := strings.Fields(l); len(f) >= 2 && !strings.HasPrefix(f[0], "#") {
+			userSources[f[0]] = true
+		}
+	}
+	set := map[string]bool{}
+	for _, l := range insideBlock(existing) {
+		f := strings.Fields(l)
+		if len(f) == 3 && !strings.HasPrefix(f[0], "#") && f[2] == "410" {
+			set[f[0]] = true
+		}
+	}
+	for _, g := range gone {
+		if p := gonePath(g); p != "" {
+			set[p] = true
+		}
+	}
+	var paths []string
+	for p := range set {
+		if !userSources[p] {
+			paths = append(paths, p)
+		}
+	}
+	slices.Sort(paths)
+	var body []string
+	for _, p := range paths {
+		body = append(body, p+" "+tombstoneTarget+" 410")
+	}
+	return mergeBlock(existing, "(pages deleted since they were notified: 410 Gone)", body)
+}
+
+// RedirectsGone returns the paths a `_redirects` file's hugo-pingback block
+// marks as gone, sorted.
+func RedirectsGone(existing []byte) []string {
+	var out []string
+	for _, l := range insideBlock(existing) {
+		f := strings.Fields(l)
+		if len(f) == 3 && !strings.HasPrefix(f[0], "#") && f[2] == "410" {
+			out = append(out, f[0])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// gonePath normalises a deleted page's path or URL to an escaped absolute
+// URL path, or "" when it cannot be one.
+func gonePath(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// Not parseable as is (a stray '%'): escape it as a plain path.
+		u = &url.URL{Path: s}
+	}
+	p := u.EscapedPath()
+	if p == "" || strings.ContainsAny(p, " \t\r\n") {
+		return ""
+	}
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return p
+}
+
+// oneLine keeps a value on one line of a host file.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", "", "\n", "").Replace(s)
+}
+
+// block locates the first marked block in lines (each with its line
+// ending): [start, end) line indexes, or start = -1. A begin marker without
+// an end marker runs to the first blank line or the end of the file.
+func block(lines []string, from int) (int, int) {
+	for i := from; i < len(lines); i++ {
+		if !strings.HasPrefix(strings.TrimSpace(lines[i]), beginMarker) {
+			continue
+		}
+		for j := i + 1; j < len(lines); j++ {
+			t := strings.TrimSpace(lines[j])
+			if strings.HasPrefix(t, endMarker) {
+				return i, j + 1
+			}
+			if strings.HasPrefix(t, beginMarker) {
+				return i, j // a new block starts: this one was never closed
+			}
+		}
+		for j := i + 1; j < len(lines); j++ {
+			if strings.TrimSpace(lines[j]) == "" {
+				return i, j
+			}
+		}
+		return i, len(lines)
+	}
+	return -1, -1
+}
+
+// splitLines splits b after each '\n', keeping the endings.
+func splitLines(b []byte) []string {
+	var lines []string
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			lines = append(lines, string(b))
+			break
+		}
+		lines = append(lines, string(b[:i+1]))
+		b = b[i+1:]
+	}
+	return lines
+}
+
+// outsideBlock returns the lines that are not in any marked block.
+func outsideBlock(b []byte) []string {
+	lines := splitLines(b)
+	var out []string
+	pos := 0
+	for {
+		s, e := block(lines, pos)
+		if s < 0 {
+			return append(out, lines[pos:]...)
+		}
+		out = append(out, lines[pos:s]...)
+		pos = e
+	}
+}
+
+// insideBlock returns the lines of every marked block, markers excluded.
+func insideBlock(b []byte) []string {
+	lines := splitLines(b)
+	var out []string
+	for pos := 0; ; {
+		s, e := block(lines, pos)
+		if s < 0 {
+			return out
+		}
+		for _, l := range lines[s+1 : e] {
+			if !strings.HasPrefix(strings.TrimSpace(l), endMarker) {
+				out = append(out, l)
+			}
+		}
+		pos = e
+	}
+}
+
+// mergeBlock puts body (lines without endings) between the markers: in
+// place of the first block, later blocks removed, or appended at the end
+// after a blank line. An empty body removes the blocks.
+func mergeBlock(existing []byte, note string, body []string) ([]byte, bool) {
+	eol := "\n"
+	if bytes.Contains(existing, []byte("\r\n")) {
+		eol = "\r\n"
+	}
+	var blk strings.Builder
+	if len(body) > 0 {
+		blk.WriteString(beginMarker + " " + note + eol)
+		for _, l := range body {
+			blk.WriteString(l + eol)
+		}
+		blk.WriteString(endMarker + eol)
+	}
+
+	lines := splitLines(existing)
+	var out strings.Builder
+	placed := false
+	pos := 0
+	for {
+		s, e := block(lines, pos)
+		if s < 0 {
+			break
+		}
+		for _, l := range lines[pos:s] {
+			out.WriteString(l)
+		}
+		if !placed {
+			out.WriteString(blk.String())
+			placed = true
+		}
+		pos = e
+	}
+	for _, l := range lines[pos:] {
+		out.WriteString(l)
+	}
+	if !placed && blk.Len() > 0 {
+		s := out.String()
+		if s != "" && !strings.HasSuffix(s, "\n") {
+			out.WriteString(eol)
+			s += eol
+		}
+		if s != "" && !strings.HasSuffix(s, eol+eol) && s != eol {
+			out.WriteString(eol)
+		}
+		out.WriteString(blk.String())
+	}
+	if out.String() == string(existing) {
+		return existing, false
+	}
+	return []byte(out.String()), true
+}

@@ -1,0 +1,183 @@
+package site
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/hugo-pingback/hugo-pingback/renderer"
+)
+
+const ourHeaders = `# hugo-pingback: begin (hugo-pingback inject --headers rewrites this block)
+/*
+  X-Pingback: https://webmention.io/example.org/xmlrpc
+  Link: <https://webmention.io/example.org/webmention>; rel="webmention"
+# hugo-pingback: end
+`
+
+func TestMergeHeaders(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		in       string
+		tags     renderer.Tags
+		want     string
+		conflict []string
+	}{
+		{
+			name: "no file: the block alone",
+			in:   "",
+			tags: tags,
+			want: ourHeaders,
+		},
+		{
+			name: "other rules: kept byte for byte, block appended after a blank line",
+			in:   "/css/*\n  Cache-Control: max-age=31536000\n/*\n  X-Frame-Options: DENY",
+			tags: tags,
+			want: "/css/*\n  Cache-Control: max-age=31536000\n/*\n  X-Frame-Options: DENY\n\n" + ourHeaders,
+		},
+		{
+			name: "already ours: unchanged",
+			in:   "/a\n  X: y\n\n" + ourHeaders + "\n/b\n  X: z\n",
+			tags: tags,
+			want: "/a\n  X: y\n\n" + ourHeaders + "\n/b\n  X: z\n",
+		},
+		{
+			name: "old receiver: the block is replaced in place, user rules around it stay",
+			in:   "/a\n  X: y\n# hugo-pingback: begin\n/*\n  X-Pingback: https://old.example/xmlrpc.php\n# hugo-pingback: end\n/b\n  X: z\n",
+			tags: tags,
+			want: "/a\n  X: y\n" + ourHeaders + "/b\n  X: z\n",
+		},
+		{
+			name: "pingback only: no Link line",
+			in:   "",
+			tags: renderer.Tags{Pingback: tags.Pingback},
+			want: "# hugo-pingback: begin (hugo-pingback inject --headers rewrites this block)\n/*\n  X-Pingback: https://webmention.io/example.org/xmlrpc\n# hugo-pingback: end\n",
+		},
+		{
+			name: "no endpoints: the block is removed",
+			in:   "/a\n  X: y\n\n" + ourHeaders,
+			tags: renderer.Tags{},
+			want: "/a\n  X: y\n\n",
+		},
+		{
+			name: "two blocks (a bad manual merge): one left",
+			in:   ourHeaders + "/a\n  X: y\n" + ourHeaders,
+			tags: tags,
+			want: ourHeaders + "/a\n  X: y\n",
+		},
+		{
+			name: "begin without end: the block runs to the blank line",
+			in:   "# hugo-pingback: begin\n/*\n  X-Pingback: https://old.example/x\n\n/a\n  X: y\n",
+			tags: tags,
+			want: ourHeaders + "\n/a\n  X: y\n",
+		},
+		{
+			name: "CRLF file: our lines use CRLF too",
+			in:   "/a\r\n  X: y\r\n",
+			tags: renderer.Tags{Pingback: tags.Pingback},
+			want: "/a\r\n  X: y\r\n\r\n# hugo-pingback: begin (hugo-pingback inject --headers rewrites this block)\r\n/*\r\n  X-Pingback: https://webmention.io/example.org/xmlrpc\r\n# hugo-pingback: end\r\n",
+		},
+		{
+			name:     "the user's own X-Pingback and webmention Link are reported as conflicts",
+			in:       "/*\n  X-Pingback: https://mine.example/x\n  link: <https://mine.example/wm>; rel=webmention\n  Link: </style.css>; rel=preload\n",
+			tags:     tags,
+			want:     "/*\n  X-Pingback: https://mine.example/x\n  link: <https://mine.example/wm>; rel=webmention\n  Link: </style.css>; rel=preload\n\n" + ourHeaders,
+			conflict: []string{"X-Pingback: https://mine.example/x", "link: <https://mine.example/wm>; rel=webmention"},
+		},
+		{
+			name: "a newline in an endpoint cannot add a line",
+			in:   "",
+			tags: renderer.Tags{Pingback: "https://r.example/x\n/*\n  Evil: 1"},
+			want: "# hugo-pingback: begin (hugo-pingback inject --headers rewrites this block)\n/*\n  X-Pingback: https://r.example/x/*  Evil: 1\n# hugo-pingback: end\n",
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, changed := MergeHeaders([]byte(c.in), c.tags)
+			if string(got) != c.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, c.want)
+			}
+			if changed != (c.in != c.want) {
+				t.Errorf("changed = %v", changed)
+			}
+			again, changed := MergeHeaders(got, c.tags)
+			if changed || string(again) != string(got) {
+				t.Errorf("second merge changed the file:\n%s", again)
+			}
+			if cs := ConflictingHeaders(got); !slices.Equal(cs, c.conflict) {
+				t.Errorf("conflicts = %q, want %q", cs, c.conflict)
+			}
+		})
+	}
+}
+
+func TestMergeRedirects(t *testing.T) {
+	const begin = "# hugo-pingback: begin (pages deleted since they were notified: 410 Gone)\n"
+	const end = "# hugo-pingback: end\n"
+	for _, c := range []struct {
+		name string
+		in   string
+		gone []string
+		want string
+	}{
+		{
+			name: "no file, nothing gone: still no file",
+			in:   "",
+			gone: nil,
+			want: "",
+		},
+		{
+			name: "no file: a sorted block",
+			in:   "",
+			gone: []string{"/posts/b/", "/posts/a/"},
+			want: begin + "/posts/a/ /404.html 410\n/posts/b/ /404.html 410\n" + end,
+		},
+		{
+			name: "user rules kept; block appended at the end so the user's rules match first",
+			in:   "/old /new 301\n/blog/* /posts/:splat 301\n",
+			gone: []string{"/posts/a/"},
+			want: "/old /new 301\n/blog/* /posts/:splat 301\n\n" + begin + "/posts/a/ /404.html 410\n" + end,
+		},
+		{
+			name: "merged with the gone set already in the block, no duplicates",
+			in:   "/x /y 301\n\n" + begin + "/posts/c/ /404.html 410\n/posts/a/ /404.html 410\n" + end,
+			gone: []string{"/posts/a/", "/posts/b/"},
+			want: "/x /y 301\n\n" + begin + "/posts/a/ /404.html 410\n/posts/b/ /404.html 410\n/posts/c/ /404.html 410\n" + end,
+		},
+		{
+			name: "nothing new: unchanged",
+			in:   begin + "/posts/a/ /404.html 410\n" + end,
+			gone: []string{"/posts/a/"},
+			want: begin + "/posts/a/ /404.html 410\n" + end,
+		},
+		{
+			name: "a path the user already redirects (a moved page) is left to the user's rule",
+			in:   "/posts/a/ /posts/new-a/ 301\n",
+			gone: []string{"/posts/a/", "/posts/b/"},
+			want: "/posts/a/ /posts/new-a/ 301\n\n" + begin + "/posts/b/ /404.html 410\n" + end,
+		},
+		{
+			name: "full URLs cut to their path, spaces escaped, relative made absolute, blanks dropped",
+			in:   "",
+			gone: []string{"https://example.org/posts/a/", "/a b/", "posts/c/", "  ", "/caf%C3%A9/"},
+			want: begin + "/a%20b/ /404.html 410\n/caf%C3%A9/ /404.html 410\n/posts/a/ /404.html 410\n/posts/c/ /404.html 410\n" + end,
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, changed := MergeRedirects([]byte(c.in), c.gone)
+			if string(got) != c.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, c.want)
+			}
+			if changed != (c.in != c.want) {
+				t.Errorf("changed = %v", changed)
+			}
+			again, changed := MergeRedirects(got, c.gone)
+			if changed || string(again) != string(got) {
+				t.Errorf("second merge changed the file:\n%s", again)
+			}
+		})
+	}
+	// RedirectsGone reads the set back.
+	b, _ := MergeRedirects([]byte("/x /y 301\n"), []string{"/b/", "/a/"})
+	if got := RedirectsGone(b); !slices.Equal(got, []string{"/a/", "/b/"}) {
+		t.Errorf("RedirectsGone = %q", got)
+	}
+}

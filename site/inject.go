@@ -1,0 +1,223 @@
+package site
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/renderer"
+)
+
+// ErrNoTags is returned by Inject when neither a pingback nor a webmention
+// endpoint is given.
+var ErrNoTags = errors.New("no endpoint to advertise")
+
+// InjectOptions says what Inject writes.
+type InjectOptions struct {
+	// Tags are the endpoints advertised in every page.
+	Tags renderer.Tags
+	// Headers also merges the HTTP form into each root's _headers file.
+	Headers bool
+	// DryRun computes everything and writes nothing.
+	DryRun bool
+	// Skip holds the Rel paths of pages opted out of receiving (front
+	// matter); they are counted as Skipped and not read.
+	Skip map[string]bool
+	// Sync fsyncs every rewritten page. Off by default: the rename already
+	// keeps a killed run from leaving a truncated page, and the build that
+	// wrote the pages did not sync them either.
+	Sync bool
+	// Concurrency is how many pages are processed at once; 0 means the
+	// number of CPUs.
+	Concurrency int
+	// Logger receives one debug line per changed page and warnings; nil
+	// means silence.
+	Logger *slog.Logger
+}
+
+// InjectReport is what Inject did (or, with DryRun, would do).
+type InjectReport struct {
+	// Pages counts the HTML files found: Changed + Unchanged + Skipped + NotHTML.
+	Pages     int `json:"pages"`
+	Changed   int `json:"changed"`
+	Unchanged int `json:"unchanged"`
+	Skipped   int `json:"skipped"`
+	NotHTML   int `json:"not_html"`
+	// Replaced lists "page: old → new" for every tag that named another endpoint.
+	Replaced []string `json:"replaced,omitempty"`
+	// Headers is what happened to _headers: "created", "updated",
+	// "unchanged", or "" without InjectOptions.Headers. With several roots
+	// it lists "DIR: status" for each, comma-separated.
+	Headers string `json:"headers,omitempty"`
+	// Files lists the changed pages (Rel, or the slash path of the file
+	// when there are several roots), in walk order.
+	Files []string `json:"files,omitempty"`
+}
+
+// pageResult is one page's outcome, filled in by a worker.
+type pageResult struct {
+	skipped  bool
+	notHTML  bool
+	changed  bool
+	replaced []string // "old → new"
+	inserted []string
+}
+
+// Inject advertises opts.Tags in every HTML page under roots, rewriting
+// only pages whose bytes change (see renderer.Inject), in parallel. A page
+// that cannot be read or written stops the run with an error naming it;
+// pages already written stay written (each is complete, old or new).
+func Inject(ctx context.Context, roots []config.Root, opts InjectOptions) (*InjectReport, error) {
+	if opts.Tags.Pingback == "" && opts.Tags.Webmention == "" {
+		return nil, ErrNoTags
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	files, err := listRoots(roots)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]pageResult, len(files))
+	limit := opts.Concurrency
+	if limit <= 0 {
+		limit = runtime.NumCPU()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	for i, f := range files {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			r, err := injectFile(f, opts)
+			results[i] = r
+			if err == nil && r.changed {
+				log.Debug("inject", "page", f.Path, "inserted", r.inserted, "replaced", r.replaced, "dry_run", opts.DryRun)
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	rep := &InjectReport{Pages: len(files)}
+	for i, r := range results {
+		name := displayName(files[i], len(roots))
+		switch {
+		case r.skipped:
+			rep.Skipped++
+		case r.notHTML:
+			rep.NotHTML++
+		case r.changed:
+			rep.Changed++
+			rep.Files = append(rep.Files, name)
+		default:
+			rep.Unchanged++
+		}
+		for _, rp := range r.replaced {
+			rep.Replaced = append(rep.Replaced, name+": "+rp)
+		}
+	}
+
+	if opts.Headers {
+		var states []string
+		for _, root := range roots {
+			p := filepath.Join(root.Dir, "_headers")
+			state, err := MergeFile(p, func(b []byte) ([]byte, bool) { return MergeHeaders(b, opts.Tags) }, opts.DryRun)
+			if err != nil {
+				return nil, err
+			}
+			if b, err := os.ReadFile(p); err == nil {
+				for _, c := range ConflictingHeaders(b) {
+					log.Warn("_headers has its own rule for a header hugo-pingback manages; hosts merge both values", "file", p, "line", c)
+				}
+			}
+			if len(roots) > 1 {
+				state = filepath.ToSlash(root.Dir) + ": " + state
+			}
+			states = append(states, state)
+		}
+		rep.Headers = strings.Join(states, ", ")
+	}
+	return rep, nil
+}
+
+// injectFile reads one page, injects, and writes it back if it changed.
+func injectFile(f File, opts InjectOptions) (pageResult, error) {
+	var r pageResult
+	if opts.Skip[f.Rel] {
+		r.skipped = true
+		return r, nil
+	}
+	src, err := os.ReadFile(f.Path)
+	if err != nil {
+		return r, fmt.Errorf("read page: %w", err)
+	}
+	out, res := renderer.Inject(src, opts.Tags)
+	r.notHTML = res.NotHTML
+	r.changed = res.Changed
+	r.inserted = res.Inserted
+	for i, old := range res.Replaced {
+		to := opts.Tags.Pingback
+		if res.ReplacedRel[i] == renderer.RelWebmention {
+			to = opts.Tags.Webmention
+		}
+		r.replaced = append(r.replaced, old+" → "+to)
+	}
+	if !res.Changed || opts.DryRun {
+		return r, nil
+	}
+	if err := writeFileAtomic(f.Path, out, opts.Sync); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+func displayName(f File, nroots int) string {
+	if nroots > 1 {
+		return filepath.ToSlash(f.Path)
+	}
+	return f.Rel
+}
+
+// MergeFile applies merge to the file at path (empty when it does not exist)
+// and writes the result atomically when it changed, unless dryRun. It
+// returns "created", "updated" or "unchanged".
+func MergeFile(path string, merge func([]byte) ([]byte, bool), dryRun bool) (string, error) {
+	old, err := os.ReadFile(path)
+	exists := err == nil
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	out, changed := merge(old)
+	if !changed {
+		return "unchanged", nil
+	}
+	if !dryRun {
+		if err := WriteFileAtomic(path, out); err != nil {
+			return "", err
+		}
+	}
+	if exists {
+		return "updated", nil
+	}
+	return "created", nil
+}

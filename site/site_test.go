@@ -1,0 +1,222 @@
+package site
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hugo-pingback/hugo-pingback/config"
+)
+
+func TestPageURL(t *testing.T) {
+	for _, c := range []struct{ base, rel, want string }{
+		{"https://example.org/", "index.html", "https://example.org/"},                     // the home page
+		{"https://example.org/", "a/b/index.html", "https://example.org/a/b/"},             // a directory page
+		{"https://example.org/", "x.html", "https://example.org/x.html"},                   // a plain file
+		{"https://example.org", "x.htm", "https://example.org/x.htm"},                      // base without a slash
+		{"https://example.org/blog/", "a/index.html", "https://example.org/blog/a/"},       // base with a path
+		{"https://example.org/", "a b/index.html", "https://example.org/a%20b/"},           // escaped space
+		{"https://example.org/", "café/index.html", "https://example.org/caf%C3%A9/"},      // non-ASCII escaped
+		{"https://example.org/", "a/index.htm", "https://example.org/a/index.htm"},         // only index.html is a directory index
+		{"https://example.org/", "fr/404.html", "https://example.org/fr/404.html"},         // a language's 404
+		{"", "a/b/index.html", "a/b/"},                                                     // no base: the relative path
+		{"https://example.org/", "myindex.html", "https://example.org/myindex.html"},       // not an index
+		{"https://example.org/", "a/b/c.html?x", "https://example.org/a/b/c.html%3Fx"},     // '?' in a file name is escaped
+		{"https://example.org/", "a/INDEX.html", "https://example.org/a/INDEX.html"},       // index matching is exact
+		{"http://localhost:1313/", "posts/p/index.html", "http://localhost:1313/posts/p/"}, // a port
+	} {
+		if got := PageURL(c.base, c.rel); got != c.want {
+			t.Errorf("PageURL(%q, %q) = %q, want %q", c.base, c.rel, got, c.want)
+		}
+	}
+}
+
+func TestURLPath(t *testing.T) {
+	for _, c := range []struct{ base, rel, want string }{
+		{"https://example.org/", "a/b/index.html", "/a/b/"},       // site at the host root
+		{"https://example.org/blog/", "a/index.html", "/blog/a/"}, // site under a path
+		{"", "x.html", "/x.html"},                                 // no base
+		{"https://example.org/", "index.html", "/"},               // the home page
+	} {
+		if got := URLPath(c.base, c.rel); got != c.want {
+			t.Errorf("URLPath(%q, %q) = %q, want %q", c.base, c.rel, got, c.want)
+		}
+	}
+}
+
+func TestSkipReason(t *testing.T) {
+	for _, c := range []struct{ rel, want string }{
+		{"404.html", "404 page"},        // Hugo's root 404
+		{"fr/404.html", "404 page"},     // a language's 404
+		{"posts/404/index.html", ""},    // a post about 404s
+		{"posts/a/index.html", ""},      // an ordinary page
+		{"404.htm", ""},                 // Hugo never writes this name
+		{"errors/404.HTML", "404 page"}, // case does not hide it
+	} {
+		if got := SkipReason(c.rel); got != c.want {
+			t.Errorf("SkipReason(%q) = %q, want %q", c.rel, got, c.want)
+		}
+	}
+}
+
+// writeTree creates files (slash paths → content) under dir.
+func writeTree(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for rel, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func walkRels(t *testing.T, root config.Root) []File {
+	t.Helper()
+	var got []File
+	if err := Walk(root, func(f File) error { got = append(got, f); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestWalk(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"index.html":            "home",
+		"a.html":                "a",
+		"a/index.html":          "a dir",
+		"b/c/UPPER.HTML":        "upper",
+		"old.htm":               "htm",
+		"index.xml":             "feed",
+		"css/main.css":          "css",
+		"img/x.png":             "png",
+		"posts/p/index.html":    "post",
+		"posts/p/notes.html.gz": "gz",
+	})
+	// A link to a page, and a link loop: neither is followed.
+	if err := os.Symlink(filepath.Join(dir, "a.html"), filepath.Join(dir, "link.html")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(dir, filepath.Join(dir, "posts", "loop")); err != nil {
+		t.Fatal(err)
+	}
+	root := config.Root{Dir: dir, BaseURL: "https://example.org/"}
+	var rels, urls []string
+	for _, f := range walkRels(t, root) {
+		rels = append(rels, f.Rel)
+		urls = append(urls, f.URL)
+		if f.Path != filepath.Join(dir, filepath.FromSlash(f.Rel)) || f.Root != root {
+			t.Errorf("file %+v: wrong Path or Root", f)
+		}
+	}
+	wantRels := []string{"a.html", "a/index.html", "b/c/UPPER.HTML", "index.html", "old.htm", "posts/p/index.html"}
+	wantURLs := []string{
+		"https://example.org/a.html", "https://example.org/a/", "https://example.org/b/c/UPPER.HTML",
+		"https://example.org/", "https://example.org/old.htm", "https://example.org/posts/p/",
+	}
+	if !slices.Equal(rels, wantRels) || !slices.Equal(urls, wantURLs) {
+		t.Errorf("Walk found\n %q %q\nwant\n %q %q", rels, urls, wantRels, wantURLs)
+	}
+
+	// The root itself may be a link.
+	link := filepath.Join(t.TempDir(), "public")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	if got := walkRels(t, config.Root{Dir: link}); len(got) != len(wantRels) || got[0].Path != filepath.Join(link, "a.html") {
+		t.Errorf("Walk through a linked root: %+v", got)
+	}
+
+	// A missing root is an error naming it; so is a file.
+	missing := filepath.Join(dir, "nope")
+	err := Walk(config.Root{Dir: missing}, func(File) error { return nil })
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("Walk(missing) = %v", err)
+	}
+	err = Walk(config.Root{Dir: filepath.Join(dir, "a.html")}, func(File) error { return nil })
+	if !errors.Is(err, ErrNotDir) {
+		t.Errorf("Walk(file) = %v, want ErrNotDir", err)
+	}
+	// An error from fn stops the walk and comes back as is.
+	stop := errors.New("stop")
+	n := 0
+	if err := Walk(root, func(File) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("Walk with failing fn: err %v after %d calls", err, n)
+	}
+}
+
+func TestWalkRootsNested(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"index.html":       "en home",
+		"posts/index.html": "en posts",
+		"fr/index.html":    "fr home",
+		"fr/a/index.html":  "fr a",
+	})
+	roots := []config.Root{
+		{Dir: dir, BaseURL: "https://example.org/", Lang: "en"},
+		{Dir: filepath.Join(dir, "fr"), BaseURL: "https://example.fr/", Lang: "fr"},
+	}
+	var got []string
+	err := WalkRoots(roots, func(f File) error { got = append(got, f.Root.Lang+" "+f.URL); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"en https://example.org/", "en https://example.org/posts/", "fr https://example.fr/a/", "fr https://example.fr/"}
+	if !slices.Equal(got, want) {
+		t.Errorf("WalkRoots = %q, want %q", got, want)
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "page.html")
+	if err := os.WriteFile(p, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(p, []byte("new bytes")); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "new bytes" || fi.Mode().Perm() != 0o600 {
+		t.Errorf("after write: %q mode %v, want \"new bytes\" mode 0600", b, fi.Mode().Perm())
+	}
+	// A new file gets 0644 (before umask).
+	q := filepath.Join(dir, "_headers")
+	if err := WriteFileAtomic(q, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(q); fi.Mode().Perm()&0o600 != 0o600 || fi.Mode().Perm()&0o111 != 0 {
+		t.Errorf("new file mode %v", fi.Mode().Perm())
+	}
+	// A directory in the way is an error naming the path; nothing is left behind.
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(sub, []byte("x")); err == nil || !strings.Contains(err.Error(), sub) {
+		t.Errorf("WriteFileAtomic(dir) = %v", err)
+	}
+	ents, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"_headers", "page.html", "sub"}) {
+		t.Errorf("directory holds %q: a temp file was left behind", names)
+	}
+	// A missing directory is an error naming the path.
+	if err := WriteFileAtomic(filepath.Join(dir, "nope", "x.html"), nil); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("WriteFileAtomic(missing dir) = %v", err)
+	}
+}
