@@ -246,12 +246,19 @@ func putRuns(bk *bolt.Bucket, runs []Run, ids []uint64) error {
 		}
 		ids[i] = r.ID
 	}
-	// Keep the newest MaxRuns. Keys are collected first: deleting under a
-	// moving cursor can skip keys.
-	n := bk.Stats().KeyN
-	var drop [][]byte
+	// Keep the newest MaxRuns. Keys are counted with a cursor (Stats does
+	// not see this transaction's writes) and collected before deleting
+	// (deleting under a moving cursor can skip keys).
+	var keys [][]byte
 	c := bk.Cursor()
-	for k, _ := c.First(); k != nil && n-len(drop) > MaxRuns; k, _ = c.Next() {
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		keys = append(keys, k)
+	}
+	if len(keys) <= MaxRuns {
+		return nil
+	}
+	drop := make([][]byte, 0, len(keys)-MaxRuns)
+	for _, k := range keys[:len(keys)-MaxRuns] {
 		drop = append(drop, append([]byte(nil), k...))
 	}
 	for _, k := range drop {

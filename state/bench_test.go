@@ -77,3 +77,126 @@ func BenchmarkPages(b *testing.B) {
 		}
 	}
 }
+
+// benchLedger returns a ledger holding 10,000 pages and 30,000
+// notifications (1% of them in flight), the size of a large blog.
+func benchLedger(b *testing.B) (*Ledger, string) {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "ledger.db")
+	l, err := Open(path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	commitPages(b, l, 10_000, 500)
+	var batch Batch
+	for i := range 10_000 {
+		p := benchPage(i)
+		for j, t := range p.Links[:3] {
+			s := StatusNotified
+			if (i+j)%100 == 0 {
+				s = StatusInFlight
+			}
+			batch.Notifications = append(batch.Notifications, Notification{
+				Source: p.URL, Target: t, Status: s, Protocol: "pingback",
+				Endpoint: "https://" + t[8:20] + "/xmlrpc.php", Answer: "Pingback from " + p.URL + " registered.",
+				Attempts: 1, Sends: 1, Version: p.Hash, NotifiedAt: p.LastSeen,
+			})
+		}
+		if len(batch.Notifications) >= 1500 {
+			if err := l.Commit(&batch); err != nil {
+				b.Fatal(err)
+			}
+			batch.Reset()
+		}
+	}
+	if err := l.Commit(&batch); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	return l, path
+}
+
+// BenchmarkCommitNotifications measures the in-flight protocol's writes for
+// 1,000 notifications: one batch marking them in flight, then two batches
+// of 500 settling them, on a ledger of 30,000 notifications.
+func BenchmarkCommitNotifications(b *testing.B) {
+	l, _ := benchLedger(b)
+	ns := make([]Notification, 1000)
+	for i := range ns {
+		ns[i] = Notification{Source: benchPage(i * 10).URL, Target: fmt.Sprintf("https://new.example/%d", i), Status: StatusInFlight}
+	}
+	for b.Loop() {
+		if err := l.Commit(&Batch{Notifications: ns}); err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < len(ns); i += 500 {
+			settled := append([]Notification(nil), ns[i:i+500]...)
+			for j := range settled {
+				settled[j].Status = StatusNotified
+			}
+			if err := l.Commit(&Batch{Notifications: settled}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkOpen measures opening and closing a 10,000-page ledger.
+func BenchmarkOpen(b *testing.B) {
+	l, path := benchLedger(b)
+	l.Close()
+	for b.Loop() {
+		l, err := Open(path, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.Close()
+	}
+}
+
+// BenchmarkStats measures counting 30,000 notifications by status.
+func BenchmarkStats(b *testing.B) {
+	l, _ := benchLedger(b)
+	for b.Loop() {
+		if _, err := l.Stats(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInFlight measures finding the 300 in-flight notifications among
+// 30,000, which every run does first.
+func BenchmarkInFlight(b *testing.B) {
+	l, _ := benchLedger(b)
+	for b.Loop() {
+		ns, err := l.InFlight()
+		if err != nil || len(ns) != 300 {
+			b.Fatal(len(ns), err)
+		}
+	}
+}
+
+// BenchmarkForEachNotification measures reading all 30,000 notifications
+// (what `status` does).
+func BenchmarkForEachNotification(b *testing.B) {
+	l, _ := benchLedger(b)
+	for b.Loop() {
+		n := 0
+		if err := l.ForEachNotification(func(Notification) error { n++; return nil }); err != nil || n != 30_000 {
+			b.Fatal(n, err)
+		}
+	}
+}
+
+// BenchmarkNotificationsFor measures one page's notifications, as a
+// changed page needs for Webmention updates.
+func BenchmarkNotificationsFor(b *testing.B) {
+	l, _ := benchLedger(b)
+	url := benchPage(5000).URL
+	for b.Loop() {
+		ns, err := l.NotificationsFor(url)
+		if err != nil || len(ns) != 3 {
+			b.Fatal(len(ns), err)
+		}
+	}
+}

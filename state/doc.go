@@ -51,30 +51,43 @@
 //	meta           "tool"    = "hugo-pingback"        (marker: a bbolt file without it is not ours)
 //	               "schema"  = "1"                    (decimal SchemaVersion)
 //	               "created" = RFC 3339 time, UTC
-//	pages          key: page URL                       value: JSON page record
-//	notifications  key: source URL + 0x00 + target URL value: JSON notification record
-//	discovery      key: target URL as linked           value: JSON discovery record
-//	runs           key: run ID, 8 bytes big-endian     value: JSON run record
+//	pages          key: page URL                       value: encoded Page
+//	notifications  key: source URL + 0x00 + target URL value: encoded Notification
+//	discovery      key: target URL as linked           value: encoded Discovery
+//	runs           key: run ID, 8 bytes big-endian     value: encoded Run
 //
-// The NUL separator in notification keys cannot occur in a URL, keeps all
-// notifications of one source adjacent and sorted by target (so
-// NotificationsFor is one prefix scan), and keeps the whole bucket in
-// (source, target) order. Run IDs come from the runs bucket's sequence, so
-// they sort in run order; the newest MaxRuns runs are kept.
+// The NUL separator in notification keys cannot occur in a URL (Commit
+// refuses one), keeps all notifications of one source adjacent and sorted
+// by target (so NotificationsFor is one prefix scan), and keeps the whole
+// bucket in (source, target) order. Run IDs come from the runs bucket's
+// sequence, so they sort in run order; the newest MaxRuns runs are kept.
 //
-// Values are JSON objects (encoding/json) with short camelCase names:
-// readable with `bbolt get`, tolerant of fields added later (unknown fields
-// are ignored, missing ones are zero). The key is not repeated in the value.
-// Zero times and empty fields are omitted; times are RFC 3339 in UTC. A
-// notification record always starts with its "status" field, so counting
-// statuses does not decode whole records.
+// # Value encoding
 //
-//	page:          {"file","hash","links":[],"targets":[],"title","published",
-//	                "firstSeen","lastSeen","deleted","deletedAt"}
-//	notification:  {"status","protocol","endpoint","attempts","nextAttempt","lastError",
-//	                "code","answer","location","version","sends","created","updated","notifiedAt"}
-//	discovery:     {"final","pingback","webmention","trackback","err","fetched","expires"}
-//	run:           {"started","finished","command","counts":{},"interrupted"}
+// Values are a compact tagged binary encoding: the byte 0x01 (the format),
+// then fields, each a uvarint key (field number << 3 | wire type) and a
+// payload, as in the protocol buffers wire format. Wire type 0 is a zig-zag
+// varint (ints, bools); wire type 2 is a uvarint length and that many bytes
+// (strings; times as a zig-zag varint of Unix seconds followed by a uvarint
+// of nanoseconds, always UTC). Zero values are not written, list elements
+// are one field each, and decoders skip unknown fields, so a field can be
+// added without a schema change. The key is not repeated in the value. A
+// notification's status is always its first field, so Stats and InFlight
+// read one byte string instead of decoding the record. JSON was the first
+// choice; it made reading 10,000 pages take over 100 ms instead of ~20.
+//
+// Field numbers (never reused):
+//
+//	Page:          1 File, 2 Hash, 3 Links (repeated), 4 Targets (repeated), 5 Title,
+//	               6 Published, 7 FirstSeen, 8 LastSeen, 9 Deleted, 10 DeletedAt
+//	Notification:  1 Status, 2 Protocol, 3 Endpoint, 4 Attempts, 5 NextAttempt,
+//	               6 LastError, 7 Code, 8 Answer, 9 Location, 10 Version, 11 Sends,
+//	               12 Created, 13 Updated, 14 NotifiedAt
+//	Discovery:     1 Final, 2 Pingback, 3 Webmention, 4 Trackback, 5 Err,
+//	               6 Fetched, 7 Expires
+//	Run:           1 Started, 2 Finished, 3 Command,
+//	               4 Counts (repeated: uvarint name length, name, zig-zag varint),
+//	               5 Interrupted
 //
 // Page.Targets only ever grows: Commit unions it with the stored set, so a
 // page remembers every target it notified or attempted, which Webmention
@@ -86,6 +99,6 @@
 // SchemaVersion is stored in meta/schema. A build opens ledgers of its own
 // or an older schema (migrating older ones inside the opening transaction)
 // and refuses newer ones with ErrSchema rather than misreading them. Adding
-// a JSON field does not need a new version; changing a key layout or the
-// meaning of a field does.
+// a field does not need a new version; changing a key layout, the value
+// format byte or the meaning of a field does.
 package state

@@ -1,0 +1,206 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+)
+
+func TestNotificationsForIsAPrefixScan(t *testing.T) {
+	l, _ := openTest(t)
+	n := func(src, dst string) Notification {
+		return Notification{Source: src, Target: dst, Status: StatusNotified}
+	}
+	b := Batch{Notifications: []Notification{
+		n("https://b.example/p", "https://z/"),
+		n("https://b.example/p", "https://a/"),
+		n("https://b.example/p2", "https://a/"), // shares the source's text as a prefix
+		n("https://b.example/", "https://a/"),   // a prefix of the source
+		n("https://b.example/p/", "https://a/"),
+	}}
+	if err := l.Commit(&b); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		source string
+		want   []string // targets
+	}{
+		{"https://b.example/p", []string{"https://a/", "https://z/"}}, // sorted by target, no /p2 or /p/
+		{"https://b.example/p2", []string{"https://a/"}},
+		{"https://b.example/", []string{"https://a/"}},
+		{"https://b.example", nil}, // nothing recorded for it
+	}
+	for _, tt := range tests {
+		ns, err := l.NotificationsFor(tt.source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, n := range ns {
+			if n.Source != tt.source {
+				t.Errorf("NotificationsFor(%q) returned source %q", tt.source, n.Source)
+			}
+			got = append(got, n.Target)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("NotificationsFor(%q) targets = %v, want %v", tt.source, got, tt.want)
+		}
+	}
+	if _, ok, err := l.Notification("https://b.example/p", "https://nope/"); ok || err != nil {
+		t.Errorf("Notification(absent) = %v, %v", ok, err)
+	}
+}
+
+func TestForEachNotification(t *testing.T) {
+	l, _ := openTest(t)
+	// More than two chunks, sources committed out of order.
+	var b Batch
+	var keys []string
+	for i := range 2*forEachChunk + 100 {
+		src := fmt.Sprintf("https://blog.example/%d/", (i*7919)%500)
+		dst := fmt.Sprintf("https://t.example/%d", i)
+		b.Notifications = append(b.Notifications, Notification{Source: src, Target: dst, Status: StatusPending})
+		keys = append(keys, src+"\x00"+dst)
+	}
+	if err := l.Commit(&b); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(keys)
+
+	// Every notification once, in key order; fn may Commit.
+	var got []string
+	err := l.ForEachNotification(func(n Notification) error {
+		got = append(got, n.Source+"\x00"+n.Target)
+		n.Status = StatusNotified
+		return l.Commit(&Batch{Notifications: []Notification{n}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, keys) {
+		t.Fatalf("visited %d notifications, want %d in key order", len(got), len(keys))
+	}
+	stats, err := l.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats[StatusNotified] != len(keys) || stats[StatusPending] != 0 {
+		t.Errorf("after updating in fn: %v", stats)
+	}
+
+	// fn's error stops the walk and comes back as is.
+	stop := errors.New("stop")
+	count := 0
+	err = l.ForEachNotification(func(Notification) error {
+		if count++; count == forEachChunk+3 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || count != forEachChunk+3 {
+		t.Errorf("ForEachNotification = %v after %d calls, want stop after %d", err, count, forEachChunk+3)
+	}
+
+	// An empty ledger calls fn never.
+	empty, _ := openTest(t)
+	if err := empty.ForEachNotification(func(Notification) error { return stop }); err != nil {
+		t.Errorf("empty ledger: %v", err)
+	}
+}
+
+func TestInFlightAndStats(t *testing.T) {
+	l, _ := openTest(t)
+	var b Batch
+	want := map[Status]int{}
+	var wantInFlight []string
+	for i, s := range Statuses {
+		for j := range i + 1 { // status i appears i+1 times
+			n := Notification{
+				Source: fmt.Sprintf("https://blog.example/%d/", j), Target: fmt.Sprintf("https://t.example/%s", s),
+				Status: s, LastError: `a "quoted" {"status":"in-flight"} error`,
+			}
+			b.Notifications = append(b.Notifications, n)
+			want[s]++
+			if s == StatusInFlight {
+				wantInFlight = append(wantInFlight, n.Source)
+			}
+		}
+	}
+	if err := l.Commit(&b); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := l.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equal(stats, want) {
+		t.Errorf("Stats() = %v, want %v", stats, want)
+	}
+	inflight, err := l.InFlight()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range inflight {
+		if n.Status != StatusInFlight || n.LastError == "" {
+			t.Errorf("InFlight returned %+v", n)
+		}
+		got = append(got, n.Source)
+	}
+	if !slices.Equal(got, wantInFlight) {
+		t.Errorf("InFlight sources = %v, want %v", got, wantInFlight)
+	}
+
+	// Every status is in the map of an empty ledger too.
+	empty, _ := openTest(t)
+	stats, err = empty.Stats()
+	if err != nil || len(stats) != len(Statuses) {
+		t.Errorf("Stats() on an empty ledger = %v, %v; want every status at 0", stats, err)
+	}
+}
+
+func TestDiscoveryExpiry(t *testing.T) {
+	l, _ := openTest(t)
+	fetched := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	expires := fetched.Add(24 * time.Hour)
+	if err := l.Commit(&Batch{Discoveries: []Discovery{
+		{Target: "https://a/", Pingback: "https://a/xmlrpc.php", Fetched: fetched, Expires: expires},
+		{Target: "https://no-expiry/", Webmention: "https://no-expiry/wm"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		target string
+		now    time.Time
+		ok     bool
+	}{
+		{"fresh", "https://a/", fetched.Add(time.Hour), true},               // before Expires
+		{"last instant", "https://a/", expires.Add(-time.Nanosecond), true}, // just before
+		{"expired at Expires", "https://a/", expires, false},                // Expires itself is out
+		{"expired after", "https://a/", expires.Add(time.Hour), false},      // long after
+		{"zero Expires", "https://no-expiry/", fetched, false},              // never cached
+		{"absent", "https://b/", fetched, false},                            // never fetched
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, ok, err := l.Discovery(tt.target, tt.now)
+			if err != nil || ok != tt.ok {
+				t.Fatalf("Discovery(%s, %v) = %v, %v; want %v", tt.target, tt.now, ok, err, tt.ok)
+			}
+			if ok && (d.Target != tt.target || d.Pingback != "https://a/xmlrpc.php" || !d.Fetched.Equal(fetched)) {
+				t.Errorf("Discovery = %+v", d)
+			}
+		})
+	}
+	// A zero Fetched is filled in from the clock.
+	if err := l.Commit(&Batch{Discoveries: []Discovery{{Target: "https://c/", Expires: fixedNow.Add(time.Hour)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok, _ := l.Discovery("https://c/", fixedNow); !ok || !d.Fetched.Equal(fixedNow) {
+		t.Errorf("Discovery with zero Fetched = %+v, %v; want Fetched %v", d, ok, fixedNow)
+	}
+}
