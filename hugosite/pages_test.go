@@ -1,0 +1,374 @@
+package hugosite
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// pagesJSON renders pages for a golden file, without the rendered content.
+func pagesJSON(t testing.TB, pages []Page) []byte {
+	t.Helper()
+	for i := range pages {
+		pages[i].Content = ""
+	}
+	b, err := json.MarshalIndent(pages, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t testing.TB, name string, got []byte) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs (run go test -update to accept):\n--- got\n%s\n--- want\n%s", p, got, want)
+	}
+}
+
+// examplePages loads a copy of example-site, builds it unless build is
+// false, and lists its pages.
+func examplePages(t testing.TB, opts Options, build bool) ([]Page, string) {
+	t.Helper()
+	opts.Dir = copySite(t, exampleSite)
+	s, err := Load(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if build {
+		if _, err := s.Build(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pages, err := s.Pages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pages, opts.Dir
+}
+
+func pageByFile(pages []Page, file string) (Page, bool) {
+	for _, p := range pages {
+		if p.File == file {
+			return p, true
+		}
+	}
+	return Page{}, false
+}
+
+// TestExamplePages is the page data of example-site: see
+// testdata/example-pages.json.
+func TestExamplePages(t *testing.T) {
+	pages, dir := examplePages(t, Options{}, true)
+	golden(t, "example-pages.json", pagesJSON(t, slices.Clone(pages)))
+
+	for _, p := range pages {
+		// Every page named is a file Hugo wrote.
+		if _, err := os.Stat(filepath.Join(dir, "public", filepath.FromSlash(p.File))); err != nil {
+			t.Errorf("page %s: %v", p.URL, err)
+		}
+		// Theme chrome (menu, blogroll, footer, pager, tags) never counts.
+		for _, l := range p.Links {
+			for _, chrome := range []string{"git.example.com", "friend.example", "news.example.org", "hugo.example", "webmention.io", "/tags/"} {
+				if strings.Contains(l, chrome) {
+					t.Errorf("page %s: link %s is theme chrome", p.File, l)
+				}
+			}
+		}
+	}
+	// Drafts and future posts are not sources.
+	for _, f := range []string{"posts/draft/index.html", "posts/future/index.html"} {
+		if _, ok := pageByFile(pages, f); ok {
+			t.Errorf("%s listed", f)
+		}
+	}
+	// Front-matter switches.
+	if p, _ := pageByFile(pages, "posts/quiet-post/index.html"); !p.NoSend || p.NoReceive {
+		t.Errorf("quiet-post: NoSend=%v NoReceive=%v, want true false", p.NoSend, p.NoReceive)
+	}
+	if p, _ := pageByFile(pages, "posts/no-receive/index.html"); p.NoSend || !p.NoReceive {
+		t.Errorf("no-receive: NoSend=%v NoReceive=%v, want false true", p.NoSend, p.NoReceive)
+	}
+	// A shortcode's link is content.
+	if p, _ := pageByFile(pages, "posts/shortcodes/index.html"); !slices.Contains(p.Links, "https://example.org/books/weaving-the-web") {
+		t.Errorf("shortcodes: links %q lack the cite shortcode's link", p.Links)
+	}
+	// The rendered content is handed over too.
+	if p, _ := pageByFile(pages, "posts/second-post/index.html"); !strings.Contains(p.Content, `<cite><a href="https://papers.example.com/pingback-1.0">`) {
+		t.Errorf("second-post: content %q", p.Content)
+	}
+}
+
+// TestPagesWithoutBuild: Pages on its own gives the same pages and writes
+// no site.
+func TestPagesWithoutBuild(t *testing.T) {
+	built, _ := examplePages(t, Options{}, true)
+	pages, dir := examplePages(t, Options{}, false)
+	if !reflect.DeepEqual(pages, built) {
+		t.Errorf("pages without build differ:\n%s\nwith build:\n%s", pagesJSON(t, pages), pagesJSON(t, built))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "public")); !os.IsNotExist(err) {
+		t.Errorf("public/ written by Pages: %v", err)
+	}
+}
+
+// TestBuildAfterPages: Build still works, and writes the site, after Pages.
+func TestBuildAfterPages(t *testing.T) {
+	dir := copySite(t, exampleSite)
+	s, err := Load(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before, err := s.Pages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Build(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.Pages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("pages changed by Build")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "public", "posts", "hello-world", "index.html")); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestPagesDrafts: a preview with drafts lists the draft; never the future post.
+func TestPagesDrafts(t *testing.T) {
+	pages, _ := examplePages(t, Options{BuildDrafts: true}, true)
+	if _, ok := pageByFile(pages, "posts/draft/index.html"); !ok {
+		t.Errorf("draft not listed with BuildDrafts")
+	}
+	if _, ok := pageByFile(pages, "posts/future/index.html"); ok {
+		t.Errorf("future post listed")
+	}
+}
+
+// TestPagesSiteOptions: what the site's own config changes.
+func TestPagesSiteOptions(t *testing.T) {
+	const layouts = `-- layouts/single.html --
+<html><body><nav><a href="https://nav.example/">nav</a></nav>{{ .Content }}</body></html>
+-- layouts/list.html --
+<html><body>{{ range .Pages }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}</body></html>
+`
+	const posts = `-- content/posts/old.md --
+---
+title: Old
+date: 2024-01-01
+---
+[a](https://a.example/)
+-- content/posts/future.md --
+---
+title: Future
+date: 2099-01-01
+---
+[f](https://future.example/)
+-- content/posts/expired.md --
+---
+title: Expired
+date: 2024-01-01
+expiryDate: 2024-06-01
+---
+[e](https://expired.example/)
+-- content/posts/cascaded/_index.md --
+---
+title: Quiet section
+cascade:
+  pingback: false
+---
+-- content/posts/cascaded/inner.md --
+---
+title: Inner
+date: 2024-01-01
+pingbackReceive: "false"
+---
+[i](https://inner.example/)
+-- content/posts/headless.md --
+---
+title: Headless
+date: 2024-01-01
+build:
+  render: never
+---
+[h](https://headless.example/)
+`
+	tests := []struct {
+		name   string
+		config string
+		want   []string // File of each page
+		check  func(t *testing.T, pages []Page)
+	}{
+		{
+			// The site builds future and expired pages; they still never send.
+			// A cascade from the section applies; a page Hugo does not render
+			// is not a source.
+			name:   "buildFuture buildExpired",
+			config: "-- hugo.toml --\nbaseURL = \"https://blog.example.net/\"\nbuildFuture = true\nbuildExpired = true\n",
+			want:   []string{"posts/cascaded/inner/index.html", "posts/old/index.html"},
+			check: func(t *testing.T, pages []Page) {
+				p, _ := pageByFile(pages, "posts/cascaded/inner/index.html")
+				if !p.NoSend || !p.NoReceive {
+					t.Errorf("inner: NoSend=%v NoReceive=%v, want both (cascade, string value)", p.NoSend, p.NoReceive)
+				}
+			},
+		},
+		{
+			// uglyURLs and a base URL with a path: files relative to the publish dir.
+			name:   "uglyURLs sub-path",
+			config: "-- hugo.toml --\nbaseURL = \"https://host.example.net/blog/\"\nuglyURLs = true\n",
+			want:   []string{"posts/cascaded/inner.html", "posts/old.html"},
+			check: func(t *testing.T, pages []Page) {
+				p, _ := pageByFile(pages, "posts/old.html")
+				if p.URL != "https://host.example.net/blog/posts/old.html" || !slices.Equal(p.Links, []string{"https://a.example/"}) {
+					t.Errorf("old: %+v", p)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeSite(t, tt.config+layouts+posts)
+			s, err := Load(context.Background(), Options{Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.Build(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			pages, err := s.Pages(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var files []string
+			for _, p := range pages {
+				files = append(files, p.File)
+				if _, err := os.Stat(filepath.Join(dir, "public", filepath.FromSlash(p.File))); err != nil {
+					t.Errorf("page %s: %v", p.URL, err)
+				}
+			}
+			slices.Sort(files)
+			if !slices.Equal(files, tt.want) {
+				t.Errorf("pages %q, want %q", files, tt.want)
+			}
+			tt.check(t, pages)
+		})
+	}
+}
+
+// TestPagesMultihost: each language's pages are files of its own root.
+func TestPagesMultihost(t *testing.T) {
+	dir := writeSite(t, multihostSite)
+	s, err := Load(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Build(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := s.Pages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "multihost-pages.json", pagesJSON(t, slices.Clone(pages)))
+	for _, p := range pages {
+		if _, err := os.Stat(filepath.Join(dir, "public", p.Lang, filepath.FromSlash(p.File))); err != nil {
+			t.Errorf("page %s: %v", p.URL, err)
+		}
+	}
+}
+
+func TestPublishedFile(t *testing.T) {
+	tests := []struct {
+		permalink, root, want string
+	}{
+		{"https://b.example/posts/a/", "https://b.example/", "posts/a/index.html"},               // pretty URL
+		{"https://b.example/posts/a.html", "https://b.example/", "posts/a.html"},                 // uglyURLs
+		{"https://b.example/blog/posts/a/", "https://b.example/blog/", "posts/a/index.html"},     // base URL with a path
+		{"https://b.example/fr/posts/a/", "https://b.example/", "fr/posts/a/index.html"},         // a language in a sub-dir
+		{"https://b.example/posts/%C3%A9t%C3%A9/", "https://b.example/", "posts/été/index.html"}, // escaped path
+		{"https://b.example/", "https://b.example/", "index.html"},                               // the root itself
+	}
+	for _, tt := range tests {
+		u, err := url.Parse(tt.permalink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := publishedFile(u, tt.root); got != tt.want {
+			t.Errorf("publishedFile(%s, %s) = %q, want %q", tt.permalink, tt.root, got, tt.want)
+		}
+	}
+}
+
+func TestContentLinks(t *testing.T) {
+	base, _ := url.Parse("https://blog.example.net/posts/a/")
+	tests := []struct {
+		name, html string
+		want       []string
+	}{
+		{"absolute", `<p><a href="https://x.example/p">x</a></p>`, []string{"https://x.example/p"}},
+		{"relative", `<a href="../b/">b</a><a href="/c">c</a>`, []string{"https://blog.example.net/posts/b/", "https://blog.example.net/c"}},
+		{"fragment dropped, duplicates once", `<a href="https://x.example/p#one">1</a><a href="https://x.example/p#two">2</a>`, []string{"https://x.example/p"}},
+		{"never the page itself", `<a href="#top">top</a><a href="./">self</a>`, nil},
+		{"only http(s)", `<a href="mailto:a@x.example">m</a><a href="javascript:void(0)">j</a><a href="ftp://x.example/">f</a>`, nil},
+		{"not other elements", `<img src="https://img.example/i.png"><link href="https://l.example/"><area href="https://area.example/">`, nil},
+		{"upper case, entities, attribute order", `<A class="x" HREF="https://x.example/?a=1&amp;b=2">q</A>`, []string{"https://x.example/?a=1&b=2"}},
+		{"no href, empty href", `<a name="n">n</a><a href="">e</a>`, nil},
+		{"inside a comment", `<!-- <a href="https://hidden.example/">h</a> -->`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := contentLinks(tt.html, base); !slices.Equal(got, tt.want) {
+				t.Errorf("contentLinks = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzContentLinks(f *testing.F) {
+	for _, s := range []string{`<a href="https://x.example/p#f">x</a>`, `<a href="../b/">`, `<a href=" HTTP://X.example ">`, `<a href="//h.example/">`} {
+		f.Add(s)
+	}
+	base, _ := url.Parse("https://blog.example.net/posts/a/")
+	f.Fuzz(func(t *testing.T, s string) {
+		seen := map[string]bool{}
+		for _, l := range contentLinks(s, base) {
+			u, err := url.Parse(l)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+				t.Errorf("link %q is not an absolute http(s) URL without fragment", l)
+			}
+			if seen[l] || l == base.String() {
+				t.Errorf("link %q repeated or the page itself", l)
+			}
+			seen[l] = true
+		}
+	})
+}
