@@ -1,0 +1,401 @@
+package renderer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+)
+
+// Kind says what sort of page Extract looked at. Only KindSingle pages are
+// sources of notifications; lists and aliases repeat or point at content
+// that has its own page.
+type Kind int
+
+const (
+	// KindSingle is an ordinary page: one post, one article.
+	KindSingle Kind = iota
+	// KindList is a list page: more than one top-level .h-entry, or (on a
+	// page without .h-entry) more than one top-level <article>. Entries
+	// nested in another entry (comments, quoted posts) do not count.
+	KindList
+	// KindAlias is a redirect page such as the ones Hugo writes for
+	// front-matter aliases: it has a <meta http-equiv="refresh">.
+	KindAlias
+)
+
+// String returns "single", "list" or "alias".
+func (k Kind) String() string {
+	switch k {
+	case KindSingle:
+		return "single"
+	case KindList:
+		return "list"
+	case KindAlias:
+		return "alias"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Link is one outbound link of a page's content.
+type Link struct {
+	// URL is absolute http(s), resolved against the page URL and <base
+	// href>, with the fragment dropped.
+	URL string
+	// Href is the href attribute as written in the page (entities decoded).
+	Href string
+	// Text is the link text, whitespace collapsed (an image's alt when the
+	// link has no text).
+	Text string
+	// Rel holds the lower-cased tokens of the rel attribute.
+	Rel []string
+	// Skip is non-empty when the link must not be notified, and says why:
+	// "rel=nofollow", "class=no-pingback".
+	Skip string
+}
+
+// Options tune extraction. A nil *Options means the zero value.
+type Options struct {
+	// Content is a CSS selector (andybalholm/cascadia syntax) for the
+	// content region; every matching element counts. "" means the default
+	// chain described in the package documentation.
+	Content string
+	// SkipRels are rel tokens that mark a link as not to be notified
+	// (compared case-insensitively). nil means none: callers pass the
+	// configured defaults (config.DefaultSkipRels).
+	SkipRels []string
+	// SkipClasses are classes that mark a link as not to be notified
+	// (compared exactly, like CSS). nil means none.
+	SkipClasses []string
+}
+
+// Page is what Extract found in one page.
+type Page struct {
+	// Kind is single, list or alias.
+	Kind Kind
+	// Title is the text of the first <title>, whitespace collapsed.
+	Title string
+	// Region names the rule that chose the content: "h-entry e-content",
+	// "e-content", "article", "main", "body", or "selector".
+	Region string
+	// Links are the content's <a href> links in document order: http(s)
+	// only, de-duplicated by URL (the first occurrence keeps its place; a
+	// notifiable occurrence wins over a skipped one), never the page itself.
+	Links []Link
+	// Excerpt is the content's plain text, whitespace collapsed, cut on a
+	// word boundary near ExcerptLen characters (for Trackback).
+	Excerpt string
+}
+
+// ExcerptLen is the length, in characters, near which Page.Excerpt is cut.
+const ExcerptLen = 250
+
+// ErrInvalidSelector is wrapped by the errors of CompileSelector, Extract
+// and Links when Options.Content is not a valid CSS selector.
+var ErrInvalidSelector = errors.New("invalid content selector")
+
+// SelectorError reports an invalid Options.Content selector.
+type SelectorError struct {
+	Selector string
+	Err      error // the cascadia parse error
+}
+
+func (e *SelectorError) Error() string {
+	return fmt.Sprintf("invalid content selector %q: %v", e.Selector, e.Err)
+}
+
+// Unwrap returns ErrInvalidSelector and the parse error.
+func (e *SelectorError) Unwrap() []error { return []error{ErrInvalidSelector, e.Err} }
+
+// CompileSelector checks a --content selector, so a typo fails before any
+// page is read. The error names the selector and wraps ErrInvalidSelector.
+func CompileSelector(s string) error {
+	_, err := compileSelector(s)
+	return err
+}
+
+// selectorCache caches compiled selectorCache: Extract runs once per page with the
+// same selector.
+var selectorCache sync.Map // string -> cascadia.Sel or error
+
+func compileSelector(s string) (cascadia.Sel, error) {
+	if v, ok := selectorCache.Load(s); ok {
+		if err, ok := v.(error); ok {
+			return nil, err
+		}
+		return v.(cascadia.Sel), nil
+	}
+	sel, err := cascadia.Parse(s)
+	if err != nil {
+		err = &SelectorError{Selector: s, Err: err}
+		selectorCache.Store(s, err)
+		return nil, err
+	}
+	selectorCache.Store(s, sel)
+	return sel, nil
+}
+
+var scannerPool = sync.Pool{New: func() any { return new(scanner) }}
+
+// Extract reads one built page published at pageURL and returns its kind,
+// title, content links and excerpt. Malformed HTML is read leniently, the
+// way a browser would; the only error is an invalid Options.Content
+// selector. pageURL may be nil, in which case relative links are dropped.
+func Extract(src []byte, pageURL *url.URL, opts *Options) (*Page, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	var sel cascadia.Sel
+	if opts.Content != "" {
+		var err error
+		if sel, err = compileSelector(opts.Content); err != nil {
+			return nil, err
+		}
+	}
+	s := scannerPool.Get().(*scanner)
+	defer scannerPool.Put(s)
+	s.reset(opts, false, sel != nil)
+	s.src = src
+	s.run(html.NewTokenizer(bytes.NewReader(src)))
+
+	p := &Page{Kind: s.kind(), Title: s.title}
+	var region uint8
+	if sel != nil {
+		doc, err := html.Parse(bytes.NewReader(src))
+		if err != nil { // html.Parse only fails on reader errors
+			return nil, fmt.Errorf("parse page %s: %w", pageURL, err)
+		}
+		s.selectRegion(doc, sel)
+		region = regSelector
+	} else {
+		region = s.region()
+	}
+	p.Region = regionNames[region]
+	p.Links = s.links(region, pageURL)
+	p.Excerpt = s.text[regionIndex(region)].excerpt()
+	return p, nil
+}
+
+// Links returns every <a href> of an HTML fragment (such as Hugo's rendered
+// .Content) under the same rules as Extract (resolution against base and any
+// <base href>, http(s) only, no fragment, de-duplicated, never base itself,
+// Skip set from opts), without any region logic; opts.Content is ignored.
+// The error is the reader's.
+func Links(r io.Reader, base *url.URL, opts *Options) ([]Link, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	s := scannerPool.Get().(*scanner)
+	defer scannerPool.Put(s)
+	s.reset(opts, true, false)
+	z := html.NewTokenizer(r)
+	s.run(z)
+	if err := z.Err(); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("read HTML: %w", err)
+	}
+	return s.links(regBody, base), nil
+}
+
+// links resolves, filters and de-duplicates the recorded links of a region.
+func (s *scanner) links(region uint8, pageURL *url.URL) []Link {
+	base := pageURL
+	if s.haveBase {
+		if b, err := url.Parse(trimHref(s.base)); err == nil {
+			if pageURL != nil {
+				base = pageURL.ResolveReference(b)
+			} else if b.IsAbs() {
+				base = b
+			}
+		}
+	}
+	var self *url.URL
+	if pageURL != nil {
+		u := *pageURL
+		u.Fragment, u.RawFragment = "", ""
+		self = &u
+	}
+	var out []Link
+	seen := make(map[string]int)
+	for i := range s.recs {
+		r := &s.recs[i]
+		if r.mask&region == 0 {
+			continue
+		}
+		u := resolveHref(base, r.href)
+		if u == nil || isSameDoc(u, self) {
+			continue
+		}
+		l := Link{URL: u.String(), Href: r.href, Text: r.text, Rel: splitRel(r.rel)}
+		l.Skip = s.skipReason(l.Rel, r.skipClass)
+		if j, ok := seen[l.URL]; ok {
+			if out[j].Skip != "" && l.Skip == "" {
+				out[j] = l
+			}
+			continue
+		}
+		seen[l.URL] = len(out)
+		out = append(out, l)
+	}
+	return out
+}
+
+// trimHref strips what the URL standard strips: leading and trailing
+// ASCII whitespace and C0 controls, and tabs and newlines anywhere.
+func trimHref(h string) string {
+	h = strings.TrimFunc(h, func(r rune) bool { return r <= ' ' })
+	if strings.ContainsAny(h, "\t\n\r") {
+		h = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(h)
+	}
+	return h
+}
+
+// resolveHref returns the absolute http(s) URL of href without its fragment,
+// or nil.
+func resolveHref(base *url.URL, href string) *url.URL {
+	h := trimHref(href)
+	ref, err := url.Parse(h)
+	if err != nil {
+		return nil
+	}
+	u := ref
+	if !ref.IsAbs() {
+		if base == nil {
+			return nil
+		}
+		u = base.ResolveReference(ref)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "" {
+		return nil
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u
+}
+
+// isSameDoc reports whether u is the page itself: same URL, host compared
+// case-insensitively, and dir/ equal to dir/index.html.
+func isSameDoc(u, self *url.URL) bool {
+	if self == nil || u.Scheme != self.Scheme || !strings.EqualFold(u.Host, self.Host) || u.RawQuery != self.RawQuery {
+		return false
+	}
+	a, b := u.EscapedPath(), self.EscapedPath()
+	if a == "" {
+		a = "/"
+	}
+	if b == "" {
+		b = "/"
+	}
+	a = strings.TrimSuffix(a, "index.html")
+	b = strings.TrimSuffix(b, "index.html")
+	return a == b
+}
+
+func splitRel(rel string) []string {
+	if rel == "" {
+		return nil
+	}
+	f := strings.Fields(strings.ToLower(rel))
+	if len(f) == 0 {
+		return nil
+	}
+	return f
+}
+
+func (s *scanner) skipReason(rel []string, skipClass string) string {
+	for _, r := range rel {
+		for _, sr := range s.opts.SkipRels {
+			if strings.EqualFold(r, sr) {
+				return "rel=" + r
+			}
+		}
+	}
+	if skipClass != "" {
+		return "class=" + skipClass
+	}
+	return ""
+}
+
+// collapsedText collects collapsed text up to a number of characters.
+type collapsedText struct {
+	b     []byte
+	runes int
+	space bool // a space is pending before the next non-space character
+	full  bool
+}
+
+const textCap = ExcerptLen + 60
+
+func (t *collapsedText) reset() {
+	t.b, t.runes, t.space, t.full = t.b[:0], 0, false, false
+}
+
+// sep marks a word boundary (a block element started or ended).
+func (t *collapsedText) sep() {
+	if len(t.b) > 0 {
+		t.space = true
+	}
+}
+
+// add appends p with runs of whitespace (and no-break spaces) collapsed to
+// one space, stopping once max characters are held.
+func (t *collapsedText) add(p []byte, max int) {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f':
+			t.sep()
+			continue
+		case c == 0xC2 && i+1 < len(p) && p[i+1] == 0xA0: // U+00A0
+			t.sep()
+			i++
+			continue
+		}
+		if t.space {
+			t.b = append(t.b, ' ')
+			t.runes++
+			t.space = false
+		}
+		t.b = append(t.b, c)
+		if c < 0x80 || c >= 0xC0 {
+			t.runes++
+			if t.runes >= max {
+				// Finish the current rune before stopping.
+				for i+1 < len(p) && p[i+1]&0xC0 == 0x80 {
+					i++
+					t.b = append(t.b, p[i])
+				}
+				t.full = true
+				return
+			}
+		}
+	}
+}
+
+// excerpt cuts the text on a word boundary near ExcerptLen characters.
+func (t *collapsedText) excerpt() string {
+	if t.runes <= ExcerptLen {
+		return string(t.b)
+	}
+	cut, n := 0, 0
+	for i := range string(t.b) { // i walks rune starts
+		if n == ExcerptLen {
+			cut = i
+			break
+		}
+		n++
+	}
+	if sp := bytes.LastIndexByte(t.b[:cut], ' '); sp > ExcerptLen/2 {
+		cut = sp
+	}
+	b := bytes.TrimRight(t.b[:cut], " ,;:-")
+	if !utf8.Valid(b) {
+		b = bytes.ToValidUTF8(b, nil)
+	}
+	return string(b) + "…"
+}

@@ -1,0 +1,229 @@
+package renderer
+
+import (
+	"bytes"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/sitegen"
+	"golang.org/x/net/html"
+)
+
+// The speed target of issue 2: extracting the links of every page costs at
+// most 1.3x a bare tokenize-only loop over the same bytes. The benchmarks
+// run over the same in-memory pages; BenchmarkFirstScanRatio measures both
+// in one run and reports the ratio as "x-floor".
+//
+//	go test ./renderer -run '^$' -bench 'Floor|Extract|Ratio' -benchtime 3x
+//	HP_CORPUS=/tmp/corpus/hugodocs-public go test ./renderer -run '^$' -bench Corpus
+
+type benchPage struct {
+	src []byte
+	url *url.URL
+}
+
+const benchPages = 500
+
+var (
+	synthOnce  sync.Once
+	synthPages []benchPage
+	synthErr   error
+)
+
+// synthetic returns benchPages generated pages, read into memory.
+func synthetic(b *testing.B) []benchPage {
+	synthOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "renderer-bench-")
+		if err != nil {
+			synthErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		if _, err := sitegen.Generate(dir, sitegen.Options{Pages: benchPages, Seed: 1}); err != nil {
+			synthErr = err
+			return
+		}
+		synthPages, synthErr = loadPages(dir, sitegen.DefaultBaseURL)
+	})
+	if synthErr != nil {
+		b.Fatal(synthErr)
+	}
+	return synthPages
+}
+
+// corpus returns the pages of the real corpus named by HP_CORPUS (default
+// /tmp/corpus/hugodocs-public), or skips.
+func corpus(b *testing.B) []benchPage {
+	dir := os.Getenv("HP_CORPUS")
+	if dir == "" {
+		dir = "/tmp/corpus/hugodocs-public"
+	}
+	if _, err := os.Stat(dir); err != nil {
+		b.Skipf("no corpus at %s (unpack ../shared/corpus/hugodocs-public.tar.zst, set HP_CORPUS)", dir)
+	}
+	pages, err := loadPages(dir, "https://gohugo.io/")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return pages
+}
+
+func loadPages(dir, base string) ([]benchPage, error) {
+	var pages []benchPage
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
+			return err
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		rel = strings.TrimSuffix(rel, "index.html")
+		u, err := url.Parse(base + rel)
+		if err != nil {
+			return err
+		}
+		pages = append(pages, benchPage{src, u})
+		return nil
+	})
+	return pages, err
+}
+
+func totalBytes(pages []benchPage) int64 {
+	var n int64
+	for _, p := range pages {
+		n += int64(len(p.src))
+	}
+	return n
+}
+
+func tokenizeAll(pages []benchPage) {
+	for _, p := range pages {
+		z := html.NewTokenizer(bytes.NewReader(p.src))
+		for z.Next() != html.ErrorToken {
+		}
+	}
+}
+
+var benchOpts = &Options{SkipRels: []string{"nofollow", "ugc", "sponsored"}, SkipClasses: []string{"no-pingback"}}
+
+func extractAll(b *testing.B, pages []benchPage) int {
+	n := 0
+	for _, p := range pages {
+		pg, err := Extract(p.src, p.url, benchOpts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += len(pg.Links)
+	}
+	return n
+}
+
+func BenchmarkTokenizeFloor(b *testing.B) {
+	pages := synthetic(b)
+	b.SetBytes(totalBytes(pages))
+	for b.Loop() {
+		tokenizeAll(pages)
+	}
+}
+
+func BenchmarkExtract(b *testing.B) {
+	pages := synthetic(b)
+	b.SetBytes(totalBytes(pages))
+	b.ReportAllocs()
+	for b.Loop() {
+		extractAll(b, pages)
+	}
+}
+
+func BenchmarkExtractSelector(b *testing.B) {
+	pages := synthetic(b)
+	opts := *benchOpts
+	opts.Content = "div.post-content"
+	b.SetBytes(totalBytes(pages))
+	for b.Loop() {
+		for _, p := range pages {
+			if _, err := Extract(p.src, p.url, &opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// ratio times the floor and Extract alternately over the same pages and
+// reports Extract's cost as a multiple of the floor's, both in wall time
+// ("x-floor") and in process CPU time ("x-floor-cpu", which time spent
+// waiting for a CPU taken by other processes does not distort).
+// Alternating keeps both exposed to the same noise.
+func ratio(b *testing.B, pages []benchPage) {
+	b.SetBytes(totalBytes(pages))
+	var floor, ext, floorCPU, extCPU time.Duration
+	links := 0
+	for b.Loop() {
+		c0, t0 := cpuTime(), time.Now()
+		tokenizeAll(pages)
+		c1, t1 := cpuTime(), time.Now()
+		links = extractAll(b, pages)
+		c2, t2 := cpuTime(), time.Now()
+		floor += t1.Sub(t0)
+		ext += t2.Sub(t1)
+		floorCPU += c1 - c0
+		extCPU += c2 - c1
+	}
+	b.ReportMetric(float64(ext)/float64(floor), "x-floor")
+	if floorCPU > 0 {
+		b.ReportMetric(float64(extCPU)/float64(floorCPU), "x-floor-cpu")
+	}
+	b.ReportMetric(float64(links)/float64(len(pages)), "links/page")
+	b.ReportMetric(float64(floor.Microseconds())/float64(b.N)/float64(len(pages)), "floor-µs/page")
+	b.ReportMetric(float64(ext.Microseconds())/float64(b.N)/float64(len(pages)), "extract-µs/page")
+}
+
+// cpuTime is the CPU time (user+system) the process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func BenchmarkFirstScanRatio(b *testing.B) { ratio(b, synthetic(b)) }
+
+func BenchmarkCorpusRatio(b *testing.B) { ratio(b, corpus(b)) }
+
+// The same without the early exit: every page tokenized to its end.
+func BenchmarkFirstScanRatioFull(b *testing.B) { full(b); ratio(b, synthetic(b)) }
+
+func BenchmarkCorpusRatioFull(b *testing.B) { full(b); ratio(b, corpus(b)) }
+
+func full(b *testing.B) {
+	fullScan = true
+	b.Cleanup(func() { fullScan = false })
+}
+
+func BenchmarkCorpusFloor(b *testing.B) {
+	pages := corpus(b)
+	b.SetBytes(totalBytes(pages))
+	for b.Loop() {
+		tokenizeAll(pages)
+	}
+}
+
+func BenchmarkCorpusExtract(b *testing.B) {
+	pages := corpus(b)
+	b.SetBytes(totalBytes(pages))
+	b.ReportAllocs()
+	for b.Loop() {
+		extractAll(b, pages)
+	}
+}

@@ -1,0 +1,911 @@
+package renderer
+
+import (
+	"bytes"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// The streaming scan. One pass of the tokenizer keeps a light stack of open
+// elements (tag atoms plus a few flags, with HTML's implied end tags for p,
+// li, dd/dt, table cells and rows, so minified pages without </p> or </li>
+// keep a correct stack) and records, for each <a href>, the set of
+// candidate regions it lies in. The region is chosen at EOF. Tag names and
+// attributes are read from z.Raw(): the tokenizer's TagName and TagAttr
+// copy their result on every call, which would cost more than the whole
+// extraction; the tokenizer's own TagAttr is used only for the rare href
+// that holds an entity or a carriage return, so values decode exactly as
+// the tokenizer decodes them.
+
+// Candidate regions, one bit each, in order of preference.
+const (
+	regHEntryContent uint8 = 1 << iota // first .e-content inside an .h-entry
+	regEContent                        // first .e-content
+	regArticle                         // first <article>
+	regMain                            // first <main> or [role=main]
+	regBody                            // everything outside nav/header/footer/aside
+	regSelector                        // Options.Content matches
+	numRegions       = 6
+)
+
+var regionNames = map[uint8]string{
+	regHEntryContent: "h-entry e-content",
+	regEContent:      "e-content",
+	regArticle:       "article",
+	regMain:          "main",
+	regBody:          "body",
+	regSelector:      "selector",
+}
+
+func regionIndex(bit uint8) int {
+	for i := 0; i < numRegions; i++ {
+		if bit == 1<<i {
+			return i
+		}
+	}
+	return 0
+}
+
+// Flags of an open element.
+const (
+	fChrome   uint8 = 1 << iota // nav, header, footer, aside or a landmark role of those
+	fHEntry                     // class h-entry
+	fArticle                    // <article>
+	fTemplate                   // <template>: its content is inert
+)
+
+type openElem struct {
+	a     atom.Atom
+	name  string // tag name when a == 0 (custom elements)
+	flags uint8
+	opens uint8 // region bits this element opened
+	link  int   // 1 + index in recs of the link this <a> records, or 0
+}
+
+// linkRec is one <a href> seen in a candidate region, before resolution.
+type linkRec struct {
+	href      string
+	rel       string
+	skipClass string
+	text      string
+	mask      uint8
+}
+
+type scanner struct {
+	opts     *Options
+	fragment bool // Links: every link counts, no chrome exclusion
+	noLinks  bool // selector path: the scan only reads kind, title and base
+
+	stack    []openElem
+	open     uint8 // regions open now
+	done     uint8 // regions opened and closed
+	chrome   int
+	hentry   int
+	article  int
+	template int
+
+	topHEntries, topArticles int
+	alias                    bool
+	title                    string
+	haveTitle                bool
+	base                     string
+	haveBase                 bool
+	raw                      atom.Atom // the raw-text element whose text comes next
+
+	// Early exit: src is the page (nil in Links), off the offset of the
+	// next token, settled set when a candidate region has just closed.
+	src     []byte
+	off     int
+	settled bool
+
+	recs    []linkRec
+	cur     int // index in recs of the <a> collecting text, or -1
+	curAlt  bool
+	ltext   collapsedText
+	text    [numRegions]collapsedText
+	nameBuf [16]byte
+}
+
+func (s *scanner) reset(opts *Options, fragment, noLinks bool) {
+	s.opts, s.fragment, s.noLinks = opts, fragment, noLinks
+	s.stack = s.stack[:0]
+	s.src, s.off, s.settled = nil, 0, false
+	s.open, s.done = 0, 0
+	s.chrome, s.hentry, s.article, s.template = 0, 0, 0, 0
+	s.topHEntries, s.topArticles = 0, 0
+	s.alias, s.title, s.haveTitle, s.base, s.haveBase, s.raw = false, "", false, "", false, 0
+	clear(s.recs)
+	s.recs = s.recs[:0]
+	s.cur = -1
+	s.ltext.reset()
+	for i := range s.text {
+		s.text[i].reset()
+	}
+}
+
+func (s *scanner) kind() Kind {
+	switch {
+	case s.alias:
+		return KindAlias
+	case s.topHEntries > 1, s.topHEntries == 0 && s.topArticles > 1:
+		return KindList
+	}
+	return KindSingle
+}
+
+// region picks the first candidate of the chain that the page has.
+func (s *scanner) region() uint8 {
+	seen := s.open | s.done
+	for _, r := range []uint8{regHEntryContent, regEContent, regArticle, regMain} {
+		if seen&r != 0 {
+			return r
+		}
+	}
+	return regBody
+}
+
+// mask is the set of candidate regions the current position lies in.
+// Regions that can no longer be chosen (a more preferred candidate has
+// been seen) are left out, so their links and text are never recorded.
+func (s *scanner) mask() uint8 {
+	if s.template > 0 || s.noLinks {
+		return 0
+	}
+	if s.fragment {
+		return regBody
+	}
+	m := s.open
+	if s.chrome == 0 {
+		m |= regBody
+	}
+	if seen := (s.open | s.done) & (regHEntryContent | regEContent | regArticle | regMain); seen != 0 {
+		m &= (seen&-seen)<<1 - 1 // the most preferred seen candidate and better ones
+	}
+	return m
+}
+
+func (s *scanner) run(z *html.Tokenizer) {
+	for {
+		tt := z.Next()
+		s.off += len(z.Raw())
+		switch tt {
+		case html.ErrorToken:
+			s.endLink()
+			return
+		case html.TextToken:
+			if s.raw != 0 {
+				if s.raw == atom.Title && !s.haveTitle {
+					var t collapsedText
+					t.add(z.Text(), 1<<20)
+					s.title, s.haveTitle = string(t.b), true
+				}
+				s.raw = 0
+				continue
+			}
+			if s.cur >= 0 || s.wantText() {
+				s.addText(z.Text())
+			}
+		case html.StartTagToken:
+			s.raw = 0
+			s.start(z, false)
+		case html.SelfClosingTagToken:
+			s.raw = 0
+			s.start(z, true)
+		case html.EndTagToken:
+			s.raw = 0
+			s.end(z.Raw())
+			if s.settled {
+				s.settled = false
+				if s.decided() {
+					s.endLink()
+					return
+				}
+			}
+		default: // comments and doctypes are not content
+			s.raw = 0
+		}
+	}
+}
+
+// fullScan turns the early exit off (benchmarks use it to show its effect).
+var fullScan = false
+
+// decided reports whether the rest of the page can no longer change the
+// result, so tokenizing can stop: the preferred candidate region seen so far
+// has closed, and the unread bytes hold nothing that could bring a better
+// candidate ("e-content"), change the kind ("h-entry", "<article"), or
+// supply a missing <base>, <title> or meta refresh. The checks are plain
+// byte searches, so a word inside a comment or a script only makes the scan
+// go on; the result is always that of a full scan.
+func (s *scanner) decided() bool {
+	if s.src == nil || s.noLinks || fullScan || s.off > len(s.src) {
+		return false
+	}
+	seen := (s.open | s.done) & (regHEntryContent | regEContent | regArticle | regMain)
+	best := seen & -seen
+	if best == 0 || s.open&best != 0 {
+		return false
+	}
+	rest := s.src[s.off:]
+	if best != regHEntryContent && bytes.Contains(rest, []byte("e-content")) {
+		return false
+	}
+	if bytes.Contains(rest, []byte("h-entry")) {
+		return false
+	}
+	return !restHasTag(rest, s.topHEntries == 0, !s.haveBase, !s.haveTitle, !s.alias)
+}
+
+// restHasTag reports whether rest holds a start tag that could matter:
+// <article>, <base>, <title>, or a <meta> mentioning refresh (names compared
+// ASCII case-insensitively).
+func restHasTag(rest []byte, article, base, title, meta bool) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(rest[i:], '<')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+		n := rest[i:]
+		switch {
+		case article && tagIs(n, "article"), base && tagIs(n, "base"), title && tagIs(n, "title"):
+			return true
+		case meta && tagIs(n, "meta"):
+			end := bytes.IndexByte(n, '>')
+			if end < 0 {
+				end = len(n)
+			}
+			if bytes.Contains(bytes.ToLower(n[:end]), []byte("refresh")) {
+				return true
+			}
+		}
+	}
+}
+
+// tagIs reports whether b starts with the tag name name, case-insensitively.
+func tagIs(b []byte, name string) bool {
+	if len(b) < len(name) || !attrKeyIs(b[:len(name)], name) {
+		return false
+	}
+	return len(b) == len(name) || wsByte(b[len(name)]) || b[len(name)] == '>' || b[len(name)] == '/'
+}
+
+// wantText reports whether some region the position lies in still needs
+// excerpt text.
+func (s *scanner) wantText() bool {
+	m := s.mask()
+	if m == 0 {
+		return false
+	}
+	for i := range s.text {
+		if m&(1<<i) != 0 && !s.text[i].full {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scanner) addText(p []byte) {
+	if s.cur >= 0 {
+		if s.curAlt { // text after an img alt: the text wins
+			s.ltext.reset()
+			s.curAlt = false
+		}
+		if !s.ltext.full {
+			s.ltext.add(p, 300)
+		}
+	}
+	m := s.mask()
+	for i := range s.text {
+		if m&(1<<i) != 0 && !s.text[i].full {
+			s.text[i].add(p, textCap)
+		}
+	}
+}
+
+// sep marks a word boundary in every text being collected.
+func (s *scanner) sep() {
+	s.ltext.sep()
+	m := s.mask()
+	for i := range s.text {
+		if m&(1<<i) != 0 {
+			s.text[i].sep()
+		}
+	}
+}
+
+// tagName returns the lower-cased name of the tag in raw (which starts
+// with "<" or "</") and its atom, and the offset where attributes begin.
+func (s *scanner) tagName(raw []byte, i int) (atom.Atom, []byte, int) {
+	j := i
+	for j < len(raw) {
+		c := raw[j]
+		if c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '/' || c == '>' {
+			break
+		}
+		j++
+	}
+	name := raw[i:j]
+	lower := true
+	for _, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			lower = false
+			break
+		}
+	}
+	if lower {
+		return atom.Lookup(name), name, j
+	}
+	if len(name) > len(s.nameBuf) {
+		name = bytes.ToLower(name)
+		return atom.Lookup(name), name, j
+	}
+	b := s.nameBuf[:len(name)]
+	for k, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[k] = c
+	}
+	return atom.Lookup(b), b, j
+}
+
+// endName returns the name of an end tag, not lower-cased.
+func endName(raw []byte) []byte {
+	j := 2
+	for j < len(raw) {
+		c := raw[j]
+		if c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '/' || c == '>' {
+			break
+		}
+		j++
+	}
+	return raw[2:j]
+}
+
+// rawAttrs walks the attributes of a raw start tag the way the tokenizer
+// does (golang.org/x/net/html readTag), without copying.
+type rawAttrs struct {
+	b []byte
+	i int
+}
+
+func wsByte(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' }
+
+func (it *rawAttrs) skipWS() {
+	for it.i < len(it.b) && wsByte(it.b[it.i]) {
+		it.i++
+	}
+}
+
+// next returns the next attribute; key is not lower-cased and val is raw
+// (entities not decoded).
+func (it *rawAttrs) next() (key, val []byte, ok bool) {
+	for {
+		it.skipWS()
+		if it.i >= len(it.b) || it.b[it.i] == '>' {
+			return nil, nil, false
+		}
+		ks := it.i
+		for it.i < len(it.b) {
+			c := it.b[it.i]
+			if c == '=' && it.i == ks {
+				it.i++
+				continue
+			}
+			if wsByte(c) || c == '/' || c == '=' || c == '>' {
+				break
+			}
+			it.i++
+		}
+		key = it.b[ks:it.i]
+		val = nil
+		it.skipWS()
+		if it.i < len(it.b) {
+			switch c := it.b[it.i]; c {
+			case '/':
+				it.i++
+			case '=':
+				it.i++
+				it.skipWS()
+				if it.i < len(it.b) {
+					switch q := it.b[it.i]; q {
+					case '>':
+					case '"', '\'':
+						it.i++
+						vs := it.i
+						if n := bytes.IndexByte(it.b[vs:], q); n >= 0 {
+							it.i = vs + n
+						} else {
+							it.i = len(it.b)
+						}
+						val = it.b[vs:it.i]
+						if it.i < len(it.b) {
+							it.i++
+						}
+					default:
+						vs := it.i
+						for it.i < len(it.b) && !wsByte(it.b[it.i]) && it.b[it.i] != '>' {
+							it.i++
+						}
+						val = it.b[vs:it.i]
+					}
+				}
+			}
+		}
+		if len(key) > 0 {
+			return key, val, true
+		}
+	}
+}
+
+// attrKeyIs reports whether an attribute key equals the lower-case name s, ASCII
+// case-insensitively.
+func attrKeyIs(key []byte, s string) bool {
+	if len(key) != len(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := key[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// mfClasses reports whether a class list holds h-entry and e-content, in
+// one pass (Tailwind pages carry long class lists on every element).
+func mfClasses(list []byte) (hentry, econtent bool) {
+	if len(list) < len("h-entry") {
+		return false, false
+	}
+	for i := 0; i < len(list); {
+		for i < len(list) && wsByte(list[i]) {
+			i++
+		}
+		j := i
+		for j < len(list) && !wsByte(list[j]) {
+			j++
+		}
+		switch tok := list[i:j]; len(tok) {
+		case len("h-entry"):
+			hentry = hentry || string(tok) == "h-entry"
+		case len("e-content"):
+			econtent = econtent || string(tok) == "e-content"
+		}
+		i = j
+	}
+	return hentry, econtent
+}
+
+// classHas reports whether the whitespace-separated list holds tok.
+func classHas(list []byte, tok string) bool {
+	for {
+		i := bytes.Index(list, []byte(tok))
+		if i < 0 {
+			return false
+		}
+		end := i + len(tok)
+		if (i == 0 || wsByte(list[i-1])) && (end == len(list) || wsByte(list[end])) {
+			return true
+		}
+		list = list[i+1:]
+	}
+}
+
+func tokensHasFold(list []byte, tok string) bool {
+	for f := range bytes.FieldsFuncSeq(list, func(r rune) bool { return r < 0x80 && wsByte(byte(r)) }) {
+		if attrKeyIs(f, tok) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
+	raw := z.Raw()
+	a, name, ai := s.tagName(raw, 1)
+	if a == atom.Html || a == atom.Head {
+		// Not tracked: minified pages omit their end tags. <body> is pushed
+		// (it may be an h-entry) but its end tag is ignored: content after
+		// </body> is still body content to a browser.
+		return
+	}
+	if !inlineElem(a) {
+		s.sep()
+	}
+	s.implyEnd(a)
+
+	switch a {
+	case atom.Script, atom.Style, atom.Textarea, atom.Title, atom.Xmp, atom.Iframe,
+		atom.Noembed, atom.Noframes, atom.Noscript, atom.Plaintext:
+		// The tokenizer returns their content as one raw text token; with
+		// scripting on, as in browsers, <noscript> content is not markup.
+		if !selfClosing {
+			s.raw = a
+		}
+		return
+	}
+
+	var e openElem
+	e.a = a
+	if a == 0 {
+		e.name = string(name)
+	}
+	m := s.mask()
+	inTemplate := s.template > 0
+
+	// Parse attributes only where one can matter: most <a> lie outside every
+	// candidate region, and void elements cannot open a region.
+	parse := true
+	switch {
+	case inTemplate:
+		parse = false
+	case a == atom.A:
+		parse = m != 0
+	case a == atom.Meta:
+		parse = bytes.Contains(raw, []byte("quiv")) || bytes.Contains(raw, []byte("QUIV"))
+	case a == atom.Base:
+		parse = !s.haveBase
+	case a == atom.Img:
+		parse = s.cur >= 0 && len(s.ltext.b) == 0
+	case selfClosing || voidElem(a):
+		parse = false
+	}
+	var role, class, href, rel, alt []byte
+	var hrefSeen, relSeen, classSeen, roleSeen, altSeen, equivRefresh bool
+	it := rawAttrs{b: raw, i: ai}
+	for parse {
+		k, v, ok := it.next()
+		if !ok {
+			break
+		}
+		switch {
+		case !classSeen && attrKeyIs(k, "class"):
+			class, classSeen = v, true
+		case !roleSeen && attrKeyIs(k, "role"):
+			role, roleSeen = v, true
+		case !hrefSeen && attrKeyIs(k, "href"):
+			href, hrefSeen = v, true
+		case !relSeen && attrKeyIs(k, "rel"):
+			rel, relSeen = v, true
+		case !altSeen && attrKeyIs(k, "alt"):
+			alt, altSeen = v, true
+		case a == atom.Meta && attrKeyIs(k, "http-equiv"):
+			equivRefresh = attrKeyIs(bytes.TrimSpace(v), "refresh")
+		}
+	}
+
+	switch a {
+	case atom.Meta:
+		if equivRefresh && !inTemplate {
+			s.alias = true
+		}
+		return
+	case atom.Base:
+		if hrefSeen && !s.haveBase && !inTemplate {
+			s.base, s.haveBase = s.attrValue(z, "href", href), true
+		}
+		return
+	case atom.Img:
+		if altSeen {
+			s.ltext.add([]byte(html.UnescapeString(string(alt))), 300)
+			s.curAlt = true
+		}
+		return
+	case atom.A:
+		s.endLink()
+		if m != 0 && hrefSeen {
+			r := linkRec{mask: m}
+			if relSeen {
+				r.rel = string(rel)
+			}
+			if classSeen {
+				for _, c := range s.opts.SkipClasses {
+					if classHas(class, c) {
+						r.skipClass = c
+						break
+					}
+				}
+			}
+			// Last: the tokenizer's TagAttr decodes values in place.
+			r.href = s.attrValue(z, "href", href)
+			s.recs = append(s.recs, r)
+			s.cur = len(s.recs) - 1
+			s.ltext.reset()
+			s.curAlt = false
+			e.link = s.cur + 1
+		}
+	}
+	if selfClosing || voidElem(a) {
+		// Foreign elements such as svg <path/> close themselves; void
+		// elements have no content.
+		s.endLinkOf(&e)
+		return
+	}
+
+	if inTemplate {
+		if a == atom.Template {
+			e.flags |= fTemplate
+			s.template++
+		}
+		s.stack = append(s.stack, e)
+		return
+	}
+	var hentry, econtent bool
+	if classSeen {
+		hentry, econtent = mfClasses(class)
+	}
+	avail := ^(s.open | s.done)
+	if econtent {
+		if s.hentry > 0 && avail&regHEntryContent != 0 {
+			e.opens |= regHEntryContent
+		}
+		if avail&regEContent != 0 {
+			e.opens |= regEContent
+		}
+	}
+	switch a {
+	case atom.Article:
+		if avail&regArticle != 0 {
+			e.opens |= regArticle
+		}
+		e.flags |= fArticle
+	case atom.Main:
+		if avail&regMain != 0 {
+			e.opens |= regMain
+		}
+	case atom.Nav, atom.Header, atom.Footer, atom.Aside:
+		e.flags |= fChrome
+	case atom.Template:
+		e.flags |= fTemplate
+	}
+	if roleSeen {
+		switch {
+		case tokensHasFold(role, "main"):
+			if avail&regMain != 0 {
+				e.opens |= regMain
+			}
+		case tokensHasFold(role, "navigation"), tokensHasFold(role, "banner"),
+			tokensHasFold(role, "contentinfo"), tokensHasFold(role, "complementary"):
+			e.flags |= fChrome
+		}
+	}
+	if hentry {
+		e.flags |= fHEntry
+	}
+	s.push(e)
+}
+
+// attrValue returns an attribute value decoded exactly as the tokenizer
+// decodes it. Values without '&', '\r' or NUL need no decoding.
+func (s *scanner) attrValue(z *html.Tokenizer, key string, raw []byte) string {
+	if bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 && bytes.IndexByte(raw, 0) < 0 {
+		return string(raw)
+	}
+	for {
+		k, v, more := z.TagAttr()
+		if string(k) == key {
+			return string(v)
+		}
+		if !more {
+			return string(raw)
+		}
+	}
+}
+
+func (s *scanner) push(e openElem) {
+	s.open |= e.opens
+	if e.flags&fChrome != 0 {
+		s.chrome++
+	}
+	if e.flags&fHEntry != 0 {
+		if s.hentry == 0 {
+			s.topHEntries++
+		}
+		s.hentry++
+	}
+	if e.flags&fArticle != 0 {
+		if s.article == 0 {
+			s.topArticles++
+		}
+		s.article++
+	}
+	if e.flags&fTemplate != 0 {
+		s.template++
+	}
+	s.stack = append(s.stack, e)
+}
+
+// popTo closes the element at index k and everything opened after it.
+func (s *scanner) popTo(k int) {
+	for i := len(s.stack) - 1; i >= k; i-- {
+		e := &s.stack[i]
+		s.open &^= e.opens
+		s.done |= e.opens
+		if e.opens != 0 {
+			s.settled = true
+		}
+		if e.flags&fChrome != 0 {
+			s.chrome--
+		}
+		if e.flags&fHEntry != 0 {
+			s.hentry--
+		}
+		if e.flags&fArticle != 0 {
+			s.article--
+		}
+		if e.flags&fTemplate != 0 {
+			s.template--
+		}
+		s.endLinkOf(e)
+	}
+	s.stack = s.stack[:k]
+}
+
+// endLinkOf ends the text of the link e records, if it is still the current one.
+func (s *scanner) endLinkOf(e *openElem) {
+	if e.link != 0 && s.cur == e.link-1 {
+		s.endLink()
+	}
+}
+
+// endLink stores the collected text of the current link.
+func (s *scanner) endLink() {
+	if s.cur >= 0 {
+		s.recs[s.cur].text = string(s.ltext.b)
+		s.cur = -1
+	}
+}
+
+func (s *scanner) end(raw []byte) {
+	if len(raw) < 3 {
+		return
+	}
+	// Fast path: most end tags close the innermost open element.
+	if n := len(s.stack); n > 0 {
+		if top := s.stack[n-1].a; top != 0 && string(endName(raw)) == top.String() {
+			if !inlineElem(top) {
+				s.sep()
+			}
+			s.popTo(n - 1)
+			return
+		}
+	}
+	a, name, _ := s.tagName(raw, 2)
+	if !inlineElem(a) || a == atom.Br {
+		s.sep()
+	}
+	switch a {
+	case atom.Html, atom.Head, atom.Body, atom.Br:
+		return
+	}
+	if a == atom.Script || a == atom.Style || a == atom.Title || a == atom.Noscript || a == atom.Textarea {
+		return // raw-text elements are never on the stack
+	}
+	for i := len(s.stack) - 1; i >= 0; i-- {
+		e := &s.stack[i]
+		if e.a == a && (a != 0 || e.name == string(name)) {
+			s.popTo(i)
+			return
+		}
+		if endScopeStop(a, e.a) {
+			return
+		}
+	}
+}
+
+// endScopeStop reports whether an open element b stops the search for the
+// element an end tag (or implied end) of a closes.
+func endScopeStop(a, b atom.Atom) bool {
+	switch a {
+	case atom.P:
+		return !inlineElem(b)
+	case atom.Li:
+		return b == atom.Ul || b == atom.Ol || b == atom.Menu || b == atom.Template
+	case atom.Dd, atom.Dt:
+		return b == atom.Dl || b == atom.Template
+	case atom.Td, atom.Th, atom.Tr, atom.Tbody, atom.Thead, atom.Tfoot:
+		return b == atom.Table || b == atom.Template
+	}
+	return b == atom.Template
+}
+
+// implyEnd closes the elements a start tag of a implicitly ends, as the
+// HTML parser does: a block closes an open <p>, <li> closes the previous
+// <li>, and so on.
+func (s *scanner) implyEnd(a atom.Atom) {
+	if closesPara(a) {
+		s.closeOpen(atom.P, atom.P)
+	}
+	switch a {
+	case atom.Li:
+		s.closeOpen(atom.Li, atom.Li)
+	case atom.Dd, atom.Dt:
+		s.closeOpen(atom.Dd, atom.Dt)
+	case atom.Td, atom.Th:
+		s.closeOpen(atom.Td, atom.Th)
+	case atom.Tr:
+		s.closeOpen(atom.Tr, atom.Tr)
+	case atom.Tbody, atom.Thead, atom.Tfoot:
+		s.closeOpen(atom.Tbody, atom.Thead)
+		s.closeOpen(atom.Tfoot, atom.Tfoot)
+	case atom.Option:
+		if n := len(s.stack); n > 0 && s.stack[n-1].a == atom.Option {
+			s.popTo(n - 1)
+		}
+	case atom.A:
+		s.closeOpen(atom.A, atom.A)
+	}
+}
+
+// closeOpen pops to the nearest open x or y, unless a scope boundary (for
+// x) comes first.
+func (s *scanner) closeOpen(x, y atom.Atom) {
+	for i := len(s.stack) - 1; i >= 0; i-- {
+		b := s.stack[i].a
+		if b == x || b == y {
+			s.popTo(i)
+			return
+		}
+		if x == atom.Li || x == atom.Dd {
+			// The parser looks past <div>, <address> and <p> and stops at any
+			// other special element.
+			if b != atom.Div && b != atom.Address && b != atom.P && !inlineElem(b) {
+				return
+			}
+			continue
+		}
+		if x == atom.A {
+			if !inlineElem(b) {
+				return
+			}
+			continue
+		}
+		if endScopeStop(x, b) {
+			return
+		}
+	}
+}
+
+func closesPara(a atom.Atom) bool {
+	switch a {
+	case atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Center, atom.Details,
+		atom.Dialog, atom.Dir, atom.Div, atom.Dl, atom.Fieldset, atom.Figcaption, atom.Figure,
+		atom.Footer, atom.Form, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Header,
+		atom.Hgroup, atom.Hr, atom.Main, atom.Menu, atom.Nav, atom.Ol, atom.P, atom.Pre,
+		atom.Section, atom.Summary, atom.Table, atom.Ul, atom.Li, atom.Dd, atom.Dt, atom.Xmp,
+		atom.Plaintext, atom.Listing, atom.Search:
+		return true
+	}
+	return false
+}
+
+// inlineElem reports whether a is an inline element: one that neither ends a
+// <p> nor separates words. Unknown (custom) elements count as inline.
+func inlineElem(a atom.Atom) bool {
+	switch a {
+	case 0, atom.A, atom.Abbr, atom.B, atom.Bdi, atom.Bdo, atom.Big, atom.Cite, atom.Code,
+		atom.Data, atom.Del, atom.Dfn, atom.Em, atom.Font, atom.I, atom.Img, atom.Ins, atom.Kbd,
+		atom.Label, atom.Mark, atom.Nobr, atom.Q, atom.Rp, atom.Rt, atom.Ruby, atom.S, atom.Samp,
+		atom.Small, atom.Span, atom.Strike, atom.Strong, atom.Sub, atom.Sup, atom.Time, atom.Tt,
+		atom.U, atom.Var, atom.Wbr, atom.Svg, atom.Math, atom.Picture, atom.Source, atom.Button,
+		atom.Input, atom.Select, atom.Output, atom.Meter, atom.Progress, atom.Slot:
+		return true
+	}
+	return false
+}
+
+func voidElem(a atom.Atom) bool {
+	switch a {
+	case atom.Area, atom.Base, atom.Br, atom.Col, atom.Embed, atom.Hr, atom.Img, atom.Input,
+		atom.Link, atom.Meta, atom.Param, atom.Source, atom.Track, atom.Wbr, atom.Keygen:
+		return true
+	}
+	return false
+}
