@@ -1,0 +1,86 @@
+package sender
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/site"
+)
+
+// PagesFile is the name, beside the ledger, of the page data that
+// `hugo-pingback build` records for `send`.
+const PagesFile = "pages.json"
+
+type pagesFile struct {
+	Version int        `json:"version"`
+	Written time.Time  `json:"written"`
+	Pages   []PageInfo `json:"pages"`
+}
+
+// SavePages writes the Hugo site's page data for a later send, atomically.
+func SavePages(path string, pages map[string]PageInfo) error {
+	pf := pagesFile{Version: 1, Written: time.Now().UTC()}
+	for _, p := range pages {
+		pf.Pages = append(pf.Pages, p)
+	}
+	sort.Slice(pf.Pages, func(i, j int) bool { return pf.Pages[i].URL < pf.Pages[j].URL })
+	data, err := json.MarshalIndent(pf, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("save pages %s: %w", path, err)
+	}
+	if err := site.WriteFileAtomic(path, data); err != nil {
+		return fmt.Errorf("save pages %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadPages reads the page data SavePages wrote, if it is still fresh: no
+// HTML file under roots may be newer than it (a later plain `hugo` build
+// makes it stale). It returns nil, nil when the file is absent or stale.
+func LoadPages(path string, roots []config.Root) (map[string]PageInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil
+	}
+	written := fi.ModTime()
+	stale := false
+	for _, r := range roots {
+		err := site.Walk(r, func(f site.File) error {
+			if st, err := os.Stat(f.Path); err == nil && st.ModTime().After(written) {
+				stale = true
+				return filepath.SkipAll
+			}
+			return nil
+		})
+		if err != nil && err != filepath.SkipAll {
+			return nil, err
+		}
+	}
+	if stale {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read pages %s: %w", path, err)
+	}
+	var pf pagesFile
+	if err := json.Unmarshal(data, &pf); err != nil || pf.Version != 1 {
+		return nil, fmt.Errorf("read pages %s: not a hugo-pingback pages file", path)
+	}
+	m := make(map[string]PageInfo, len(pf.Pages))
+	for _, p := range pf.Pages {
+		if p.Links == nil {
+			p.Links = []string{}
+		}
+		m[p.URL] = p
+	}
+	return m, nil
+}

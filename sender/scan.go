@@ -1,0 +1,246 @@
+package sender
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hugo-pingback/hugo-pingback/renderer"
+	"github.com/hugo-pingback/hugo-pingback/site"
+	"github.com/hugo-pingback/hugo-pingback/state"
+)
+
+// maxPageBytes caps what is read of one page: a larger file is reported and
+// skipped, never loaded whole.
+const maxPageBytes = 32 << 20
+
+// scannedPage is one HTML file of the build as this run sees it.
+type scannedPage struct {
+	file site.File
+	hash string
+	// changed is true for pages that are new or whose hash differs from the
+	// ledger's; only those were parsed.
+	changed bool
+	// source is true for pages that may send; skip says why not.
+	source bool
+	skip   string
+	// links are the notifiable content links (changed pages only).
+	links []string
+	// hidden are links of Hugo's rendered content missing from the file.
+	hidden    []string
+	title     string
+	excerpt   string
+	published time.Time
+}
+
+// scan reads every page of every root. Unchanged pages cost a read and a
+// hash; only changed ones are tokenized.
+func (s *Sender) scan(ctx context.Context, known map[string]state.Page, rep *Report) ([]*scannedPage, error) {
+	var files []site.File
+	for _, root := range s.cfg.SiteRoots() {
+		if _, err := os.Stat(root.Dir); err != nil {
+			return nil, fmt.Errorf("publish dir %s: %w (build the site first, or pass --public)", root.Dir, err)
+		}
+		err := site.Walk(root, func(f site.File) error {
+			files = append(files, f)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("scan %s: %w", root.Dir, err)
+		}
+	}
+	if len(files) == 0 {
+		dirs := make([]string, 0, 1)
+		for _, r := range s.cfg.SiteRoots() {
+			dirs = append(dirs, r.Dir)
+		}
+		return nil, fmt.Errorf("%w in %s", ErrNoPages, strings.Join(dirs, ", "))
+	}
+
+	opts := &renderer.Options{Content: s.cfg.Content, SkipRels: s.cfg.SkipRels, SkipClasses: s.cfg.SkipClasses}
+	settings := s.settingsFingerprint()
+	pages := make([]*scannedPage, len(files))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, f := range files {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			p, warn, err := s.scanPage(f, known, opts, settings)
+			if err != nil {
+				return err
+			}
+			pages[i] = p
+			if warn != "" {
+				mu.Lock()
+				rep.Warnings = append(rep.Warnings, warn)
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	sort.Strings(rep.Warnings)
+	for _, p := range pages {
+		rep.Pages++
+		switch {
+		case !p.changed:
+			rep.Unchanged++
+		case known[p.file.URL].URL == "" || known[p.file.URL].Deleted:
+			rep.NewPages++
+		default:
+			rep.Changed++
+		}
+		if !p.source {
+			rep.NotSources++
+		}
+	}
+	return pages, nil
+}
+
+// scanPage reads, hashes and, when changed, extracts one page. A page that
+// cannot be read is an error naming the file; a page too large to read is a
+// warning and is not a source.
+func (s *Sender) scanPage(f site.File, known map[string]state.Page, opts *renderer.Options, settings string) (*scannedPage, string, error) {
+	p := &scannedPage{file: f}
+	if why := site.SkipReason(f.Rel); why != "" {
+		p.skip = why
+		p.hash = "skip"
+		return p, "", nil
+	}
+	info, hugo := s.opts.Pages[f.URL]
+	fi, err := os.Stat(f.Path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read page %s: %w", f.Path, err)
+	}
+	if fi.Size() > maxPageBytes {
+		p.skip = "larger than 32 MiB"
+		p.hash = fmt.Sprintf("size-%d", fi.Size())
+		return p, fmt.Sprintf("%s: %d bytes, larger than the 32 MiB page limit; not scanned", f.Path, fi.Size()), nil
+	}
+	src, err := os.ReadFile(f.Path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read page %s: %w", f.Path, err)
+	}
+	pageSettings := settings
+	if s.opts.Pages != nil {
+		pageSettings += "|" + pageInfoFingerprint(info, hugo)
+	}
+	p.hash = fmt.Sprintf("%016x-%s", xxhash.Sum64(src), pageSettings)
+	old, seen := known[f.URL]
+	p.changed = !seen || old.Deleted || old.Hash != p.hash
+	if !p.changed {
+		p.source = true // its links are settled in the ledger already
+		return p, "", nil
+	}
+
+	switch {
+	case s.opts.Pages != nil && !hugo:
+		p.skip = "not a regular page of the Hugo site"
+		return p, "", nil
+	case hugo && info.NoSend:
+		p.skip = "pingback: false in front matter"
+		return p, "", nil
+	}
+	pageURL, err := url.Parse(f.URL)
+	if err != nil {
+		return nil, "", fmt.Errorf("page %s: bad URL %q: %w", f.Path, f.URL, err)
+	}
+	ex, err := renderer.Extract(src, pageURL, opts)
+	if err != nil {
+		return nil, "", fmt.Errorf("page %s: %w", f.Path, err)
+	}
+	p.title, p.excerpt = ex.Title, ex.Excerpt
+	p.published = info.Published
+	switch ex.Kind {
+	case renderer.KindList:
+		if !hugo {
+			p.skip = "list page"
+			return p, "", nil
+		}
+	case renderer.KindAlias:
+		p.skip = "alias (redirect) page"
+		return p, "", nil
+	}
+	p.source = true
+	if hugo && info.Links != nil {
+		p.links, p.hidden = s.hugoLinks(src, pageURL, info, opts)
+		if info.Title != "" {
+			p.title = info.Title
+		}
+		return p, "", nil
+	}
+	for _, l := range ex.Links {
+		if l.Skip == "" {
+			p.links = append(p.links, l.URL)
+		}
+	}
+	return p, "", nil
+}
+
+// hugoLinks takes the links of Hugo's rendered content and keeps those the
+// published file really carries (with the file's rel and class markings), so
+// theme chrome never counts and content a theme hides is reported, not sent.
+func (s *Sender) hugoLinks(src []byte, pageURL *url.URL, info PageInfo, opts *renderer.Options) (links, hidden []string) {
+	inFile := map[string]renderer.Link{}
+	all, err := renderer.Links(strings.NewReader(string(src)), pageURL, opts)
+	if err == nil {
+		for _, l := range all {
+			if prev, ok := inFile[l.URL]; !ok || prev.Skip != "" {
+				inFile[l.URL] = l
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, raw := range info.Links {
+		u, err := pageURL.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			continue
+		}
+		u.Fragment, u.RawFragment = "", ""
+		target := u.String()
+		if seen[target] || target == pageURL.String() {
+			continue
+		}
+		seen[target] = true
+		l, ok := inFile[target]
+		switch {
+		case !ok:
+			hidden = append(hidden, target)
+		case l.Skip == "":
+			links = append(links, target)
+		}
+	}
+	return links, hidden
+}
+
+// settingsFingerprint changes when a setting that shapes extraction changes,
+// so that pages are re-parsed under new rules although their bytes did not.
+func (s *Sender) settingsFingerprint() string {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "v1|%s|%s|%s", s.cfg.Content, strings.Join(s.cfg.SkipRels, ","), strings.Join(s.cfg.SkipClasses, ","))
+	return fmt.Sprintf("%08x", h.Sum32())
+}
+
+func pageInfoFingerprint(info PageInfo, ok bool) string {
+	if !ok {
+		return "nohugo"
+	}
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%t|%d|%s", info.NoSend, info.Published.Unix(), strings.Join(info.Links, "\n"))
+	return fmt.Sprintf("%08x", h.Sum32())
+}

@@ -1,0 +1,164 @@
+package sender
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/linkback"
+	"github.com/hugo-pingback/hugo-pingback/state"
+)
+
+// ErrFlood is returned, before any request, when a run on a site the ledger
+// has never seen would notify more pages than Config.FloodLimit.
+var ErrFlood = errors.New("first run would notify too many pages")
+
+// ErrNoPages is returned when the publish dir holds no HTML page at all: a
+// missing build must never be mistaken for a site whose pages were all deleted.
+var ErrNoPages = errors.New("no HTML pages found")
+
+// Mode says what a run may do.
+type Mode int
+
+const (
+	// ModeSend plans and delivers (the default).
+	ModeSend Mode = iota
+	// ModeDryRun plans and reports, makes no request and writes nothing.
+	ModeDryRun
+	// ModeBaseline records every current link as already handled, without any request.
+	ModeBaseline
+)
+
+// PageInfo is what the Hugo site knows of one page, laid over the built file
+// with the same URL. Pages the Hugo site lists are the only sources when an
+// overlay is given (Options.Pages non-nil).
+type PageInfo struct {
+	URL       string    `json:"url"`
+	File      string    `json:"file"` // published file, relative to its root dir
+	Title     string    `json:"title,omitempty"`
+	Published time.Time `json:"published"`
+	// NoSend is front matter `pingback: false`.
+	NoSend bool `json:"no_send,omitempty"`
+	// NoReceive is front matter `pingbackReceive: false`: inject skips it.
+	NoReceive bool `json:"no_receive,omitempty"`
+	// Links are the links of Hugo's rendered content of the page; nil means
+	// "take them from the published file with the content selector".
+	Links []string `json:"links"`
+}
+
+// Options are the inputs of one run besides the Config.
+type Options struct {
+	Mode Mode
+	// All lifts the first-run flood guard.
+	All bool
+	// Pages, when non-nil, is the Hugo site's page data keyed by URL.
+	Pages map[string]PageInfo
+	// Logger receives diagnostics; nil is quiet.
+	Logger *slog.Logger
+	// Progress, when set, is called as jobs finish (done of total).
+	Progress func(done, total int)
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Sender runs sends against one ledger with one HTTP client.
+type Sender struct {
+	cfg    config.Config
+	ledger *state.Ledger
+	client *linkback.Client
+	opts   Options
+	log    *slog.Logger
+}
+
+// New returns a Sender. cfg is completed with its defaults; ledger may be nil
+// only in ModeDryRun (no ledger yet: every link is new).
+func New(cfg config.Config, ledger *state.Ledger, client *linkback.Client, opts Options) (*Sender, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if ledger == nil && opts.Mode != ModeDryRun {
+		return nil, errors.New("sender: a ledger is required unless dry-running")
+	}
+	for _, r := range cfg.SiteRoots() {
+		if r.BaseURL == "" {
+			return nil, fmt.Errorf("no base URL for %s: pass --base-url or set baseURL in the Hugo config", r.Dir)
+		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Sender{cfg: cfg, ledger: ledger, client: client, opts: opts, log: log}, nil
+}
+
+// Run performs one send and returns its report. Remote answers are recorded
+// in the report and the ledger, never returned as errors; an error means the
+// run itself could not complete (unreadable site, ledger failure, flood guard).
+func (s *Sender) Run(ctx context.Context) (*Report, error) {
+	rep := &Report{Mode: s.opts.Mode.String(), Started: s.opts.Now()}
+	known, err := s.knownPages()
+	if err != nil {
+		return nil, err
+	}
+	pages, err := s.scan(ctx, known, rep)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.plan(ctx, pages, known, rep)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.Mode == ModeSend {
+		if err := s.deliver(ctx, p, rep); err != nil {
+			return nil, err
+		}
+		if err := s.services(ctx, known, rep); err != nil {
+			return nil, err
+		}
+		if s.cfg.Tombstones {
+			if rep.Tombstones, err = s.tombstones(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	rep.Finished = s.opts.Now()
+	if s.opts.Mode != ModeDryRun {
+		b := &state.Batch{Runs: []state.Run{{
+			Started: rep.Started, Finished: rep.Finished, Command: "send " + rep.Mode,
+			Counts: rep.Counts(), Interrupted: rep.BudgetExhausted,
+		}}}
+		if err := s.ledger.Commit(b); err != nil {
+			return rep, fmt.Errorf("record run in %s: %w", s.ledger.Path(), err)
+		}
+	}
+	return rep, nil
+}
+
+func (m Mode) String() string {
+	switch m {
+	case ModeDryRun:
+		return "dry-run"
+	case ModeBaseline:
+		return "baseline"
+	default:
+		return "send"
+	}
+}
+
+func (s *Sender) knownPages() (map[string]state.Page, error) {
+	if s.ledger == nil {
+		return map[string]state.Page{}, nil
+	}
+	known, err := s.ledger.Pages()
+	if err != nil {
+		return nil, fmt.Errorf("read ledger %s: %w", s.ledger.Path(), err)
+	}
+	return known, nil
+}

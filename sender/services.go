@@ -1,0 +1,206 @@
+package sender
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/hugo-pingback/hugo-pingback/linkback"
+	"github.com/hugo-pingback/hugo-pingback/site"
+	"github.com/hugo-pingback/hugo-pingback/state"
+)
+
+// feedNames are the files taken for feeds: Hugo's RSS output and the usual
+// names of Atom and JSON-less feeds. sitemap.xml is not a feed.
+var feedNames = map[string]bool{"index.xml": true, "feed.xml": true, "atom.xml": true, "rss.xml": true}
+
+// isFeedRecord tells feed records apart from page records in the ledger's
+// pages bucket: a feed is tracked there only for its hash.
+func isFeedRecord(p state.Page) bool { return strings.HasSuffix(p.File, ".xml") }
+
+// services tells the wider web that the site changed, once per run in which
+// a page was new, changed or deleted: weblogUpdates pings to each update
+// service, and WebSub publish requests for each changed feed.
+func (s *Sender) services(ctx context.Context, known map[string]state.Page, rep *Report) error {
+	if rep.NewPages+rep.Changed+rep.Deleted == 0 {
+		return nil
+	}
+	now := s.opts.Now()
+	var b state.Batch
+	home := s.cfg.SiteRoots()[0].BaseURL
+
+	feeds, err := s.changedFeeds(known, &b)
+	if err != nil {
+		return err
+	}
+	feedURL := s.cfg.FeedURL
+	if feedURL == "" && len(feeds) > 0 {
+		feedURL = feeds[0].url
+		for _, f := range feeds {
+			if f.url == home+"index.xml" {
+				feedURL = f.url
+			}
+		}
+	}
+	for _, svc := range s.cfg.PingServices {
+		if ctx.Err() != nil {
+			break
+		}
+		n := state.Notification{Source: home, Target: svc, Protocol: "weblogUpdates", Endpoint: svc, Created: now, Updated: now}
+		var res *linkback.Result
+		err := s.gateless(ctx, func(c context.Context) error {
+			var err error
+			res, err = s.client.WeblogUpdate(c, svc, s.siteTitle(), home, feedURL)
+			return err
+		})
+		s.recordService(&n, res, err, rep)
+		b.Notifications = append(b.Notifications, n)
+	}
+	for _, f := range feeds {
+		hub := s.cfg.WebSubHub
+		if hub == "" {
+			hub = f.hub
+		}
+		if hub == "" || ctx.Err() != nil {
+			continue
+		}
+		n := state.Notification{Source: f.url, Target: hub, Protocol: "websub", Endpoint: hub, Created: now, Updated: now}
+		var res *linkback.Result
+		err := s.gateless(ctx, func(c context.Context) error {
+			var err error
+			res, err = s.client.WebSubPublish(c, hub, f.url)
+			return err
+		})
+		s.recordService(&n, res, err, rep)
+		b.Notifications = append(b.Notifications, n)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := s.ledger.Commit(&b); err != nil {
+		return fmt.Errorf("write ledger %s: %w", s.ledger.Path(), err)
+	}
+	return nil
+}
+
+// gateless runs one request to a service within the run's request timeout.
+func (s *Sender) gateless(ctx context.Context, fn func(context.Context) error) error {
+	c, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	return fn(c)
+}
+
+func (s *Sender) recordService(n *state.Notification, res *linkback.Result, err error, rep *Report) {
+	now := s.opts.Now()
+	it := Item{Source: n.Source, Target: n.Target, Kind: n.Protocol, Protocol: n.Protocol, Endpoint: n.Endpoint}
+	if res != nil {
+		n.Answer, n.Code = res.Answer, res.Status
+	}
+	if err != nil {
+		n.Status, n.LastError = state.StatusFailed, linkback.Explain(err)
+	} else {
+		n.Status, n.NotifiedAt = state.StatusNotified, now
+	}
+	n.Attempts, n.Sends = 1, 1
+	it.Status, it.Error, it.Answer = string(n.Status), n.LastError, n.Answer
+	rep.mu.Lock()
+	rep.Services = append(rep.Services, it)
+	rep.mu.Unlock()
+}
+
+type feed struct{ url, hub string }
+
+// changedFeeds finds the feeds of the build whose bytes changed since the
+// ledger saw them, and queues their new hashes in b.
+func (s *Sender) changedFeeds(known map[string]state.Page, b *state.Batch) ([]feed, error) {
+	var feeds []feed
+	now := s.opts.Now()
+	for _, root := range s.cfg.SiteRoots() {
+		err := filepath.WalkDir(root.Dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !feedNames[d.Name()] {
+				return nil
+			}
+			rel, err := filepath.Rel(root.Dir, p)
+			if err != nil {
+				return err
+			}
+			rel = filepath.ToSlash(rel)
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("read feed %s: %w", p, err)
+			}
+			u := site.PageURL(root.BaseURL, rel)
+			hash := fmt.Sprintf("%016x", xxhash.Sum64(data))
+			if old, ok := known[u]; ok && old.Hash == hash {
+				return nil
+			}
+			b.Pages = append(b.Pages, state.Page{URL: u, File: rel, Hash: hash, FirstSeen: now, LastSeen: now})
+			feeds = append(feeds, feed{url: u, hub: linkback.FindHub(data)})
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("scan feeds in %s: %w", root.Dir, err)
+		}
+	}
+	sort.Slice(feeds, func(i, j int) bool { return feeds[i].url < feeds[j].url })
+	return feeds, nil
+}
+
+func (s *Sender) siteTitle() string {
+	if s.cfg.SiteTitle != "" {
+		return s.cfg.SiteTitle
+	}
+	u, err := url.Parse(s.cfg.SiteRoots()[0].BaseURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+// tombstones writes, into each root's _redirects, a 410 Gone line for every
+// page the ledger knows was deleted, so receivers checking a Webmention
+// delete see the page gone as the spec wants. It returns the files written.
+func (s *Sender) tombstones(ctx context.Context) ([]string, error) {
+	pages, err := s.ledger.Pages()
+	if err != nil {
+		return nil, fmt.Errorf("read ledger %s: %w", s.ledger.Path(), err)
+	}
+	var written []string
+	for _, root := range s.cfg.SiteRoots() {
+		var gone []string
+		for u, p := range pages {
+			if !p.Deleted || isFeedRecord(p) || !strings.HasPrefix(u, root.BaseURL) {
+				continue
+			}
+			pu, err := url.Parse(u)
+			if err != nil {
+				continue
+			}
+			gone = append(gone, pu.EscapedPath())
+		}
+		sort.Strings(gone)
+		path := filepath.Join(root.Dir, "_redirects")
+		old, err := os.ReadFile(path)
+		if err != nil && !os.IsNotExist(err) {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		out, changed := site.MergeRedirects(old, gone)
+		if !changed {
+			continue
+		}
+		if err := site.WriteFileAtomic(path, out); err != nil {
+			return nil, fmt.Errorf("write %s: %w", path, err)
+		}
+		written = append(written, path)
+	}
+	return written, nil
+}
