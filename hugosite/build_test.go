@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -277,5 +278,67 @@ baseURL = "https://blog.example.net/"
 	}
 	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "broken template") {
 		t.Errorf("error not logged; log:\n%s", logs.String())
+	}
+}
+
+// TestBuildQuiet: a build prints nothing to the process's stdout or stderr,
+// not even Hugo's warnings (they go to the logger).
+func TestBuildQuiet(t *testing.T) {
+	dir := copySite(t, exampleSite)
+	if err := os.WriteFile(filepath.Join(dir, "layouts", "home.html"), []byte(`{{ warnf "a warning" }}{{ .Site.Data }}home`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = w, w
+	func() {
+		defer func() { os.Stdout, os.Stderr = stdout, stderr }()
+		s, err := Load(context.Background(), Options{Dir: dir})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer s.Close()
+		if _, err := s.Build(context.Background()); err != nil {
+			t.Error(err)
+		}
+		if _, err := s.Pages(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	w.Close()
+	out, _ := io.ReadAll(r)
+	if len(out) > 0 {
+		t.Errorf("build printed:\n%s", out)
+	}
+}
+
+// TestBuildUnsupported: a site that needs what the embedded Hugo lacks
+// (here Hugo extended's LibSass) loads, but its build fails with an error
+// naming the site: the caller falls back to the built public/ dir.
+func TestBuildUnsupported(t *testing.T) {
+	dir := writeSite(t, `-- hugo.toml --
+baseURL = "https://blog.example.net/"
+disableKinds = ["taxonomy", "term", "section", "page", "rss", "sitemap"]
+-- assets/main.scss --
+$c: red;
+body { color: $c; }
+-- layouts/home.html --
+{{ $css := resources.Get "main.scss" | css.Sass (dict "transpiler" "libsass") }}<link rel="stylesheet" href="{{ $css.RelPermalink }}">
+`)
+	s, err := Load(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.Build(context.Background())
+	if err == nil {
+		t.Fatal("Build of a site needing Hugo extended succeeded")
+	}
+	if !strings.Contains(err.Error(), dir) {
+		t.Errorf("error %q does not name the site", err)
 	}
 }

@@ -1,15 +1,3 @@
-// Package hugosite is hugo-pingback's only door to Hugo: it loads a Hugo
-// site's configuration with Hugo's own loader, builds the site in-process
-// exactly as the hugo command does (static files included), and lists the
-// site's regular pages with their front-matter switches and the links of
-// their rendered content.
-//
-// All use of github.com/gohugoio/hugo lives in this package, behind a small
-// API of plain types: Hugo's Go API has no stability promise, and keeping it
-// here means an upgrade touches one package. hugosite never sends, injects or
-// writes anything but what Hugo itself writes; it never prints: Hugo's
-// warnings and errors go to the Options.Logger, the rest of Hugo's log is
-// dropped.
 package hugosite
 
 import (

@@ -1,0 +1,73 @@
+// Package hugosite is hugo-pingback's only door to Hugo: it loads a Hugo
+// site's configuration with Hugo's own loader, builds the site in-process
+// exactly as the hugo command does (static files included), and lists the
+// site's regular pages with their front-matter switches and the links of
+// their rendered content.
+//
+// All use of github.com/gohugoio/hugo (pinned at v0.165.0) lives in this
+// package, behind a small API of plain types: Hugo's Go API has no stability
+// promise, and keeping it here means an upgrade touches one package. It
+// relies on hugolib.NewHugoSites, allconfig.LoadConfig, the BaseFs static
+// filesystems and deps.DepsCfg.TestLogger; nothing else of Hugo's leaks out.
+//
+// hugosite never sends, injects or writes anything but what Hugo itself
+// writes. It never prints: Hugo's warnings and errors go to
+// Options.Logger (as slog warnings and errors), the rest of Hugo's log is
+// dropped.
+//
+// # Configuration
+//
+// Load reads hugo.toml|yaml|yml|json (or config.*), config/_default and
+// config/ENVIRONMENT, and HUGO_* environment variables, in Hugo's order: the
+// files, then the options (hugo's flags), then the variables. The
+// environment is Options.Environment, else $HUGO_ENVIRONMENT, else $HUGO_ENV,
+// else "production", as for `hugo` (not `hugo server`).
+//
+// Site.Apply fills a config.Config from the site and from [params.pingback]
+// (Hugo lower-cases the keys, so any case works):
+//
+//	receiver      string    pingback endpoint advertised by inject
+//	webmention    string    Webmention endpoint advertised by inject
+//	headers       bool      also write a _headers file
+//	selfPing      bool      false: do not notify links to this site (NoSelfPing)
+//	selfHosts     []string  other hosts that are this site
+//	content       string    CSS selector of a page's content
+//	ledger        string    ledger file, relative to the site directory
+//	protocols     []string  "webmention", "pingback", "trackback", in order
+//	exclude       []string  URL globs never notified, e.g. "twitter.com/*"
+//	skipRels      []string  rel tokens that keep a link from being notified
+//	skipClasses   []string  classes that keep a link from being notified
+//	allowPrivate  bool      allow private and loopback targets
+//	verifyLive    bool      false: do not check the live page first (NoVerifyLive)
+//	concurrency   int       hosts served at once
+//	floodLimit    int       pages that may send on a first run
+//	timeout       duration  per request, "10s"
+//	hostInterval  duration  between POSTs to one host; 0 means none
+//	maxTime       duration  whole run
+//	since         date      only pages published at or after it send
+//	maxAge        duration  only pages published within it send, "720h"
+//	pingServices  []string  weblogUpdates endpoints
+//	websubHub     string    WebSub hub
+//	tombstones    bool      write 410 lines for deleted pages to _redirects
+//
+// Durations are Go durations ("1h30m") or a number of seconds; lists may be
+// given as one comma-separated string (handy in HUGO_PARAMS_PINGBACK_*
+// variables). A key the site does not set leaves the Config field alone;
+// an unknown key is logged as a warning; a bad value is a *ParamError.
+//
+// # Front matter
+//
+// A page with `pingback: false` sends nothing (Page.NoSend); a page with
+// `pingbackReceive: false` gets no link tags (Page.NoReceive). Both may be
+// cascaded from a section and may be the string "false".
+//
+// # Building
+//
+// Build is the hugo command's build: Hugo renders the sites while the static
+// filesystems (static/ and module mounts, one per language on a multihost
+// site) are synced into the publish dir with the same fsync settings the
+// command uses (noTimes, noChmod, cleanDestinationDir). Hugo's caches stay
+// where hugo keeps them: cacheDir, else $HUGO_CACHEDIR, else
+// os.UserCacheDir()/hugo_cache, shared with an installed hugo; resources/_gen
+// and .hugo_build.lock in the site directory, as with hugo.
+package hugosite
