@@ -86,6 +86,7 @@ type Options struct {
 // by several goroutines; writes are serialised by bbolt.
 type Ledger struct {
 	db       *bolt.DB
+	file     *os.File // bbolt's file, closed directly if bbolt cannot be trusted
 	path     string
 	created  bool
 	readOnly bool
@@ -146,13 +147,13 @@ func Open(path string, opts *Options) (*Ledger, error) {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
 
-	db, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: o.ReadOnly})
+	db, f, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: o.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
-	l := &Ledger{db: db, path: path, created: created, readOnly: o.ReadOnly, now: now}
+	l := &Ledger{db: db, file: f, path: path, created: created, readOnly: o.ReadOnly, now: now}
 	if err := l.checkMeta(); err != nil {
-		_ = db.Close()
+		_ = l.Close()
 		return nil, err
 	}
 	return l, nil
@@ -175,6 +176,14 @@ func (l *Ledger) ReadOnly() bool { return l.readOnly }
 // result.
 func (l *Ledger) Close() error {
 	l.closeOnce.Do(func() {
+		if l.broken.Load() != nil {
+			// A panic inside bbolt may have left its mutexes held, and
+			// DB.Close takes them: release the file lock and close the
+			// file instead; the memory map goes with the process.
+			unlockFile(l.file)
+			_ = l.file.Close()
+			return
+		}
 		if err := l.db.Close(); err != nil {
 			l.closeErr = fmt.Errorf("close ledger %s: %w", l.path, err)
 		}
@@ -182,11 +191,18 @@ func (l *Ledger) Close() error {
 	return l.closeErr
 }
 
-// Check walks every page of the ledger file and verifies bbolt's internal
-// invariants (reachable pages, freelist, key order). It reads the whole file,
-// so it is meant for tests and troubleshooting, not for every run.
+// Check verifies the whole ledger: every record decodes (keys, values,
+// statuses), then bbolt's own check of its structure (every page reachable
+// or free, nothing freed twice, keys in order). It reads the whole file, so
+// it is meant for tests, the crash test and troubleshooting, not every run.
 func (l *Ledger) Check() error {
 	return l.view("check ledger", func(tx *bolt.Tx) error {
+		// Reading every record first touches every reachable page here,
+		// where faults and bbolt's panics are recovered; tx.Check runs in a
+		// goroutine of its own where they would crash the process.
+		if err := checkRecords(tx); err != nil {
+			return err
+		}
 		var errs []error
 		n := 0
 		for err := range tx.Check() { // drain fully: the checker reads tx
@@ -204,10 +220,46 @@ func (l *Ledger) Check() error {
 	})
 }
 
+// checkRecords decodes every record of every bucket.
+func checkRecords(tx *bolt.Tx) error {
+	err := tx.Bucket(bucketPages).ForEach(func(k, v []byte) error {
+		_, err := decodePage(string(k), v)
+		if err != nil {
+			return corruptValue("page", string(k), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = tx.Bucket(bucketNotifications).ForEach(func(k, v []byte) error {
+		n, err := decodeNotification(k, v)
+		if err == nil && !n.Status.Valid() {
+			err = fmt.Errorf("%w: notification %s -> %s: unknown status %q", ErrCorrupt, n.Source, n.Target, n.Status)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	err = tx.Bucket(bucketDiscovery).ForEach(func(k, v []byte) error {
+		if _, err := decodeDiscovery(string(k), v); err != nil {
+			return corruptValue("discovery", string(k), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketRuns).ForEach(func(k, v []byte) error {
+		_, err := decodeRunKV(k, v)
+		return err
+	})
+}
+
 // openBolt opens the bbolt file, turning bbolt's errors and its panics on
 // unreadable pages into ErrLocked and ErrCorrupt.
-func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
-	var f *os.File
+func openBolt(path string, o *bolt.Options) (db *bolt.DB, f *os.File, err error) {
 	o.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
 		var err error
 		f, err = os.OpenFile(name, flag, perm)
@@ -217,26 +269,27 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
 	defer func() {
 		debug.SetPanicOnFault(old)
 		if r := recover(); r != nil {
-			// bbolt panicked half way; closing the file releases the lock
-			// it took. The mapping leaks until exit, which is acceptable
+			// bbolt panicked half way: release the lock it took and the
+			// file. A memory map may leak until exit, which is acceptable
 			// for a process that is about to report a corrupt ledger.
 			if f != nil {
+				unlockFile(f)
 				_ = f.Close()
 			}
-			db, err = nil, fmt.Errorf("%w: %s", ErrCorrupt, panicText(r))
+			db, f, err = nil, nil, fmt.Errorf("%w: %s", ErrCorrupt, panicText(r))
 		}
 	}()
 	db, err = bolt.Open(path, 0o644, o)
 	switch {
 	case err == nil:
-		return db, nil
+		return db, f, nil
 	case errors.Is(err, bolt.ErrTimeout):
-		return nil, ErrLocked
+		return nil, nil, ErrLocked
 	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch),
 		errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrInvalidMapping):
-		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	return nil, err
+	return nil, nil, err
 }
 
 // checkMeta verifies that the file is a hugo-pingback ledger of a schema this
