@@ -143,11 +143,15 @@ func Open(path string, opts *Options) (*Ledger, error) {
 		return nil, fmt.Errorf("open ledger %s: is a directory", path)
 	}
 
-	if err := precheck(path); err != nil {
+	noFreelist, err := precheck(path)
+	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
 
-	db, f, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: o.ReadOnly})
+	// NoFreelistSync follows the file: bbolt would otherwise write a
+	// freelist into a file written without one while opening it, before
+	// checkMeta could tell whether the file is ours.
+	db, f, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: o.ReadOnly, NoFreelistSync: noFreelist})
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
@@ -292,10 +296,10 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, f *os.File, err error)
 	return nil, nil, err
 }
 
-// checkMeta verifies that the file is a hugo-pingback ledger of a schema this
-// build reads, and creates any bucket a writable ledger lacks.
+// checkMeta verifies, without writing, that the file is a hugo-pingback
+// ledger of a schema this build reads, with all its buckets.
 func (l *Ledger) checkMeta() error {
-	check := func(tx *bolt.Tx) error {
+	return l.view("open ledger", func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil || string(meta.Get(metaTool)) != toolMarker {
 			return fmt.Errorf("%w: not a hugo-pingback ledger (no %q marker)", ErrCorrupt, toolMarker)
@@ -307,23 +311,16 @@ func (l *Ledger) checkMeta() error {
 		if v > SchemaVersion {
 			return fmt.Errorf("%w: schema %d, this build reads up to %d", ErrSchema, v, SchemaVersion)
 		}
-		if !tx.Writable() {
-			return nil
-		}
-		// Schema 1 is the first: nothing to migrate yet. A later schema
-		// migrates here, inside this transaction, then bumps meta/schema.
+		// Schema 1 is the first, so there is nothing to migrate yet. A later
+		// schema migrates older ledgers in an Update after this check (not
+		// in read-only mode), then bumps meta/schema.
 		for _, name := range dataBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("%w: bucket %q is missing", ErrCorrupt, name)
 			}
 		}
 		return nil
-	}
-	op := "open ledger"
-	if l.readOnly {
-		return l.view(op, check)
-	}
-	return l.update(op, check)
+	})
 }
 
 // create writes a new, complete ledger next to path and links it into place
@@ -414,8 +411,12 @@ const (
 	metaSize       = 64
 )
 
+// noFreelistPgid in the freelist field means "no freelist written".
+const noFreelistPgid = 1<<64 - 1
+
 type metaPage struct {
 	pageSize uint32
+	freelist uint64
 	pgid     uint64
 	txid     uint64
 }
@@ -437,44 +438,42 @@ func readMeta(f *os.File, off int64) (m metaPage, ok bool) {
 	if h.Sum64() != ne.Uint64(b[56:]) {
 		return m, false
 	}
-	return metaPage{pageSize: ne.Uint32(b[8:]), pgid: ne.Uint64(b[40:]), txid: ne.Uint64(b[48:])}, true
+	return metaPage{pageSize: ne.Uint32(b[8:]), freelist: ne.Uint64(b[32:]), pgid: ne.Uint64(b[40:]), txid: ne.Uint64(b[48:])}, true
 }
 
 // precheck rejects files bbolt would misread or fault on: empty files, files
 // too short to hold a meta page, and files truncated below the page count
 // their newest valid meta page promises (reading those pages through the
 // memory map would crash the process). Anything else is left to bbolt.
-func precheck(path string) error {
+// noFreelist reports a file written with bbolt's NoFreelistSync.
+func precheck(path string) (noFreelist bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return err
+		return false, err
 	}
 	size := info.Size()
 	switch {
 	case size == 0:
-		return fmt.Errorf("%w: empty file", ErrCorrupt)
+		return false, fmt.Errorf("%w: empty file", ErrCorrupt)
 	case size < pageHeaderSize+metaSize:
-		return fmt.Errorf("%w: %d bytes is too short for a bbolt file", ErrCorrupt, size)
+		return false, fmt.Errorf("%w: %d bytes is too short for a bbolt file", ErrCorrupt, size)
 	}
-	m0, ok0 := readMeta(f, 0)
-	if !ok0 {
-		return nil // bbolt tries the second meta page at its own page size
+	best, ok := readMeta(f, 0)
+	if !ok {
+		return false, nil // bbolt tries the second meta page at its own page size
 	}
-	best, ok := m0, true
-	if m1, ok1 := readMeta(f, int64(m0.pageSize)); ok1 && m1.txid > m0.txid {
+	if m1, ok1 := readMeta(f, int64(best.pageSize)); ok1 && m1.txid > best.txid {
 		best = m1
 	}
-	if ok && best.pageSize > 0 {
-		if need := int64(best.pgid) * int64(best.pageSize); size < need {
-			return fmt.Errorf("%w: truncated: %d bytes, its meta page needs %d", ErrCorrupt, size, need)
-		}
+	if need := int64(best.pgid) * int64(best.pageSize); size < need {
+		return false, fmt.Errorf("%w: truncated: %d bytes, its meta page needs %d", ErrCorrupt, size, need)
 	}
-	return nil
+	return best.freelist == noFreelistPgid, nil
 }
 
 // view runs fn in a read transaction; see guard.

@@ -168,6 +168,9 @@ func TestOpenCreatesThenReopens(t *testing.T) {
 		t.Errorf("ledger mode = %v, %v; want 0644", info.Mode().Perm(), err)
 	}
 
+	// Opening and closing writes nothing, read-only or not (a CI cache
+	// keyed on the file's hash stays valid).
+	before := fileSum(t, path)
 	for _, ro := range []bool{false, true} {
 		l, err = Open(path, &Options{ReadOnly: ro})
 		if err != nil {
@@ -183,6 +186,9 @@ func TestOpenCreatesThenReopens(t *testing.T) {
 			t.Errorf("PageCount() = %d, %v; want 0", n, err)
 		}
 		l.Close()
+		if fileSum(t, path) != before {
+			t.Errorf("Open and Close (read-only %v) changed the file", ro)
+		}
 	}
 }
 
@@ -220,9 +226,9 @@ func TestOpenReadOnlyMissing(t *testing.T) {
 }
 
 // writeBolt writes a bbolt file at path and lets fn fill it.
-func writeBolt(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
+func writeBolt(t *testing.T, path string, o *bolt.Options, fn func(tx *bolt.Tx) error) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o644, nil)
+	db, err := bolt.Open(path, 0o644, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +335,7 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 			// Another program's bbolt database.
 			name: "foreign bbolt file",
 			make: func(t *testing.T, path string) {
-				writeBolt(t, path, func(tx *bolt.Tx) error {
+				writeBolt(t, path, nil, func(tx *bolt.Tx) error {
 					_, err := tx.CreateBucket([]byte("widgets"))
 					return err
 				})
@@ -337,10 +343,38 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 			want: ErrCorrupt, message: "not a hugo-pingback ledger",
 		},
 		{
+			// A foreign bbolt file written without a freelist, which bbolt
+			// would add while opening it for writing.
+			name: "foreign bbolt file without freelist",
+			make: func(t *testing.T, path string) {
+				writeBolt(t, path, &bolt.Options{NoFreelistSync: true}, func(tx *bolt.Tx) error {
+					_, err := tx.CreateBucket([]byte("widgets"))
+					return err
+				})
+			},
+			want: ErrCorrupt, message: "not a hugo-pingback ledger",
+		},
+		{
+			// Our marker, but a bucket is gone.
+			name: "missing bucket",
+			make: func(t *testing.T, path string) {
+				bigLedger(t, path, 1)
+				db, err := bolt.Open(path, 0o644, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				if err := db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketNotifications) }); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: ErrCorrupt, message: `bucket "notifications" is missing`,
+		},
+		{
 			// A bbolt file with a meta bucket whose marker is wrong.
 			name: "wrong marker",
 			make: func(t *testing.T, path string) {
-				writeBolt(t, path, func(tx *bolt.Tx) error {
+				writeBolt(t, path, nil, func(tx *bolt.Tx) error {
 					b, err := tx.CreateBucket(bucketMeta)
 					if err != nil {
 						return err
