@@ -17,13 +17,18 @@
 // returns: bbolt fsyncs on every commit, which is why the sender writes in
 // batches (hundreds of records) rather than one transaction per link.
 //
+// A Ledger is safe for concurrent use; bbolt serialises the commits. Open
+// and Close write nothing, so a run that commits nothing leaves the file
+// byte for byte as it was (a CI cache keyed on its hash stays valid).
+//
 // A second Open of the same file, by another process or by another Ledger in
 // this process, waits Options.Timeout and then fails with ErrLocked. A file
 // that is empty, truncated, not a bbolt file, or a bbolt file without this
 // tool's marker fails with ErrCorrupt; a ledger written by a newer schema
 // fails with ErrSchema. The file is never replaced, truncated or repaired.
 // bbolt panics and memory faults on corrupt pages are recovered as
-// ErrCorrupt instead of crashing the tool.
+// ErrCorrupt instead of crashing the tool, and after one every call on that
+// Ledger returns it. Ledger.Check verifies a whole ledger.
 //
 // # The in-flight protocol (crash safety)
 //
@@ -40,9 +45,13 @@
 // next run finds them with InFlight and sends them again. A pingback
 // receiver answers such a repeat with fault 48 ("already registered"),
 // which counts as done; Webmention receivers treat a repeat as an update.
-// Notification.Sends counts actual deliveries so tests can assert "never
-// more than twice". Because every batch is one fsynced transaction, a kill
-// loses at most the batch being committed, never part of one.
+// Because every batch is one fsynced transaction, a kill loses at most the
+// batch being committed, never part of one.
+//
+// Notification.Sends is best incremented in step 1, in the same batch that
+// marks the notification in flight: it then counts every delivery that may
+// have happened, even one whose outcome a kill lost, and a crash test can
+// assert from the ledger alone that nothing was sent more than twice.
 //
 // # Layout (schema version 1)
 //

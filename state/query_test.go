@@ -210,3 +210,68 @@ func TestDiscoveryExpiry(t *testing.T) {
 		t.Errorf("Discovery with zero Fetched = %+v, %v; want Fetched %v", d, ok, fixedNow)
 	}
 }
+
+// TestConcurrentUse commits from several goroutines while others read, as a
+// sender with parallel workers does; run it with -race.
+func TestConcurrentUse(t *testing.T) {
+	l, _ := openTest(t)
+	const writers, batches, perBatch = 4, 10, 20
+	errs := make(chan error, writers+1)
+	done := make(chan struct{})
+	for w := range writers {
+		go func() {
+			for i := range batches {
+				var b Batch
+				for j := range perBatch {
+					b.Notifications = append(b.Notifications, Notification{
+						Source: fmt.Sprintf("https://blog.example/%d/", w), Target: fmt.Sprintf("https://t.example/%d/%d", i, j),
+						Status: StatusNotified,
+					})
+				}
+				b.Pages = []Page{{URL: fmt.Sprintf("https://blog.example/%d/", w), Targets: []string{fmt.Sprintf("https://t.example/%d", i)}}}
+				if err := l.Commit(&b); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	go func() {
+		for {
+			select {
+			case <-done:
+				errs <- nil
+				return
+			default:
+			}
+			if _, err := l.Stats(); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := l.Pages(); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	stats, err := l.Stats()
+	if err != nil || stats[StatusNotified] != writers*batches*perBatch {
+		t.Errorf("Stats() = %v, %v; want %d notified", stats, err, writers*batches*perBatch)
+	}
+	for w := range writers {
+		p, _, _ := l.Page(fmt.Sprintf("https://blog.example/%d/", w))
+		if len(p.Targets) != batches {
+			t.Errorf("page %d has %d targets, want %d (unioned over batches)", w, len(p.Targets), batches)
+		}
+	}
+}
