@@ -123,16 +123,16 @@ func CompileSelector(s string) error {
 
 // selectorCache caches compiled selectorCache: Extract runs once per page with the
 // same selector.
-var selectorCache sync.Map // string -> cascadia.Sel or error
+var selectorCache sync.Map // string -> cascadia.Matcher or error
 
-func compileSelector(s string) (cascadia.Sel, error) {
+func compileSelector(s string) (cascadia.Matcher, error) {
 	if v, ok := selectorCache.Load(s); ok {
 		if err, ok := v.(error); ok {
 			return nil, err
 		}
-		return v.(cascadia.Sel), nil
+		return v.(cascadia.Matcher), nil
 	}
-	sel, err := cascadia.Parse(s)
+	sel, err := cascadia.ParseGroup(s)
 	if err != nil {
 		err = &SelectorError{Selector: s, Err: err}
 		selectorCache.Store(s, err)
@@ -152,7 +152,7 @@ func Extract(src []byte, pageURL *url.URL, opts *Options) (*Page, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	var sel cascadia.Sel
+	var sel cascadia.Matcher
 	if opts.Content != "" {
 		var err error
 		if sel, err = compileSelector(opts.Content); err != nil {
@@ -380,7 +380,7 @@ func (t *collapsedText) add(p []byte, max int) {
 // excerpt cuts the text on a word boundary near ExcerptLen characters.
 func (t *collapsedText) excerpt() string {
 	if t.runes <= ExcerptLen {
-		return string(t.b)
+		return validText(t.b)
 	}
 	cut, n := 0, 0
 	for i := range string(t.b) { // i walks rune starts
@@ -393,9 +393,13 @@ func (t *collapsedText) excerpt() string {
 	if sp := bytes.LastIndexByte(t.b[:cut], ' '); sp > ExcerptLen/2 {
 		cut = sp
 	}
-	b := bytes.TrimRight(t.b[:cut], " ,;:-")
-	if !utf8.Valid(b) {
-		b = bytes.ToValidUTF8(b, nil)
+	return validText(bytes.TrimRight(t.b[:cut], " ,;:-")) + "…"
+}
+
+// validText returns b as a string with invalid UTF-8 replaced by U+FFFD.
+func validText(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
 	}
-	return string(b) + "…"
+	return string(bytes.ToValidUTF8(b, []byte("\uFFFD")))
 }

@@ -81,6 +81,7 @@ type scanner struct {
 	open     uint8 // regions open now
 	done     uint8 // regions opened and closed
 	chrome   int
+	chromeAt [2]int // chrome depth where the article and main regions opened
 	hentry   int
 	article  int
 	template int
@@ -101,7 +102,6 @@ type scanner struct {
 
 	recs    []linkRec
 	cur     int // index in recs of the <a> collecting text, or -1
-	curAlt  bool
 	ltext   collapsedText
 	text    [numRegions]collapsedText
 	nameBuf [16]byte
@@ -155,7 +155,16 @@ func (s *scanner) mask() uint8 {
 	if s.fragment {
 		return regBody
 	}
-	m := s.open
+	// Chrome (nav, header, footer, aside, their landmark roles, comment
+	// threads) is left out of every region but an e-content, which the
+	// author marked as content.
+	m := s.open & (regHEntryContent | regEContent)
+	if s.open&regArticle != 0 && s.chrome == s.chromeAt[0] {
+		m |= regArticle
+	}
+	if s.open&regMain != 0 && s.chrome == s.chromeAt[1] {
+		m |= regMain
+	}
 	if s.chrome == 0 {
 		m |= regBody
 	}
@@ -178,7 +187,7 @@ func (s *scanner) run(z *html.Tokenizer) {
 				if s.raw == atom.Title && !s.haveTitle {
 					var t collapsedText
 					t.add(z.Text(), 1<<20)
-					s.title, s.haveTitle = string(t.b), true
+					s.title, s.haveTitle = validText(t.b), true
 				}
 				s.raw = 0
 				continue
@@ -288,10 +297,6 @@ func (s *scanner) wantText() bool {
 
 func (s *scanner) addText(p []byte) {
 	if s.cur >= 0 {
-		if s.curAlt { // text after an img alt: the text wins
-			s.ltext.reset()
-			s.curAlt = false
-		}
 		if !s.ltext.full {
 			s.ltext.add(p, 300)
 		}
@@ -458,11 +463,19 @@ func attrKeyIs(key []byte, s string) bool {
 	return true
 }
 
-// mfClasses reports whether a class list holds h-entry and e-content, in
-// one pass (Tailwind pages carry long class lists on every element).
-func mfClasses(list []byte) (hentry, econtent bool) {
+// Classes that matter to the region chain.
+const (
+	clsHEntry   = 1 << iota // h-entry
+	clsEContent             // e-content
+	clsComments             // comments: a displayed comment thread
+)
+
+// regionClasses reports which of the classes that matter a class list
+// holds, in one pass (Tailwind pages carry long class lists everywhere).
+// Classes match by whole token: h-full is not h-entry.
+func regionClasses(list []byte) (c int) {
 	if len(list) < len("h-entry") {
-		return false, false
+		return 0
 	}
 	for i := 0; i < len(list); {
 		for i < len(list) && wsByte(list[i]) {
@@ -474,13 +487,21 @@ func mfClasses(list []byte) (hentry, econtent bool) {
 		}
 		switch tok := list[i:j]; len(tok) {
 		case len("h-entry"):
-			hentry = hentry || string(tok) == "h-entry"
+			if string(tok) == "h-entry" {
+				c |= clsHEntry
+			}
 		case len("e-content"):
-			econtent = econtent || string(tok) == "e-content"
+			if string(tok) == "e-content" {
+				c |= clsEContent
+			}
+		case len("comments"):
+			if string(tok) == "comments" {
+				c |= clsComments
+			}
 		}
 		i = j
 	}
-	return hentry, econtent
+	return c
 }
 
 // classHas reports whether the whitespace-separated list holds tok.
@@ -552,13 +573,11 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 		parse = bytes.Contains(raw, []byte("quiv")) || bytes.Contains(raw, []byte("QUIV"))
 	case a == atom.Base:
 		parse = !s.haveBase
-	case a == atom.Img:
-		parse = s.cur >= 0 && len(s.ltext.b) == 0
 	case selfClosing || voidElem(a):
 		parse = false
 	}
-	var role, class, href, rel, alt []byte
-	var hrefSeen, relSeen, classSeen, roleSeen, altSeen, equivRefresh bool
+	var role, class, href, rel, id []byte
+	var hrefSeen, relSeen, classSeen, roleSeen, idSeen, equivRefresh bool
 	it := rawAttrs{b: raw, i: ai}
 	for parse {
 		k, v, ok := it.next()
@@ -574,8 +593,8 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 			href, hrefSeen = v, true
 		case !relSeen && attrKeyIs(k, "rel"):
 			rel, relSeen = v, true
-		case !altSeen && attrKeyIs(k, "alt"):
-			alt, altSeen = v, true
+		case !idSeen && attrKeyIs(k, "id"):
+			id, idSeen = v, true
 		case a == atom.Meta && attrKeyIs(k, "http-equiv"):
 			equivRefresh = attrKeyIs(bytes.TrimSpace(v), "refresh")
 		}
@@ -590,12 +609,6 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 	case atom.Base:
 		if hrefSeen && !s.haveBase && !inTemplate {
 			s.base, s.haveBase = s.attrValue(z, "href", href), true
-		}
-		return
-	case atom.Img:
-		if altSeen {
-			s.ltext.add([]byte(html.UnescapeString(string(alt))), 300)
-			s.curAlt = true
 		}
 		return
 	case atom.A:
@@ -618,7 +631,6 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 			s.recs = append(s.recs, r)
 			s.cur = len(s.recs) - 1
 			s.ltext.reset()
-			s.curAlt = false
 			e.link = s.cur + 1
 		}
 	}
@@ -637,9 +649,13 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 		s.stack = append(s.stack, e)
 		return
 	}
-	var hentry, econtent bool
+	var cls int
 	if classSeen {
-		hentry, econtent = mfClasses(class)
+		cls = regionClasses(class)
+	}
+	hentry, econtent := cls&clsHEntry != 0, cls&clsEContent != 0
+	if cls&clsComments != 0 || idSeen && string(id) == "comments" {
+		e.flags |= fChrome
 	}
 	avail := ^(s.open | s.done)
 	if econtent {
@@ -700,18 +716,27 @@ func (s *scanner) attrValue(z *html.Tokenizer, key string, raw []byte) string {
 }
 
 func (s *scanner) push(e openElem) {
+	if e.opens&regArticle != 0 {
+		s.chromeAt[0] = s.chrome
+	}
+	if e.opens&regMain != 0 {
+		s.chromeAt[1] = s.chrome
+	}
 	s.open |= e.opens
 	if e.flags&fChrome != 0 {
 		s.chrome++
 	}
+	// Entries nested in another entry (comments, quotations) or inside
+	// chrome (related posts in an aside, a comment thread) are not entries
+	// of a list.
 	if e.flags&fHEntry != 0 {
-		if s.hentry == 0 {
+		if s.hentry == 0 && s.chrome == 0 {
 			s.topHEntries++
 		}
 		s.hentry++
 	}
 	if e.flags&fArticle != 0 {
-		if s.article == 0 {
+		if s.article == 0 && s.chrome == 0 {
 			s.topArticles++
 		}
 		s.article++
@@ -758,7 +783,7 @@ func (s *scanner) endLinkOf(e *openElem) {
 // endLink stores the collected text of the current link.
 func (s *scanner) endLink() {
 	if s.cur >= 0 {
-		s.recs[s.cur].text = string(s.ltext.b)
+		s.recs[s.cur].text = validText(s.ltext.b)
 		s.cur = -1
 	}
 }

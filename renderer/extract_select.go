@@ -13,7 +13,7 @@ import (
 // any earlier match) contributes its links and text. This is the slow path;
 // the default chain never builds a tree.
 
-func (s *scanner) selectRegion(doc *html.Node, sel cascadia.Sel) {
+func (s *scanner) selectRegion(doc *html.Node, sel cascadia.Matcher) {
 	taken := make(map[*html.Node]bool)
 	for _, n := range cascadia.QueryAll(doc, sel) {
 		inside := false
@@ -37,10 +37,6 @@ func (s *scanner) walk(n *html.Node) {
 	switch n.Type {
 	case html.TextNode:
 		if s.cur >= 0 {
-			if s.curAlt {
-				s.ltext.reset()
-				s.curAlt = false
-			}
 			s.ltext.add([]byte(n.Data), 300)
 		}
 		if t := &s.text[regionIndex(regSelector)]; !t.full {
@@ -82,12 +78,6 @@ func (s *scanner) walk(n *html.Node) {
 			s.cur = len(s.recs) - 1
 			link = s.cur
 			s.ltext.reset()
-			s.curAlt = false
-		}
-	case atom.Img:
-		if alt, ok := nodeAttr(n, "alt"); ok && s.cur >= 0 && len(s.ltext.b) == 0 {
-			s.ltext.add([]byte(alt), 300)
-			s.curAlt = true
 		}
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {

@@ -1,0 +1,222 @@
+package renderer
+
+import (
+	"bytes"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/andybalholm/cascadia"
+	"github.com/hugo-pingback/hugo-pingback/internal/sitegen"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// A reference implementation of the default region chain on a real tree
+// (html.Parse + cascadia), slow and obvious, to check the streaming scan
+// against: same region, same links, same kind.
+
+func refInTemplate(n *html.Node) bool {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.DataAtom == atom.Template {
+			return true
+		}
+	}
+	return false
+}
+
+func refFirst(doc *html.Node, sel string) *html.Node {
+	for _, n := range cascadia.QueryAll(doc, cascadia.MustCompile(sel)) {
+		if !refInTemplate(n) {
+			return n
+		}
+	}
+	return nil
+}
+
+func refRoleHas(n *html.Node, tokens ...string) bool {
+	role, _ := nodeAttr(n, "role")
+	for _, f := range strings.Fields(strings.ToLower(role)) {
+		if slices.Contains(tokens, f) {
+			return true
+		}
+	}
+	return false
+}
+
+func refClassHas(n *html.Node, c string) bool {
+	class, _ := nodeAttr(n, "class")
+	return slices.Contains(strings.Fields(class), c)
+}
+
+func refChrome(n *html.Node) bool {
+	if n.Type != html.ElementNode {
+		return false
+	}
+	switch n.DataAtom {
+	case atom.Nav, atom.Header, atom.Footer, atom.Aside:
+		return true
+	}
+	if id, _ := nodeAttr(n, "id"); id == "comments" || refClassHas(n, "comments") {
+		return true
+	}
+	return !refRoleHas(n, "main") && refRoleHas(n, "navigation", "banner", "contentinfo", "complementary")
+}
+
+// refExtract returns the region name, the link URLs and the kind.
+func refExtract(src []byte, pageURL *url.URL) (string, []string, Kind) {
+	doc, err := html.Parse(bytes.NewReader(src))
+	if err != nil {
+		panic(err)
+	}
+	region, name, chromeOut := refFirst(doc, ".h-entry .e-content"), "h-entry e-content", false
+	if region == nil {
+		region, name = refFirst(doc, ".e-content"), "e-content"
+	}
+	if region == nil {
+		region, name, chromeOut = refFirst(doc, "article"), "article", true
+	}
+	if region == nil {
+		region, name, chromeOut = refFirst(doc, "main, [role]"), "main", true
+		for _, n := range cascadia.QueryAll(doc, cascadia.MustCompile("main, [role]")) {
+			if !refInTemplate(n) && (n.DataAtom == atom.Main || refRoleHas(n, "main")) {
+				region = n
+				break
+			}
+			region = nil
+		}
+	}
+	if region == nil {
+		region, name, chromeOut = doc, "body", true
+	}
+	s := &scanner{opts: &Options{}}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.DataAtom == atom.Template || (chromeOut && n != region && refChrome(n)) {
+			return
+		}
+		if n.Type == html.ElementNode && n.DataAtom == atom.A {
+			if href, ok := nodeAttr(n, "href"); ok {
+				s.recs = append(s.recs, linkRec{href: href, mask: regBody})
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(region)
+	if b := refFirst(doc, "base[href]"); b != nil {
+		s.base, _ = nodeAttr(b, "href")
+		s.haveBase = true
+	}
+	var urls []string
+	for _, l := range s.links(regBody, pageURL) {
+		urls = append(urls, l.URL)
+	}
+
+	kind := KindSingle
+	top := func(sel string, self func(*html.Node) bool) int {
+		n := 0
+	next:
+		for _, e := range cascadia.QueryAll(doc, cascadia.MustCompile(sel)) {
+			if refInTemplate(e) || e.DataAtom == atom.Html || e.DataAtom == atom.Head {
+				continue
+			}
+			for p := e; p != nil; p = p.Parent {
+				if refChrome(p) || p != e && self(p) {
+					continue next
+				}
+			}
+			n++
+		}
+		return n
+	}
+	hentries := top(".h-entry", func(p *html.Node) bool { return refClassHas(p, "h-entry") })
+	articles := top("article", func(p *html.Node) bool { return p.DataAtom == atom.Article })
+	if hentries > 1 || hentries == 0 && articles > 1 {
+		kind = KindList
+	}
+	for _, m := range cascadia.QueryAll(doc, cascadia.MustCompile("meta[http-equiv]")) {
+		if v, _ := nodeAttr(m, "http-equiv"); strings.EqualFold(strings.TrimSpace(v), "refresh") && !refInTemplate(m) {
+			kind = KindAlias
+		}
+	}
+	return name, urls, kind
+}
+
+// checkAgainstReference compares Extract with refExtract on one page.
+func checkAgainstReference(t *testing.T, label string, src []byte, u *url.URL) {
+	t.Helper()
+	p, err := Extract(src, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range p.Links {
+		got = append(got, l.URL)
+	}
+	region, want, kind := refExtract(src, u)
+	if p.Region != region || !slices.Equal(got, want) || p.Kind != kind {
+		t.Errorf("%s: streaming scan and tree differ:\n stream %s %s %q\n   tree %s %s %q", label, p.Region, p.Kind, got, region, kind, want)
+	}
+}
+
+func TestExtractMatchesTreeFixtures(t *testing.T) {
+	files, _ := filepath.Glob("testdata/extract/*.html")
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkAgainstReference(t, f, src, mustURL(t, fixturePageURL(src)))
+	}
+}
+
+func TestExtractMatchesTreeSynthetic(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sitegen.Generate(dir, sitegen.Options{Pages: 60, Seed: 7, ListPages: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := loadPages(dir, sitegen.DefaultBaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := 0
+	for _, p := range pages {
+		checkAgainstReference(t, p.url.String(), p.src, p.url)
+		pg, _ := Extract(p.src, p.url, nil)
+		if strings.Contains(p.url.Path, "/posts/post-") {
+			if pg.Kind != KindSingle || pg.Region != "h-entry e-content" {
+				t.Errorf("%s: kind %s region %s, want a single page with an h-entry e-content", p.url, pg.Kind, pg.Region)
+			}
+			links += len(pg.Links)
+		}
+	}
+	// sitegen counts the distinct content links it wrote; Extract must find exactly those.
+	if links != st.ContentLinks {
+		t.Errorf("Extract found %d content links, sitegen wrote %d", links, st.ContentLinks)
+	}
+}
+
+// TestExtractMatchesTreeCorpus checks the real Hugo docs site when it is
+// unpacked (HP_CORPUS, default /tmp/corpus/hugodocs-public).
+func TestExtractMatchesTreeCorpus(t *testing.T) {
+	dir := os.Getenv("HP_CORPUS")
+	if dir == "" {
+		dir = "/tmp/corpus/hugodocs-public"
+	}
+	if _, err := os.Stat(dir); err != nil || testing.Short() {
+		t.Skipf("no corpus at %s", dir)
+	}
+	pages, err := loadPages(dir, "https://gohugo.io/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages {
+		checkAgainstReference(t, p.url.String(), p.src, p.url)
+	}
+}
