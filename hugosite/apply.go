@@ -49,7 +49,9 @@ func (s *Site) Apply(cfg *config.Config) error {
 
 	cfg.BaseURL = baseURL
 	cfg.PublishDir = publishDir
-	cfg.Roots = s.roots()
+	if roots := s.roots(); roots != nil {
+		cfg.Roots = roots
+	}
 	cfg.Environment = s.env
 	if base.Title != "" {
 		cfg.SiteTitle = base.Title

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/hugosite/hugogen"
 )
@@ -72,6 +73,7 @@ func BenchmarkSiteBuild(b *testing.B) {
 // records for send: front matter and the links of each rendered content.
 func BenchmarkSiteBuildAndPages(b *testing.B) {
 	dir := benchSite(b)
+	var inPages time.Duration
 	for b.Loop() {
 		s, err := Load(context.Background(), Options{Dir: dir, Destination: filepath.Join(b.TempDir(), "public")})
 		if err != nil {
@@ -80,7 +82,9 @@ func BenchmarkSiteBuildAndPages(b *testing.B) {
 		if _, err := s.Build(context.Background()); err != nil {
 			b.Fatal(err)
 		}
+		start := time.Now()
 		pages, err := s.Pages(context.Background())
+		inPages += time.Since(start)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -89,4 +93,5 @@ func BenchmarkSiteBuildAndPages(b *testing.B) {
 		}
 		s.Close()
 	}
+	b.ReportMetric(float64(inPages.Milliseconds())/float64(b.N), "pages-ms/op")
 }

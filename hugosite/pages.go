@@ -32,7 +32,8 @@ const (
 // Page is one regular page of the built site, as Hugo knows it.
 type Page struct {
 	URL       string    // permalink
-	File      string    // published file, slash path relative to its root's publish dir, e.g. "posts/hello/index.html"
+	File      string    // published file, slash path relative to Root, e.g. "posts/hello/index.html"
+	Root      string    // absolute publish dir of the page's root (per language on a multihost site)
 	Lang      string    // language code
 	Title     string    // title
 	Published time.Time // publish date, else date; zero when the page has neither
@@ -145,7 +146,9 @@ func (s *Site) page(ctx context.Context, p page.Page) (Page, error) {
 	if err != nil {
 		return Page{}, fmt.Errorf("page %s: bad permalink: %w", permalink, err)
 	}
-	pg.File = publishedFile(base, s.rootFor(p.Lang()).BaseURL)
+	root := s.rootFor(p.Lang())
+	pg.File = publishedFile(base, root.BaseURL)
+	pg.Root = root.Dir
 	pg.Links = contentLinks(content, base)
 	return pg, nil
 }

@@ -15,11 +15,13 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// pagesJSON renders pages for a golden file, without the rendered content.
+// pagesJSON renders pages for a golden file, without the rendered content
+// and the (temporary) root dir.
 func pagesJSON(t testing.TB, pages []Page) []byte {
 	t.Helper()
 	for i := range pages {
 		pages[i].Content = ""
+		pages[i].Root = ""
 	}
 	b, err := json.MarshalIndent(pages, "", "  ")
 	if err != nil {
@@ -85,7 +87,10 @@ func TestExamplePages(t *testing.T) {
 
 	for _, p := range pages {
 		// Every page named is a file Hugo wrote.
-		if _, err := os.Stat(filepath.Join(dir, "public", filepath.FromSlash(p.File))); err != nil {
+		if p.Root != filepath.Join(dir, "public") {
+			t.Errorf("page %s: root %s", p.URL, p.Root)
+		}
+		if _, err := os.Stat(filepath.Join(p.Root, filepath.FromSlash(p.File))); err != nil {
 			t.Errorf("page %s: %v", p.URL, err)
 		}
 		// Theme chrome (menu, blogroll, footer, pager, tags) never counts.
@@ -125,6 +130,15 @@ func TestExamplePages(t *testing.T) {
 func TestPagesWithoutBuild(t *testing.T) {
 	built, _ := examplePages(t, Options{}, true)
 	pages, dir := examplePages(t, Options{}, false)
+	for i := range pages {
+		if pages[i].Root != filepath.Join(dir, "public") {
+			t.Errorf("page %s: root %s", pages[i].URL, pages[i].Root)
+		}
+		pages[i].Root = "" // the two sites are in different temp dirs
+	}
+	for i := range built {
+		built[i].Root = ""
+	}
 	if !reflect.DeepEqual(pages, built) {
 		t.Errorf("pages without build differ:\n%s\nwith build:\n%s", pagesJSON(t, pages), pagesJSON(t, built))
 	}
@@ -300,7 +314,10 @@ func TestPagesMultihost(t *testing.T) {
 	}
 	golden(t, "multihost-pages.json", pagesJSON(t, slices.Clone(pages)))
 	for _, p := range pages {
-		if _, err := os.Stat(filepath.Join(dir, "public", p.Lang, filepath.FromSlash(p.File))); err != nil {
+		if p.Root != filepath.Join(dir, "public", p.Lang) {
+			t.Errorf("page %s: root %s", p.URL, p.Root)
+		}
+		if _, err := os.Stat(filepath.Join(p.Root, filepath.FromSlash(p.File))); err != nil {
 			t.Errorf("page %s: %v", p.URL, err)
 		}
 	}
