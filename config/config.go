@@ -83,7 +83,7 @@ type Config struct {
 	AllowPrivate bool          // lift the private-address guard
 	Concurrency  int           // hosts served at once; 0 means DefaultConcurrency
 	Timeout      time.Duration // per request; 0 means DefaultTimeout
-	HostInterval time.Duration // between POSTs to one host; 0 means DefaultHostInterval, negative means none
+	HostInterval time.Duration // between POSTs to one host; 0 means DefaultHostInterval, negative means none (kept negative, so WithDefaults is idempotent)
 	MaxTime      time.Duration // whole run; 0 means DefaultMaxTime
 	NoVerifyLive bool          // do not check the live source page before notifying
 
@@ -144,8 +144,6 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.HostInterval == 0 {
 		c.HostInterval = DefaultHostInterval
-	} else if c.HostInterval < 0 {
-		c.HostInterval = 0
 	}
 	if c.MaxTime <= 0 {
 		c.MaxTime = DefaultMaxTime

@@ -48,7 +48,7 @@ func (g *gates) do(ctx context.Context, host string, post bool, fn func(context.
 	}
 	defer func() { <-gt.sem }()
 	ready := gt.until
-	if post && !gt.lastPost.IsZero() {
+	if post && g.interval > 0 && !gt.lastPost.IsZero() {
 		if t := gt.lastPost.Add(g.interval); t.After(ready) {
 			ready = t
 		}

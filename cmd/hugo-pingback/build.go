@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/hugosite"
+	"github.com/hugo-pingback/hugo-pingback/sender"
+	"github.com/hugo-pingback/hugo-pingback/site"
+)
+
+const buildSynopsis = `Build the Hugo site in-process with the embedded Hugo (v0.165.0), no hugo install needed:
+render into publishDir (static files included), inject the receiver's link tags into every
+page (as "inject" does), and record the build's pages for "send". The output is what hugo
+gives for the same site, plus the injected tags.`
+
+const buildExamples = `  # In the site's root: build for production, inject params.pingback.receiver
+  hugo-pingback build --minify
+
+  # A preview build with drafts into another dir (send refuses to run on it)
+  hugo-pingback build --environment staging --buildDrafts --destination /tmp/preview
+`
+
+func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("build [flags]", buildSynopsis, buildExamples, stdout)
+	var (
+		site, environment, baseURL, destination string
+		minify, drafts, noInject, jsonOut       bool
+		verbose, headers                        bool
+		receiver, webmention                    string
+	)
+	fs.StringVar(&site, "site", ".", "the Hugo site `dir`")
+	fs.StringVar(&environment, "environment", "", "the Hugo `environment` (default production)")
+	fs.StringVar(&baseURL, "baseURL", "", "override the site's baseURL, like hugo --baseURL")
+	fs.StringVar(&baseURL, "base-url", "", "same as --baseURL")
+	fs.StringVar(&destination, "destination", "", "write the site to `dir` instead of publishDir, like hugo --destination")
+	fs.BoolVar(&minify, "minify", false, "minify the output, like hugo --minify")
+	fs.BoolVar(&drafts, "buildDrafts", false, "include drafts, like hugo --buildDrafts (for previews)")
+	fs.BoolVar(&noInject, "no-inject", false, "build only; do not inject link tags")
+	fs.StringVar(&receiver, "receiver", "", "pingback endpoint `URL` to inject (default params.pingback.receiver)")
+	fs.StringVar(&webmention, "webmention", "", "Webmention endpoint `URL` to inject (default params.pingback.webmention)")
+	fs.BoolVar(&headers, "headers", false, "also write _headers (default params.pingback.headers)")
+	fs.BoolVar(&jsonOut, "json", false, "print a JSON report")
+	fs.BoolVar(&verbose, "verbose", false, "show Hugo's log")
+	set, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, verbose)
+	s, err := hugosite.Load(ctx, hugosite.Options{
+		Dir: site, Environment: environment, BaseURL: baseURL, Destination: destination,
+		BuildDrafts: drafts, Minify: minify, Logger: logger,
+	})
+	if err != nil {
+		return fmt.Errorf("load Hugo site %s: %w", site, err)
+	}
+	cfg := config.Config{SiteDir: site}
+	s.Apply(&cfg)
+	if set["receiver"] {
+		cfg.Receiver = receiver
+	}
+	if set["webmention"] {
+		cfg.Webmention = webmention
+	}
+	if set["headers"] {
+		cfg.Headers = headers
+	}
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return &usageError{err.Error()}
+	}
+
+	br, err := s.Build(ctx)
+	if err != nil {
+		return fmt.Errorf("build %s: %w", site, err)
+	}
+	pages, err := s.Pages(ctx)
+	if err != nil {
+		return fmt.Errorf("read pages of %s: %w", site, err)
+	}
+	out := buildReport{Build: br}
+	if !noInject && (cfg.Receiver != "" || cfg.Webmention != "") {
+		for _, p := range pages {
+			if p.NoReceive {
+				if cfg.NoReceive == nil {
+					cfg.NoReceive = map[string]bool{}
+				}
+				cfg.NoReceive[p.File] = true
+			}
+		}
+		out.Inject, err = injectSite(ctx, cfg, false, logger)
+		if err != nil {
+			return err
+		}
+	}
+	manifest := filepath.Join(filepath.Dir(cfg.Ledger), sender.PagesFile)
+	if err := sender.SavePages(manifest, pageInfos(pages)); err != nil {
+		return err
+	}
+	if jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(stdout, "build: %d pages, %d files in %s (%s)\n", br.Pages, br.Files, relOrAbs(site, cfg.PublishDir), br.Duration.Round(1e6))
+	if out.Inject != nil {
+		if err := printInject(stdout, out.Inject, false, verbose, false); err != nil {
+			return err
+		}
+	} else if !noInject {
+		fmt.Fprintln(stdout, "inject: skipped, no receiver configured (params.pingback.receiver or --receiver)")
+	}
+	return nil
+}
+
+type buildReport struct {
+	Build  *hugosite.BuildResult `json:"build"`
+	Inject *site.InjectReport    `json:"inject,omitempty"`
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/renderer"
+	"github.com/hugo-pingback/hugo-pingback/site"
+)
+
+const injectSynopsis = `Advertise your receiver in every built page: add <link rel="pingback" href="RECEIVER"> (and
+<link rel="webmention" href="WEBMENTION">) inside <head>, written exactly as WordPress needs
+it (rel before href, quotes kept, also after hugo --minify). Only those bytes change; a second
+run changes nothing; a tag naming another URL is updated. Pages with front matter
+pingbackReceive: false are left alone. Run it after the Hugo build and before deploying.`
+
+const injectExamples = `  # webmention.io hosts both endpoints for your domain
+  hugo-pingback inject --receiver https://webmention.io/blog.example.net/xmlrpc \
+                       --webmention https://webmention.io/blog.example.net/webmention
+
+  # Netlify or Cloudflare Pages: also send X-Pingback and Link headers via _headers
+  hugo-pingback inject --receiver https://webmention.io/blog.example.net/xmlrpc --headers
+
+  # What would change, without writing
+  hugo-pingback inject --dry-run --verbose
+`
+
+func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("inject [flags]", injectSynopsis, injectExamples, stdout)
+	var (
+		sf                   siteFlags
+		receiver, webmention string
+		headers, dryRun      bool
+		noHugo               bool
+	)
+	sf.register(fs, false)
+	fs.StringVar(&receiver, "receiver", "", "the hosted pingback endpoint `URL` (absolute http(s); default params.pingback.receiver)")
+	fs.StringVar(&webmention, "webmention", "", "the Webmention endpoint `URL` to advertise too (default params.pingback.webmention)")
+	fs.BoolVar(&headers, "headers", false, "also write X-Pingback and Link headers to _headers (Netlify, Cloudflare Pages)")
+	fs.BoolVar(&dryRun, "dry-run", false, "report what would change; write nothing")
+	fs.BoolVar(&noHugo, "no-hugo", false, "do not load the Hugo site (front matter opt-outs are then unknown)")
+	set, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, sf.verbose)
+	ld, err := loadSite(ctx, sf, set, noHugo, true, logger)
+	if err != nil {
+		return err
+	}
+	cfg := ld.cfg
+	if set["receiver"] {
+		cfg.Receiver = receiver
+	}
+	if set["webmention"] {
+		cfg.Webmention = webmention
+	}
+	if set["headers"] {
+		cfg.Headers = headers
+	}
+	if cfg.Receiver == "" && cfg.Webmention == "" {
+		return usagef("inject: --receiver is required (or params.pingback.receiver in the Hugo config)")
+	}
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return &usageError{err.Error()}
+	}
+	rep, err := injectSite(ctx, cfg, dryRun, logger)
+	if err != nil {
+		return err
+	}
+	return printInject(stdout, rep, sf.jsonOut, sf.verbose, dryRun)
+}
+
+// injectSite runs inject over every root of cfg.
+func injectSite(ctx context.Context, cfg config.Config, dryRun bool, logger *slog.Logger) (*site.InjectReport, error) {
+	return site.Inject(ctx, cfg.SiteRoots(), site.InjectOptions{
+		Tags:    renderer.Tags{Pingback: cfg.Receiver, Webmention: cfg.Webmention},
+		Headers: cfg.Headers,
+		DryRun:  dryRun,
+		Skip:    cfg.NoReceive,
+		Logger:  logger,
+	})
+}
+
+func printInject(stdout io.Writer, rep *site.InjectReport, jsonOut, verbose, dryRun bool) error {
+	if jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	if verbose || dryRun {
+		for _, f := range rep.Files {
+			fmt.Fprintf(stdout, "changed %s\n", f)
+		}
+	}
+	for _, r := range rep.Replaced {
+		fmt.Fprintf(stdout, "replaced %s\n", r)
+	}
+	verb := "changed"
+	if dryRun {
+		verb = "would change"
+	}
+	fmt.Fprintf(stdout, "inject: %d pages, %d %s, %d already carried the tags, %d opted out", rep.Pages, rep.Changed, verb, rep.Unchanged, rep.Skipped)
+	if rep.Headers != "" {
+		fmt.Fprintf(stdout, "; _headers %s", rep.Headers)
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}

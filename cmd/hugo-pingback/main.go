@@ -1,0 +1,104 @@
+// Command hugo-pingback brings linkbacks to static Hugo sites: it builds the
+// site, injects the receiver's link tags into every page, and sends
+// pingbacks, Webmentions and Trackbacks for the links of each page's content.
+//
+// main only wires flags to packages; see run.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes a CI can act on.
+const (
+	exitOK     = 0
+	exitError  = 1 // usage, config, site or ledger errors
+	exitStrict = 3 // --strict and a notification failed permanently
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode prints err (when there is one) and maps it to an exit code.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var strict *strictError
+	if errors.As(err, &strict) {
+		fmt.Fprintf(stderr, "hugo-pingback: %v\n", err)
+		return exitStrict
+	}
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "hugo-pingback: %v\n", err)
+	return exitError
+}
+
+// strictError is a run that completed with permanent failures under --strict.
+type strictError struct{ failed int }
+
+func (e *strictError) Error() string {
+	return fmt.Sprintf("--strict: %d notifications failed permanently (see `hugo-pingback status`)", e.failed)
+}
+
+// usageError is a bad command line; the message names the flag.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg + " (see --help)" }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+var errHelp = errors.New("help shown")
+
+const topUsage = `hugo-pingback: linkbacks (Pingback, Webmention, Trackback) for static Hugo sites
+
+Usage:
+  hugo-pingback build  [flags]   build the Hugo site in-process, inject link tags, record pages
+  hugo-pingback inject [flags]   add <link rel="pingback"> (and webmention) to every built page
+  hugo-pingback send   [flags]   notify the pages newly linked from your content
+  hugo-pingback status [flags]   what was sent, failed, or waits for a retry, and why
+  hugo-pingback version
+
+In CI: build (or hugo), inject, deploy, then send. Run "hugo-pingback COMMAND --help"
+for the flags of each command, with examples.
+`
+
+// run is the whole program: it parses args and dispatches to a command.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, topUsage)
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "send":
+		return runSend(ctx, rest, stdout, stderr)
+	case "status":
+		return runStatus(ctx, rest, stdout, stderr)
+	case "inject":
+		return runInject(ctx, rest, stdout, stderr)
+	case "build":
+		return runBuild(ctx, rest, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "hugo-pingback %s\n", version())
+		return nil
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, topUsage)
+		return nil
+	default:
+		fmt.Fprint(stderr, topUsage)
+		return usagef("unknown command %q", cmd)
+	}
+}

@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hugo-pingback/hugo-pingback/state"
+)
+
+// The test binary doubles as the real binary: with HP_BE_MAIN=1 it runs
+// main, so the CLI tests exec the very program users run, exit codes,
+// signals and all.
+func TestMain(m *testing.M) {
+	if os.Getenv("HP_BE_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// cli runs the binary with args in dir and returns stdout, stderr and the exit code.
+func cli(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HP_BE_MAIN=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// receiver is a pingback receiver on loopback that answers 48 to a repeat,
+// like WordPress, and counts every call per (source, target).
+type receiver struct {
+	srv    *httptest.Server
+	delay  time.Duration
+	fault  map[string]int // target substring -> fault code
+	onPing func(total int)
+
+	mu    sync.Mutex
+	pings map[string]int
+	total int
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{pings: map[string]int{}, fault: map[string]int{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	if req.URL.Path != "/xmlrpc" {
+		w.Header().Set("X-Pingback", r.srv.URL+"/xmlrpc")
+		fmt.Fprint(w, "<html><head><title>target</title></head><body>target</body></html>")
+		return
+	}
+	var call struct {
+		Params []string `xml:"params>param>value>string"`
+	}
+	body, _ := io.ReadAll(req.Body)
+	if err := xml.Unmarshal(body, &call); err != nil || len(call.Params) != 2 {
+		http.Error(w, "bad call", http.StatusBadRequest)
+		return
+	}
+	if r.delay > 0 {
+		time.Sleep(r.delay)
+	}
+	key := call.Params[0] + " -> " + call.Params[1]
+	r.mu.Lock()
+	r.pings[key]++
+	r.total++
+	n, total := r.pings[key], r.total
+	r.mu.Unlock()
+	if r.onPing != nil {
+		r.onPing(total)
+	}
+	code := 0
+	for sub, c := range r.fault {
+		if strings.Contains(call.Params[1], sub) {
+			code = c
+		}
+	}
+	if n > 1 {
+		code = 48
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	if code != 0 {
+		fmt.Fprintf(w, `<methodResponse><fault><value><struct><member><name>faultCode</name><value><i4>%d</i4></value></member><member><name>faultString</name><value>f</value></member></struct></value></fault></methodResponse>`, code)
+		return
+	}
+	fmt.Fprint(w, `<methodResponse><params><param><value><string>ok</string></value></param></params></methodResponse>`)
+}
+
+// writeSite writes pages posts/N/index.html, each linking to the targets
+// that links(N) returns.
+func writeSite(t *testing.T, public string, pages int, links func(i int) []string) {
+	t.Helper()
+	for i := 0; i < pages; i++ {
+		var b strings.Builder
+		b.WriteString(`<!doctype html><html><head><title>Post</title></head><body><nav><a href="https://nav.invalid/">nav</a></nav><article><h1>Post</h1>`)
+		for _, l := range links(i) {
+			fmt.Fprintf(&b, `<p><a href="%s">link</a></p>`, l)
+		}
+		b.WriteString(`</article></body></html>`)
+		p := filepath.Join(public, "posts", fmt.Sprint(i), "index.html")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCLIHelpExplainsEveryFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, cmd := range []string{"send", "status", "inject", "build"} {
+		out, _, code := cli(t, dir, cmd, "--help")
+		if code != 0 {
+			t.Errorf("%s --help: exit %d", cmd, code)
+		}
+		if !strings.Contains(out, "Examples:") || !strings.Contains(out, "hugo-pingback "+cmd) {
+			t.Errorf("%s --help lacks examples:\n%s", cmd, out)
+		}
+	}
+	out, _, _ := cli(t, dir, "send", "--help")
+	for _, flag := range []string{"--dry-run", "--baseline", "--all", "--no-self-ping", "--self-host", "--strict", "--content", "--allow-private", "--concurrency", "--timeout", "--host-interval", "--max-time", "--json", "--verbose", "--since", "--max-age", "--no-verify-live", "--protocols"} {
+		if !strings.Contains(out, flag) {
+			t.Errorf("send --help does not explain %s", flag)
+		}
+	}
+}
+
+func TestCLIUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		// An unknown command.
+		{[]string{"sned"}, `unknown command "sned"`},
+		// An unknown flag names itself.
+		{[]string{"send", "--bogus"}, "bogus"},
+		// A base URL that is not http(s).
+		{[]string{"send", "--public", dir, "--base-url", "ftp://x.example/"}, "ftp://x.example/"},
+		// A publish dir that does not exist names the dir.
+		{[]string{"send", "--public", filepath.Join(dir, "nope"), "--base-url", "https://blog.example.net/"}, "nope"},
+		// inject needs a receiver.
+		{[]string{"inject", "--public", dir}, "--receiver"},
+		// status without a ledger says so.
+		{[]string{"status", "--site", dir}, "no ledger"},
+		// An invalid selector is caught before any work.
+		{[]string{"send", "--public", dir, "--base-url", "https://blog.example.net/", "--content", "div[["}, "div[["},
+	}
+	for _, c := range cases {
+		_, stderr, code := cli(t, dir, c.args...)
+		if code != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 naming %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+func TestCLISendStatusAndStrict(t *testing.T) {
+	r := newReceiver(t)
+	r.fault["/closed"] = 33
+	dir := t.TempDir()
+	public := filepath.Join(dir, "public")
+	writeSite(t, public, 2, func(i int) []string {
+		return []string{r.srv.URL + fmt.Sprintf("/open/%d", i), r.srv.URL + fmt.Sprintf("/closed/%d", i)}
+	})
+	base := []string{"send", "--site", dir, "--base-url", "https://blog.example.net/", "--allow-private", "--no-verify-live", "--host-interval", "0"}
+
+	out, stderr, code := cli(t, dir, append(base, "--json", "--strict")...)
+	if code != 3 {
+		t.Fatalf("--strict with permanent failures: exit %d, want 3\n%s", code, stderr)
+	}
+	var rep struct {
+		Notified, Failed int
+		Items            []struct{ Status, Protocol, Endpoint string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, out)
+	}
+	if rep.Notified != 2 || rep.Failed != 2 || len(rep.Items) != 4 || rep.Items[0].Protocol != "pingback" || rep.Items[0].Endpoint == "" {
+		t.Errorf("json report: %+v", rep)
+	}
+
+	out, _, code = cli(t, dir, "status", "--site", dir)
+	if code != 0 || !strings.Contains(out, "failed") || !strings.Contains(out, "fault 33") || !strings.Contains(out, "via pingback") {
+		t.Errorf("status: exit %d\n%s", code, out)
+	}
+	out, _, code = cli(t, dir, "status", "--site", dir, "--json")
+	var st struct{ Notifications []state.Notification }
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || len(st.Notifications) != 4 {
+		t.Errorf("status --json: exit %d\n%s", code, out)
+	}
+
+	// Run again: nothing new, exit 0 without --strict.
+	out, _, code = cli(t, dir, base...)
+	if code != 0 || !strings.Contains(out, "0 new") {
+		t.Errorf("second run: exit %d\n%s", code, out)
+	}
+}
+
+func TestCLILedgerErrors(t *testing.T) {
+	dir := t.TempDir()
+	public := filepath.Join(dir, "public")
+	writeSite(t, public, 1, func(int) []string { return nil })
+	args := []string{"send", "--site", dir, "--base-url", "https://blog.example.net/", "--baseline"}
+
+	// A ledger held by another process: fails fast, says so.
+	if _, stderr, code := cli(t, dir, args...); code != 0 {
+		t.Fatalf("baseline: %s", stderr)
+	}
+	ledger := filepath.Join(dir, ".hugo-pingback", "ledger.db")
+	l, err := state.Open(ledger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, stderr, code := cli(t, dir, args...)
+	l.Close()
+	if code != 1 || !strings.Contains(stderr, "in use") || time.Since(start) > 30*time.Second {
+		t.Errorf("locked ledger: exit %d after %s: %s", code, time.Since(start), stderr)
+	}
+
+	// A corrupt ledger is named, and left as it was.
+	junk := bytes.Repeat([]byte("not a database "), 1000)
+	if err := os.WriteFile(ledger, junk, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = cli(t, dir, args...)
+	if code != 1 || !strings.Contains(stderr, ledger) {
+		t.Errorf("corrupt ledger: exit %d: %s", code, stderr)
+	}
+	if got, _ := os.ReadFile(ledger); !bytes.Equal(got, junk) {
+		t.Error("corrupt ledger was modified")
+	}
+}
+
+// TestCLICrashLosesNothing kills the sender with SIGKILL at several moments
+// mid-run, then runs it again: every link must end up notified, none more
+// than twice, and the ledger must still open.
+func TestCLICrashLosesNothing(t *testing.T) {
+	for _, killAfter := range []int{1, 7, 23} {
+		t.Run(fmt.Sprintf("after %d pings", killAfter), func(t *testing.T) {
+			var receivers []*receiver
+			for i := 0; i < 3; i++ {
+				r := newReceiver(t)
+				r.delay = 5 * time.Millisecond
+				receivers = append(receivers, r)
+			}
+			dir := t.TempDir()
+			const pages = 12
+			writeSite(t, filepath.Join(dir, "public"), pages, func(i int) []string {
+				var ls []string
+				for j, r := range receivers {
+					ls = append(ls, fmt.Sprintf("%s/t/%d/%d", r.srv.URL, i, j))
+				}
+				return ls
+			})
+			args := []string{"send", "--site", dir, "--base-url", "https://blog.example.net/", "--allow-private", "--no-verify-live", "--host-interval", "0"}
+
+			cmd := exec.Command(os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "HP_BE_MAIN=1")
+			var killed sync.Once
+			var total int
+			var mu sync.Mutex
+			for _, r := range receivers {
+				r.onPing = func(int) {
+					mu.Lock()
+					total++
+					n := total
+					mu.Unlock()
+					if n >= killAfter {
+						killed.Do(func() { cmd.Process.Signal(syscall.SIGKILL) })
+					}
+				}
+			}
+			t0 := time.Now()
+			defer func() { t.Logf("total %s", time.Since(t0)) }()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("first run was not killed: %v", err)
+			}
+			t.Logf("killed after %s", time.Since(t0))
+			for _, r := range receivers {
+				r.onPing = nil
+			}
+			if _, stderr, code := cli(t, dir, args...); code != 0 {
+				t.Fatalf("run after the crash: exit %d: %s", code, stderr)
+			}
+			for _, r := range receivers {
+				r.mu.Lock()
+				for i := 0; i < pages; i++ {
+					for j := range receivers {
+						key := fmt.Sprintf("https://blog.example.net/posts/%d/ -> %s/t/%d/%d", i, r.srv.URL, i, j)
+						if r != receivers[j] {
+							continue
+						}
+						if n := r.pings[key]; n < 1 || n > 2 {
+							t.Errorf("%s pinged %d times, want 1 or 2", key, n)
+						}
+					}
+				}
+				r.mu.Unlock()
+			}
+			l, err := state.Open(filepath.Join(dir, ".hugo-pingback", "ledger.db"), &state.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatalf("ledger after crash: %v", err)
+			}
+			defer l.Close()
+			notified := 0
+			l.ForEachNotification(func(n state.Notification) error {
+				if n.Status == state.StatusNotified {
+					notified++
+				} else {
+					t.Errorf("%s -> %s: %s %s", n.Source, n.Target, n.Status, n.LastError)
+				}
+				return nil
+			})
+			if notified != pages*len(receivers) {
+				t.Errorf("%d notified, want %d", notified, pages*len(receivers))
+			}
+		})
+	}
+}
+
+var _ = context.Background

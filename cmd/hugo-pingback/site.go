@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/hugosite"
+	"github.com/hugo-pingback/hugo-pingback/renderer"
+	"github.com/hugo-pingback/hugo-pingback/sender"
+)
+
+// loaded is a site as a command sees it: the Config (site config, then
+// flags) and, when the Hugo site loaded, its page data.
+type loaded struct {
+	cfg   config.Config
+	hugo  bool // a Hugo config was read
+	pages map[string]sender.PageInfo
+}
+
+// loadSite builds the Config of a command: defaults, then the Hugo site's
+// config when there is one, then the site flags. With wantPages it also
+// takes the Hugo site's page data: from the pages file a recent
+// `hugo-pingback build` wrote, else by loading the site in-process. A site the
+// embedded Hugo cannot load is reported once; the command goes on with the
+// built files alone.
+func loadSite(ctx context.Context, sf siteFlags, set map[string]bool, noHugo, wantPages bool, log *slog.Logger) (*loaded, error) {
+	ld := &loaded{cfg: config.Config{SiteDir: sf.site}}
+	var hs *hugosite.Site
+	if !noHugo && hugosite.HasConfig(sf.site) {
+		s, err := hugosite.Load(ctx, hugosite.Options{
+			Dir: sf.site, Environment: sf.environment, BaseURL: sf.baseURL,
+			Destination: sf.public, Logger: log,
+		})
+		if err != nil {
+			log.Warn("cannot load the Hugo site with the embedded Hugo "+hugosite.HugoVersion+"; reading the built files only", "site", sf.site, "err", err)
+		} else {
+			hs, ld.hugo = s, true
+			s.Apply(&ld.cfg)
+		}
+	}
+	if set["public"] {
+		ld.cfg.PublishDir, ld.cfg.Roots = sf.public, nil
+	}
+	if set["base-url"] {
+		if len(ld.cfg.Roots) > 0 {
+			return nil, usagef("--base-url cannot be used with a multihost site (%d languages with their own base URLs)", len(ld.cfg.Roots))
+		}
+		ld.cfg.BaseURL = sf.baseURL
+	}
+	if set["ledger"] {
+		ld.cfg.Ledger = sf.ledger
+	} else if ld.cfg.Ledger != "" {
+		ld.cfg.Ledger = absJoin(sf.site, ld.cfg.Ledger)
+	}
+	if set["environment"] {
+		ld.cfg.Environment = sf.environment
+	}
+	if hs == nil || !wantPages {
+		return ld, nil
+	}
+
+	cfg := ld.cfg.WithDefaults()
+	manifest := filepath.Join(filepath.Dir(cfg.Ledger), sender.PagesFile)
+	pages, err := sender.LoadPages(manifest, cfg.SiteRoots())
+	if err != nil {
+		log.Warn("ignoring the pages file of the last build", "err", err)
+	}
+	if pages == nil {
+		hp, err := hs.Pages(ctx)
+		if err != nil {
+			log.Warn("cannot read the Hugo site's pages; reading the built files only", "site", sf.site, "err", err)
+			return ld, nil
+		}
+		pages = pageInfos(hp)
+	}
+	ld.pages = pages
+	for _, p := range pages {
+		if p.NoReceive {
+			if ld.cfg.NoReceive == nil {
+				ld.cfg.NoReceive = map[string]bool{}
+			}
+			ld.cfg.NoReceive[p.File] = true
+		}
+	}
+	return ld, nil
+}
+
+func pageInfos(pages []hugosite.Page) map[string]sender.PageInfo {
+	m := make(map[string]sender.PageInfo, len(pages))
+	for _, p := range pages {
+		links := p.Links
+		if links == nil {
+			links = []string{}
+		}
+		m[p.URL] = sender.PageInfo{URL: p.URL, File: p.File, Title: p.Title, Published: p.Published, NoSend: p.NoSend, NoReceive: p.NoReceive, Links: links}
+	}
+	return m
+}
+
+// productionGuard refuses to send from a preview: a Hugo environment other
+// than production, or a placeholder baseURL. An explicit --base-url is the
+// user's own decision.
+func (ld *loaded) productionGuard(explicitBaseURL bool) error {
+	if !ld.hugo || explicitBaseURL {
+		return nil
+	}
+	if env := ld.cfg.Environment; env != "" && env != "production" {
+		return fmt.Errorf("refusing to send from Hugo environment %q: previews must never ping the web (use --environment production, or --force)", env)
+	}
+	for _, r := range ld.cfg.SiteRoots() {
+		if hugosite.PlaceholderBaseURL(r.BaseURL) {
+			return fmt.Errorf("refusing to send: baseURL %q is a placeholder, so every notification would name a page that is not yours (set baseURL, pass --base-url, or --force)", r.BaseURL)
+		}
+	}
+	return nil
+}
+
+func checkSelector(s string) error { return renderer.CompileSelector(s) }
+
+// relOrAbs shortens p for messages when it lies under dir.
+func relOrAbs(dir, p string) string {
+	if r, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}
