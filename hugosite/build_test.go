@@ -342,3 +342,28 @@ body { color: $c; }
 		t.Errorf("error %q does not name the site", err)
 	}
 }
+
+// TestBuildVerbose: a logger that shows Info gets Hugo's info lines too.
+func TestBuildVerbose(t *testing.T) {
+	var logs strings.Builder
+	s, err := Load(context.Background(), Options{Dir: copySite(t, exampleSite),
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Build(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "level=INFO") || !strings.Contains(logs.String(), "from=hugo") {
+		t.Errorf("no info from Hugo; log:\n%s", logs.String())
+	}
+}
+
+// TestHugoVersion: the embedded Hugo is the pinned one; a bump of go.mod
+// must be a decision (re-run the comparison with hugo's output).
+func TestHugoVersion(t *testing.T) {
+	if HugoVersion != "v0.165.0" {
+		t.Errorf("HugoVersion = %s, want v0.165.0", HugoVersion)
+	}
+}

@@ -197,11 +197,16 @@ func (s *Site) Close() error {
 }
 
 // newHugoLogger returns a Hugo logger that prints nothing and hands Hugo's
-// warnings and errors to s.log, counting the warnings. Hugo drops repeated
-// warnings itself (DistinctLevel), as the hugo command does.
+// warnings and errors to s.log, counting the warnings; when s.log shows
+// Info, Hugo's info lines (hugo --logLevel info) go there too. Hugo drops
+// repeated warnings itself (DistinctLevel), as the hugo command does.
 func (s *Site) newHugoLogger(ignored map[string]bool) loggers.Logger {
+	level := logg.LevelWarn
+	if s.log.Enabled(context.Background(), slog.LevelInfo) {
+		level = logg.LevelInfo
+	}
 	return loggers.New(loggers.Options{
-		Level:              logg.LevelWarn,
+		Level:              level,
 		DistinctLevel:      logg.LevelWarn,
 		StdOut:             io.Discard,
 		StdErr:             io.Discard,
@@ -214,6 +219,8 @@ func (s *Site) newHugoLogger(ignored map[string]bool) loggers.Logger {
 			case e.Level == logg.LevelWarn:
 				s.warned.Add(1)
 				s.log.Warn(msg, "from", "hugo")
+			case e.Level == logg.LevelInfo:
+				s.log.Info(msg, "from", "hugo")
 			}
 			return nil
 		},
