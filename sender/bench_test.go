@@ -1,0 +1,194 @@
+package sender
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"sync"
+	"testing"
+
+	"golang.org/x/net/html"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/internal/sitegen"
+	"github.com/hugo-pingback/hugo-pingback/linkback"
+	"github.com/hugo-pingback/hugo-pingback/site"
+	"github.com/hugo-pingback/hugo-pingback/state"
+)
+
+// The send benchmarks run on a synthetic built site of HP_BENCH_PAGES pages
+// (default 2,000; the README's figures use 10,000) or, with HP_CORPUS=DIR,
+// on a real built site such as the Hugo docs in ../shared/corpus/.
+//
+//	go test ./sender -run '^$' -bench . -benchtime 5x
+//	HP_BENCH_PAGES=10000 go test ./sender -run '^$' -bench . -benchtime 5x
+//
+// BenchmarkTokenizeFloor is the floor the others are measured against: read
+// every page and run the HTML tokenizer over it once, in parallel like the
+// scan, doing nothing else.
+
+var benchSite struct {
+	once sync.Once
+	dir  string
+	base string
+	err  error
+}
+
+func benchPublic(b *testing.B) (dir, base string) {
+	b.Helper()
+	if c := os.Getenv("HP_CORPUS"); c != "" {
+		return c, "https://gohugo.io/"
+	}
+	benchSite.once.Do(func() {
+		n := 2000
+		if v, err := strconv.Atoi(os.Getenv("HP_BENCH_PAGES")); err == nil && v > 0 {
+			n = v
+		}
+		benchSite.dir, benchSite.err = os.MkdirTemp("", "hp-bench-")
+		if benchSite.err == nil {
+			_, benchSite.err = sitegen.Generate(benchSite.dir, sitegen.Options{Pages: n, Seed: 1, ListPages: true})
+		}
+		benchSite.base = sitegen.DefaultBaseURL
+	})
+	if benchSite.err != nil {
+		b.Fatal(benchSite.err)
+	}
+	return benchSite.dir, benchSite.base
+}
+
+func benchFiles(b *testing.B, dir, base string) []site.File {
+	var files []site.File
+	if err := site.Walk(config.Root{Dir: dir, BaseURL: base}, func(f site.File) error {
+		files = append(files, f)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return files
+}
+
+func BenchmarkTokenizeFloor(b *testing.B) {
+	dir, base := benchPublic(b)
+	files := benchFiles(b, dir, base)
+	var bytesRead int64
+	for _, f := range files {
+		if fi, err := os.Stat(f.Path); err == nil {
+			bytesRead += fi.Size()
+		}
+	}
+	b.SetBytes(bytesRead)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var g errgroup.Group
+		g.SetLimit(runtime.GOMAXPROCS(0))
+		for _, f := range files {
+			g.Go(func() error {
+				src, err := os.ReadFile(f.Path)
+				if err != nil {
+					return err
+				}
+				z := html.NewTokenizer(bytes.NewReader(src))
+				for z.Next() != html.ErrorToken {
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(files)), "pages")
+}
+
+// BenchmarkFirstScan is a dry run with no ledger: every page is read,
+// hashed and parsed, and the plan made, with no request and no write.
+func BenchmarkFirstScan(b *testing.B) {
+	dir, base := benchPublic(b)
+	cfg := config.Config{PublishDir: dir, BaseURL: base, Ledger: filepath.Join(b.TempDir(), "none.db")}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s, err := New(cfg, nil, nil, Options{Mode: ModeDryRun})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Run(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportPeak(b)
+}
+
+// BenchmarkBaseline is a first real run with --baseline: the first scan plus
+// writing every page and link to a new ledger.
+func BenchmarkBaseline(b *testing.B) {
+	dir, base := benchPublic(b)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		path := filepath.Join(b.TempDir(), "ledger.db")
+		l, err := state.Open(path, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		s, err := New(config.Config{PublishDir: dir, BaseURL: base, Ledger: path}, l, nil, Options{Mode: ModeBaseline})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Run(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		l.Close()
+		b.StartTimer()
+	}
+	reportPeak(b)
+}
+
+// BenchmarkRerunUnchanged is the common CI case: a send after a build that
+// changed nothing. Pages are read and hashed, never parsed, and nothing is sent.
+func BenchmarkRerunUnchanged(b *testing.B) {
+	dir, base := benchPublic(b)
+	path := filepath.Join(b.TempDir(), "ledger.db")
+	l, err := state.Open(path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	cfg := config.Config{PublishDir: dir, BaseURL: base, Ledger: path}
+	s, err := New(cfg, l, nil, Options{Mode: ModeBaseline})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	client := linkback.NewClient(linkback.ClientOptions{})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s, err := New(cfg, l, client, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := s.Run(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Unchanged != rep.Pages || len(rep.Items) != 0 {
+			b.Fatalf("re-run parsed %d pages and sent %d", rep.Pages-rep.Unchanged, len(rep.Items))
+		}
+	}
+	reportPeak(b)
+}
+
+// reportPeak reports the heap's peak as the runtime saw it (total memory
+// mapped for the heap, which bounds the live peak from above).
+func reportPeak(b *testing.B) {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}}
+	metrics.Read(s)
+	b.ReportMetric(float64(s[1].Value.Uint64())/(1<<20), "MB-total-mapped")
+}
