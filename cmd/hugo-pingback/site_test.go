@@ -1,0 +1,213 @@
+package main
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// copyExampleSite copies the bundled example-site (sources only) into a
+// temp dir, so tests build and send in a site of their own.
+func copyExampleSite(t *testing.T) string {
+	t.Helper()
+	src, err := filepath.Abs(filepath.Join("..", "..", "example-site"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := t.TempDir()
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		top := strings.Split(filepath.ToSlash(rel), "/")[0]
+		if top == "public" || top == ".hugo-pingback" || top == "resources" || top == ".hugo_build.lock" {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+type planJSON struct {
+	Pages    int `json:"pages"`
+	Planned  int `json:"planned"`
+	Excluded int `json:"excluded"`
+	Items    []struct {
+		Source, Target, Status string
+	} `json:"items"`
+	Warnings []string `json:"warnings"`
+}
+
+func dryRunPlan(t *testing.T, dir string, args ...string) planJSON {
+	t.Helper()
+	out, stderr, code := cli(t, dir, append([]string{"send", "--dry-run", "--json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("send --dry-run: exit %d: %s", code, stderr)
+	}
+	var p planJSON
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("send --dry-run --json: %v\n%s", err, out)
+	}
+	return p
+}
+
+func pairs(p planJSON) []string {
+	var out []string
+	for _, it := range p.Items {
+		out = append(out, strings.TrimPrefix(it.Source, "https://blog.example.net")+" -> "+it.Target)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestCLIZeroConfigExampleSite is the README's main job, in the root of a
+// copy of example-site with no flags at all: build, inject, plan.
+func TestCLIZeroConfigExampleSite(t *testing.T) {
+	dir := copyExampleSite(t)
+	out, stderr, code := cli(t, dir, "build")
+	if code != 0 {
+		t.Fatalf("build: exit %d\n%s\n%s", code, out, stderr)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "public", "posts", "hello-world", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{
+		`<link rel="pingback" href="https://webmention.io/blog.example.net/xmlrpc">`,
+		`<link rel="webmention" href="https://webmention.io/blog.example.net/webmention">`,
+	} {
+		if strings.Count(string(page), tag) != 1 {
+			t.Errorf("built page lacks exactly one %s", tag)
+		}
+	}
+	noReceive, err := os.ReadFile(filepath.Join(dir, "public", "posts", "no-receive", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(noReceive), `rel="pingback"`) {
+		t.Error("pingbackReceive: false page got a pingback tag")
+	}
+
+	plan := dryRunPlan(t, dir)
+	got := pairs(plan)
+	for _, p := range got {
+		switch {
+		case strings.Contains(p, "git.example.com"):
+			t.Errorf("nav menu link planned: %s", p)
+		case strings.HasPrefix(p, "/posts/quiet-post/"):
+			t.Errorf("pingback: false page sends: %s", p)
+		case strings.HasPrefix(p, "/posts/draft/"), strings.HasPrefix(p, "/posts/future/"):
+			t.Errorf("draft or future page sends: %s", p)
+		case strings.HasPrefix(p, "/posts/ ") || strings.HasPrefix(p, "/ ") || strings.HasPrefix(p, "/tags/"):
+			t.Errorf("list page sends: %s", p)
+		case strings.Contains(p, "private.example"):
+			t.Errorf("excluded target planned: %s", p)
+		}
+	}
+	if !contains(got, "/posts/shortcodes/ -> https://example.org/books/weaving-the-web") {
+		t.Errorf("a link rendered by a shortcode is missing from the plan: %v", got)
+	}
+	if !contains(got, "/posts/hello-world/ -> https://example.com/articles/static-blogs") {
+		t.Errorf("a Markdown link is missing from the plan: %v", got)
+	}
+
+	// Inject again: nothing changes.
+	out, _, code = cli(t, dir, "inject")
+	if code != 0 || !strings.Contains(out, " 0 changed") {
+		t.Errorf("second inject changed pages (exit %d):\n%s", code, out)
+	}
+
+	// A baseline, then a dry run plans nothing.
+	if _, stderr, code := cli(t, dir, "send", "--baseline"); code != 0 {
+		t.Fatalf("baseline: %s", stderr)
+	}
+	if plan := dryRunPlan(t, dir); plan.Planned != 0 {
+		t.Errorf("after baseline the plan is %v", pairs(plan))
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCLIProductionGuard: a preview must never ping the web.
+func TestCLIProductionGuard(t *testing.T) {
+	dir := copyExampleSite(t)
+	if _, stderr, code := cli(t, dir, "build"); code != 0 {
+		t.Fatalf("build: %s", stderr)
+	}
+	// A non-production environment is refused before any request.
+	_, stderr, code := cli(t, dir, "send", "--environment", "development")
+	if code != 1 || !strings.Contains(stderr, `environment "development"`) {
+		t.Errorf("development environment: exit %d: %s", code, stderr)
+	}
+	// A placeholder baseURL is refused too.
+	cfg := filepath.Join(dir, "hugo.toml")
+	data, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(data), `baseURL = "https://blog.example.net/"`, `baseURL = "http://localhost:1313/"`, 1)), 0o644)
+	_, stderr, code = cli(t, dir, "send")
+	if code != 1 || !strings.Contains(stderr, "placeholder") {
+		t.Errorf("placeholder baseURL: exit %d: %s", code, stderr)
+	}
+	// --dry-run makes no request, so it is allowed.
+	if _, stderr, code := cli(t, dir, "send", "--dry-run"); code != 0 {
+		t.Errorf("dry run under the guard: exit %d: %s", code, stderr)
+	}
+}
+
+// TestCLIFallsBackToPublic: a site the embedded Hugo cannot load (here, a
+// theme that is not there) is reported once, and send reads public/.
+func TestCLIFallsBackToPublic(t *testing.T) {
+	dir := copyExampleSite(t)
+	if _, stderr, code := cli(t, dir, "build"); code != 0 {
+		t.Fatalf("build: %s", stderr)
+	}
+	os.RemoveAll(filepath.Join(dir, ".hugo-pingback"))
+	cfg := filepath.Join(dir, "hugo.toml")
+	data, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append([]byte("theme = \"needs-a-newer-hugo\"\n"), data...), 0o644)
+
+	out, stderr, code := cli(t, dir, "send", "--dry-run", "--json", "--base-url", "https://blog.example.net/")
+	if code != 0 {
+		t.Fatalf("send with an unloadable site: exit %d: %s", code, stderr)
+	}
+	if n := strings.Count(stderr, "cannot load the Hugo site"); n != 1 {
+		t.Errorf("want the fallback said once, got %d times:\n%s", n, stderr)
+	}
+	var plan planJSON
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatal(err)
+	}
+	got := pairs(plan)
+	if !contains(got, "/posts/hello-world/ -> https://example.com/articles/static-blogs") {
+		t.Errorf("fallback plan misses a content link: %v", got)
+	}
+	for _, p := range got {
+		if strings.Contains(p, "git.example.com") {
+			t.Errorf("fallback plan has a nav link: %s", p)
+		}
+	}
+}
