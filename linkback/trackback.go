@@ -2,11 +2,114 @@ package linkback
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
+	"errors"
+	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"golang.org/x/net/html/charset"
 )
+
+// TrackbackPing is what a Trackback tells the receiver about the source.
+type TrackbackPing struct {
+	URL      string // the source page (required)
+	Title    string // its title
+	Excerpt  string // plain text, about 250 characters
+	BlogName string // the site's title
+}
+
+// TrackbackError is a receiver's refusal: <error>1</error> with its
+// <message> (Trackback 1.2, "Sending a TrackBack Ping").
+type TrackbackError struct {
+	URL     string
+	Message string
+}
+
+func (e *TrackbackError) Error() string {
+	if e.Message == "" {
+		return e.URL + ": trackback refused"
+	}
+	return e.URL + ": trackback refused: " + e.Message
+}
+
+// Duplicate reports whether the receiver refused because it already has a
+// ping from this source: the notification is done. WordPress answers "We
+// already have a ping from that URL for this post." (wp-trackback.php).
+func (e *TrackbackError) Duplicate() bool {
+	m := strings.ToLower(e.Message)
+	return strings.Contains(m, "already have a ping") || strings.Contains(m, "duplicate")
+}
+
+// Trackback sends a Trackback ping: a form POST of url, title, excerpt and
+// blog_name to endpoint (empty optional fields are left out).
+//
+// The answer <response><error>0</error></response> is success;
+// <error>1</error> with a <message> is a *TrackbackError, also when it
+// comes with a 4xx or 5xx status; any other non-2xx status is a *HTTPError;
+// a 2xx answer that is not a Trackback response is a *ProtocolError. The
+// Result comes back whenever the receiver answered.
+func (c *Client) Trackback(ctx context.Context, endpoint string, p TrackbackPing) (*Result, error) {
+	if strings.TrimSpace(p.URL) == "" {
+		return nil, errors.New("trackback: the ping has no source URL")
+	}
+	form := url.Values{"url": {p.URL}}
+	for k, v := range map[string]string{"title": p.Title, "excerpt": p.Excerpt, "blog_name": p.BlogName} {
+		if v != "" {
+			form.Set(k, v)
+		}
+	}
+	ans, err := c.postForm(ctx, "trackback", endpoint, form)
+	if err != nil {
+		return nil, err
+	}
+	final := redactURL(ans.resp.Request.URL)
+	res := &Result{Protocol: ProtoTrackback, Endpoint: endpoint, Status: ans.resp.StatusCode}
+	code, msg, perr := parseTrackbackResponse(ans.body)
+	switch {
+	case ans.truncated:
+		res.Answer = excerpt(ans.body)
+		return res, fmt.Errorf("trackback answer of %s: %w (over %d KiB)", final, ErrTooLarge, maxFormAnswerBytes>>10)
+	case perr == nil && code != 0:
+		res.Answer = msg
+		return res, &TrackbackError{URL: final, Message: msg}
+	case !ans.ok():
+		res.Answer = excerpt(ans.body)
+		return res, ans.httpError()
+	case perr != nil:
+		res.Answer = excerpt(ans.body)
+		perr.URL = final
+		return res, perr
+	}
+	res.Answer = msg
+	return res, nil
+}
+
+// parseTrackbackResponse reads <response><error>N</error><message>M</message>.
+// The error code must be an integer; 0 is success, anything else failure.
+func parseTrackbackResponse(body []byte) (code int, msg string, perr *ProtocolError) {
+	var r struct {
+		XMLName xml.Name `xml:"response"`
+		Error   *string  `xml:"error"`
+		Message string   `xml:"message"`
+	}
+	d := xml.NewDecoder(bytes.NewReader(body))
+	d.CharsetReader = charset.NewReaderLabel
+	if err := d.Decode(&r); err != nil {
+		return 0, "", garbage("not a trackback response: %v", err)
+	}
+	if r.Error == nil {
+		return 0, "", garbage("trackback response without <error>")
+	}
+	code, err := strconv.Atoi(strings.TrimSpace(*r.Error))
+	if err != nil {
+		return 0, "", garbage("trackback <error> %q is not a number", *r.Error)
+	}
+	return code, strings.TrimSpace(r.Message), nil
+}
 
 // maxRDFBlocks bounds the work done on a hostile page full of RDF blocks.
 const maxRDFBlocks = 100

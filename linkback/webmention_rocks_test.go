@@ -1,7 +1,6 @@
 package linkback
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,6 +23,13 @@ type rocksCase struct {
 	headers  []string
 	body     []byte
 	want     string // endpoint path (and query) relative to the server
+}
+
+// receivedPost is what a test server saw of a form POST.
+type receivedPost struct {
+	uri         string // path and query
+	contentType string
+	form        url.Values // body fields only
 }
 
 func loadRocksCases(t testing.TB) []rocksCase {
@@ -70,9 +76,9 @@ func loadRocksCases(t testing.TB) []rocksCase {
 // serve starts a loopback server that answers like the webmention.rocks
 // page of c: the page itself (after an optional redirect) with its raw
 // headers, and records POSTs so a test can see which endpoint got them.
-func (c rocksCase) serve(t *testing.T) (srv *httptest.Server, posts chan *http.Request) {
+func (c rocksCase) serve(t *testing.T) (srv *httptest.Server, posts chan receivedPost) {
 	t.Helper()
-	posts = make(chan *http.Request, 4)
+	posts = make(chan receivedPost, 4)
 	pagePath := c.path
 	if c.redirect != "" {
 		pagePath = c.redirect
@@ -83,7 +89,7 @@ func (c rocksCase) serve(t *testing.T) (srv *httptest.Server, posts chan *http.R
 		case r.Method == http.MethodPost:
 			_ = r.ParseForm()
 			select {
-			case posts <- r:
+			case posts <- receivedPost{uri: r.URL.RequestURI(), form: r.PostForm}:
 			default:
 			}
 			w.WriteHeader(http.StatusAccepted)
@@ -150,39 +156,44 @@ func TestWebmentionRocksParsers(t *testing.T) {
 	}
 }
 
-// rocksDiscover is what the test uses to discover over HTTP; it is the
-// package's Client.Discover once that exists.
-var rocksDiscover = func(ctx context.Context, t *testing.T, target string) string {
-	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := (&http.Client{}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ep := findWebmentionHeader(resp.Header, resp.Request.URL); ep != "" {
-		return ep
-	}
-	ep, _ := findWebmentionHTML(body, resp.Request.URL)
-	return ep
-}
-
 // TestWebmentionRocks serves each of the 23 webmention.rocks discovery
-// cases on loopback and discovers the endpoint over real HTTP.
+// cases on loopback, runs the real Client.Discover against it, then sends
+// the Webmention and checks that the right URL got it: as on the public
+// suite, a wrong endpoint is only proven wrong by where the POST lands.
 func TestWebmentionRocks(t *testing.T) {
+	client := NewClient(ClientOptions{AllowPrivate: true})
 	for _, c := range loadRocksCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			srv, _ := c.serve(t)
-			got := rocksDiscover(t.Context(), t, srv.URL+c.path)
-			if want := srv.URL + c.want; got != want {
-				t.Errorf("%s\ngot endpoint  %q\nwant endpoint %q", c.comment, got, want)
+			srv, posts := c.serve(t)
+			target := srv.URL + c.path
+			ep, err := client.Discover(t.Context(), target, []string{ProtoWebmention, ProtoPingback})
+			if err != nil {
+				t.Fatalf("Discover(%s): %v", target, err)
+			}
+			if want := srv.URL + c.want; ep.Webmention != want {
+				t.Fatalf("%s\ngot endpoint  %q\nwant endpoint %q", c.comment, ep.Webmention, want)
+			}
+			// The notification names the target as linked, not where it
+			// redirected to (test 23).
+			if ep.Target != target {
+				t.Errorf("Endpoints.Target = %q, want %q", ep.Target, target)
+			}
+			const source = "https://source.example/post/"
+			res, err := client.Webmention(t.Context(), ep.Webmention, source, target)
+			if err != nil {
+				t.Fatalf("Webmention: %v", err)
+			}
+			if res.Status != http.StatusAccepted {
+				t.Errorf("status %d, want 202", res.Status)
+			}
+			r := <-posts
+			if got := r.uri; got != c.want {
+				t.Errorf("POST went to %s, want %s", got, c.want)
+			}
+			// Test 21: the endpoint's query stays in the URL; only source
+			// and target are in the body.
+			if r.form.Get("source") != source || r.form.Get("target") != target || len(r.form) != 2 {
+				t.Errorf("form body = %v, want exactly source and target", r.form)
 			}
 		})
 	}
