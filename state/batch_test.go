@@ -2,9 +2,12 @@ package state
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 var (
@@ -285,5 +288,37 @@ func TestBatchLenReset(t *testing.T) {
 	l.Close()
 	if err := l.Commit(&b); err != nil {
 		t.Errorf("Commit(empty) = %v", err)
+	}
+}
+
+// TestFileStaysCompact guards the fill factor: pages committed in order in
+// batches fill bbolt's pages instead of leaving them half empty, so the
+// ledger a CI job caches is not twice its data.
+func TestFileStaysCompact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a few megabytes")
+	}
+	l, path := openTest(t)
+	const n = 3000
+	commitPages(t, l, n, 500)
+	raw := 0
+	for i := range n {
+		p := benchPage(i)
+		raw += len(p.URL) + len(encodePage(&p))
+	}
+	var used int64
+	if err := l.db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d pages: %d bytes of records, %d used, file %d", n, raw, used, info.Size())
+	if ratio := float64(used) / float64(raw); ratio > 1.6 {
+		t.Errorf("ledger uses %.2f bytes per byte of records, want at most 1.6", ratio)
+	}
+	if info.Size() > used+allocSize+64<<10 { // bbolt grows to the needed size plus one step
+		t.Errorf("file is %d bytes for %d used, more than one growth step (%d) of padding", info.Size(), used, allocSize)
 	}
 }

@@ -38,6 +38,7 @@ func ExampleLedger_Commit() {
 	for _, t := range targets {
 		plan.Notifications = append(plan.Notifications, state.Notification{
 			Source: post, Target: t, Status: state.StatusInFlight, Protocol: "pingback", Version: "v1",
+			Sends: 1, // counted before sending: a kill cannot hide a delivery
 		})
 	}
 	if err := l.Commit(&plan); err != nil {
@@ -49,7 +50,6 @@ func ExampleLedger_Commit() {
 	// 2. Send (not shown), 3. settle what the receivers answered.
 	done := state.Batch{}
 	for _, n := range inflight {
-		n.Sends++
 		if n.Target == targets[0] {
 			n.Status, n.NotifiedAt, n.Answer = state.StatusNotified, time.Now(), "Pingback registered."
 		} else {

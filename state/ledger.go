@@ -47,6 +47,9 @@ const SchemaVersion = 1
 // Options.Timeout is zero.
 const DefaultTimeout = time.Second
 
+// allocSize is how much the file grows by once it is larger than that.
+const allocSize = 1 << 20
+
 // toolMarker is stored under meta/tool; a bbolt file without it is not ours.
 const toolMarker = "hugo-pingback"
 
@@ -155,6 +158,9 @@ func Open(path string, opts *Options) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
+	// Grow the file in steps of allocSize instead of bbolt's 16 MiB, which
+	// would make a small site's ledger mostly padding in a CI cache.
+	db.AllocSize = allocSize
 	l := &Ledger{db: db, file: f, path: path, created: created, readOnly: o.ReadOnly, now: now}
 	if err := l.checkMeta(); err != nil {
 		_ = l.Close()
