@@ -72,10 +72,12 @@ func (e *encoder) time(field int, t time.Time) {
 	if t.IsZero() {
 		return
 	}
-	var buf [2 * binary.MaxVarintLen64]byte
-	n := binary.PutVarint(buf[:], t.Unix())
-	n += binary.PutUvarint(buf[n:], uint64(t.Nanosecond()))
-	e.bytesField(field, string(buf[:n]))
+	e.key(field, wireBytes)
+	at := len(e.b)
+	e.b = append(e.b, 0) // length: at most 20 bytes follow, so one byte
+	e.b = binary.AppendVarint(e.b, t.Unix())
+	e.b = binary.AppendUvarint(e.b, uint64(t.Nanosecond()))
+	e.b[at] = byte(len(e.b) - at - 1)
 }
 
 // decoder reads fields from a value held in a string: the value is copied
