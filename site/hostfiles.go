@@ -49,7 +49,7 @@ func MergeHeaders(existing []byte, tags renderer.Tags) ([]byte, bool) {
 			body = append(body, `  Link: <`+oneLine(tags.Webmention)+`>; rel="webmention"`)
 		}
 	}
-	return mergeBlock(existing, "(hugo-pingback inject --headers rewrites this block)", body)
+	return mergeBlock(existing, "(hugo-pingback inject --headers rewrites this block)", body, headersLine)
 }
 
 // ConflictingHeaders returns the lines of a `_headers` file, outside the
@@ -57,7 +57,7 @@ func MergeHeaders(existing []byte, tags renderer.Tags) ([]byte, bool) {
 // a host would merge their values with ours into one broken header.
 func ConflictingHeaders(existing []byte) []string {
 	var out []string
-	for _, l := range outsideBlock(existing) {
+	for _, l := range outsideBlock(existing, headersLine) {
 		t := strings.TrimSpace(l)
 		name, val, ok := strings.Cut(t, ":")
 		if !ok {
@@ -91,13 +91,13 @@ func ConflictingHeaders(existing []byte) []string {
 // rules it cannot use: there the block is inert.
 func MergeRedirects(existing []byte, gone []string) ([]byte, bool) {
 	userSources := map[string]bool{}
-	for _, l := range outsideBlock(existing) {
+	for _, l := range outsideBlock(existing, redirectsLine) {
 		if f := strings.Fields(l); len(f) >= 2 && !strings.HasPrefix(f[0], "#") {
 			userSources[f[0]] = true
 		}
 	}
 	set := map[string]bool{}
-	for _, l := range insideBlock(existing) {
+	for _, l := range insideBlock(existing, redirectsLine) {
 		f := strings.Fields(l)
 		if len(f) == 3 && !strings.HasPrefix(f[0], "#") && f[2] == "410" {
 			set[f[0]] = true
@@ -119,14 +119,14 @@ func MergeRedirects(existing []byte, gone []string) ([]byte, bool) {
 	for _, p := range paths {
 		body = append(body, p+" "+tombstoneTarget+" 410")
 	}
-	return mergeBlock(existing, "(pages deleted since they were notified: 410 Gone)", body)
+	return mergeBlock(existing, "(pages deleted since they were notified: 410 Gone)", body, redirectsLine)
 }
 
 // RedirectsGone returns the paths a `_redirects` file's hugo-pingback block
 // marks as gone, sorted.
 func RedirectsGone(existing []byte) []string {
 	var out []string
-	for _, l := range insideBlock(existing) {
+	for _, l := range insideBlock(existing, redirectsLine) {
 		f := strings.Fields(l)
 		if len(f) == 3 && !strings.HasPrefix(f[0], "#") && f[2] == "410" {
 			out = append(out, f[0])
@@ -163,10 +163,28 @@ func oneLine(s string) string {
 	return strings.NewReplacer("\r", "", "\n", "").Replace(s)
 }
 
+// lineRule tells the lines hugo-pingback writes in a block of one file,
+// used to end a block whose end marker was deleted.
+type lineRule func(line string) bool
+
+// headersLine: the "/*" pattern and indented header lines.
+func headersLine(l string) bool {
+	t := strings.TrimSpace(l)
+	return t == "/*" || t != "" && (l[0] == ' ' || l[0] == '\t')
+}
+
+// redirectsLine: "PATH /404.html 410".
+func redirectsLine(l string) bool {
+	f := strings.Fields(l)
+	return len(f) == 3 && f[1] == tombstoneTarget && f[2] == "410"
+}
+
 // block locates the first marked block in lines (each with its line
-// ending): [start, end) line indexes, or start = -1. A begin marker without
-// an end marker runs to the first blank line or the end of the file.
-func block(lines []string, from int) (int, int) {
+// ending) at or after from: [start, end) line indexes, or start = -1. A
+// begin marker whose end marker is missing (a hand edit) ends after the
+// last line of the form hugo-pingback writes, so the user's rules after it
+// are never taken for ours.
+func block(lines []string, from int, ours lineRule) (int, int) {
 	for i := from; i < len(lines); i++ {
 		if !strings.HasPrefix(strings.TrimSpace(lines[i]), beginMarker) {
 			continue
@@ -177,15 +195,14 @@ func block(lines []string, from int) (int, int) {
 				return i, j + 1
 			}
 			if strings.HasPrefix(t, beginMarker) {
-				return i, j // a new block starts: this one was never closed
+				break // a new block starts: this one was never closed
 			}
 		}
-		for j := i + 1; j < len(lines); j++ {
-			if strings.TrimSpace(lines[j]) == "" {
-				return i, j
-			}
+		j := i + 1
+		for j < len(lines) && ours(lines[j]) {
+			j++
 		}
-		return i, len(lines)
+		return i, j
 	}
 	return -1, -1
 }
@@ -206,12 +223,12 @@ func splitLines(b []byte) []string {
 }
 
 // outsideBlock returns the lines that are not in any marked block.
-func outsideBlock(b []byte) []string {
+func outsideBlock(b []byte, ours lineRule) []string {
 	lines := splitLines(b)
 	var out []string
 	pos := 0
 	for {
-		s, e := block(lines, pos)
+		s, e := block(lines, pos, ours)
 		if s < 0 {
 			return append(out, lines[pos:]...)
 		}
@@ -221,11 +238,11 @@ func outsideBlock(b []byte) []string {
 }
 
 // insideBlock returns the lines of every marked block, markers excluded.
-func insideBlock(b []byte) []string {
+func insideBlock(b []byte, ours lineRule) []string {
 	lines := splitLines(b)
 	var out []string
 	for pos := 0; ; {
-		s, e := block(lines, pos)
+		s, e := block(lines, pos, ours)
 		if s < 0 {
 			return out
 		}
@@ -241,9 +258,16 @@ func insideBlock(b []byte) []string {
 // mergeBlock puts body (lines without endings) between the markers: in
 // place of the first block, later blocks removed, or appended at the end
 // after a blank line. An empty body removes the blocks.
-func mergeBlock(existing []byte, note string, body []string) ([]byte, bool) {
+func mergeBlock(existing []byte, note string, body []string, ours lineRule) ([]byte, bool) {
+	lines := splitLines(existing)
+	// Line endings follow our existing block, else the file; deciding from
+	// the block keeps a second run from flipping them.
 	eol := "\n"
-	if bytes.Contains(existing, []byte("\r\n")) {
+	if s, _ := block(lines, 0, ours); s >= 0 && strings.HasSuffix(lines[s], "\n") {
+		if strings.HasSuffix(lines[s], "\r\n") {
+			eol = "\r\n"
+		}
+	} else if bytes.Contains(existing, []byte("\r\n")) {
 		eol = "\r\n"
 	}
 	var blk strings.Builder
@@ -255,12 +279,11 @@ func mergeBlock(existing []byte, note string, body []string) ([]byte, bool) {
 		blk.WriteString(endMarker + eol)
 	}
 
-	lines := splitLines(existing)
 	var out strings.Builder
 	placed := false
 	pos := 0
 	for {
-		s, e := block(lines, pos)
+		s, e := block(lines, pos, ours)
 		if s < 0 {
 			break
 		}

@@ -1,7 +1,9 @@
 package site
 
 import (
+	"bytes"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hugo-pingback/hugo-pingback/renderer"
@@ -69,6 +71,12 @@ func TestMergeHeaders(t *testing.T) {
 			in:   "# hugo-pingback: begin\n/*\n  X-Pingback: https://old.example/x\n\n/a\n  X: y\n",
 			tags: tags,
 			want: ourHeaders + "\n/a\n  X: y\n",
+		},
+		{
+			name: "begin without end or blank line: the block stops at the user's next rule",
+			in:   "# hugo-pingback: begin\n/*\n  X-Pingback: https://old.example/x\n/a\n  X: y\n",
+			tags: tags,
+			want: ourHeaders + "/a\n  X: y\n",
 		},
 		{
 			name: "CRLF file: our lines use CRLF too",
@@ -175,9 +183,63 @@ func TestMergeRedirects(t *testing.T) {
 			}
 		})
 	}
+	// An unclosed block keeps the user's rules that follow it.
+	got, _ := MergeRedirects([]byte(begin+"/gone/ /404.html 410\n/x /y 301\n"), []string{"/new/"})
+	if want := begin + "/gone/ /404.html 410\n/new/ /404.html 410\n" + end + "/x /y 301\n"; string(got) != want {
+		t.Errorf("unclosed block:\n%s\nwant:\n%s", got, want)
+	}
 	// RedirectsGone reads the set back.
 	b, _ := MergeRedirects([]byte("/x /y 301\n"), []string{"/b/", "/a/"})
 	if got := RedirectsGone(b); !slices.Equal(got, []string{"/a/", "/b/"}) {
 		t.Errorf("RedirectsGone = %q", got)
 	}
+}
+
+// userPart is a host file without hugo-pingback's blocks, trailing line
+// breaks ignored (a block added at the end brings a separating blank line).
+func userPart(b []byte, ours lineRule) string {
+	return strings.TrimRight(strings.Join(outsideBlock(b, ours), ""), "\r\n")
+}
+
+func FuzzMergeHeaders(f *testing.F) {
+	f.Add([]byte(""), false)
+	f.Add([]byte("/a\n  X: y\n\n"+ourHeaders), true)
+	f.Add([]byte("# hugo-pingback: begin\n/*\n  X-Pingback: x\n/a\n"), false)
+	f.Add([]byte("/a\r\n  X: y\r\n# hugo-pingback: end\n"), false)
+	f.Fuzz(func(t *testing.T, in []byte, onlyPingback bool) {
+		tg := tags
+		if onlyPingback {
+			tg.Webmention = ""
+		}
+		out, changed := MergeHeaders(in, tg)
+		if changed == bytes.Equal(in, out) {
+			t.Fatalf("changed = %v but equal = %v", changed, bytes.Equal(in, out))
+		}
+		if again, ch := MergeHeaders(out, tg); ch || !bytes.Equal(again, out) {
+			t.Fatalf("second merge changed:\n%q\n%q", out, again)
+		}
+		if userPart(out, headersLine) != userPart(in, headersLine) {
+			t.Fatalf("user rules changed:\n%q\n%q", userPart(in, headersLine), userPart(out, headersLine))
+		}
+		if n := strings.Count(string(out), "X-Pingback: "+tg.Pingback); n < 1 {
+			t.Fatalf("no X-Pingback line in\n%s", out)
+		}
+	})
+}
+
+func FuzzMergeRedirects(f *testing.F) {
+	f.Add([]byte(""), "/a/")
+	f.Add([]byte("/x /y 301\n# hugo-pingback: begin\n/b/ /404.html 410\n"), "https://e.org/c d/")
+	f.Fuzz(func(t *testing.T, in []byte, gone string) {
+		out, changed := MergeRedirects(in, []string{gone})
+		if changed == bytes.Equal(in, out) {
+			t.Fatalf("changed = %v but equal = %v", changed, bytes.Equal(in, out))
+		}
+		if again, ch := MergeRedirects(out, []string{gone}); ch || !bytes.Equal(again, out) {
+			t.Fatalf("second merge changed:\n%q\n%q", out, again)
+		}
+		if userPart(out, redirectsLine) != userPart(in, redirectsLine) {
+			t.Fatalf("user rules changed:\n%q\n%q", userPart(in, redirectsLine), userPart(out, redirectsLine))
+		}
+	})
 }
