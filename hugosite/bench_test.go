@@ -95,3 +95,34 @@ func BenchmarkSiteBuildAndPages(b *testing.B) {
 	}
 	b.ReportMetric(float64(inPages.Milliseconds())/float64(b.N), "pages-ms/op")
 }
+
+// BenchmarkBuildRatio alternates the two in each iteration, so load from
+// other processes hits both alike, and reports the cost of Build and Pages
+// as a multiple of Hugo's own build ("x-hugo"; the issue's budget for the
+// whole `hugo-pingback build`, inject included, is 1.25).
+func BenchmarkBuildRatio(b *testing.B) {
+	dir := benchSite(b)
+	var hugoTime, ourTime time.Duration
+	for b.Loop() {
+		start := time.Now()
+		hugoReference(b, dir, filepath.Join(b.TempDir(), "public"))
+		hugoTime += time.Since(start)
+
+		start = time.Now()
+		s, err := Load(context.Background(), Options{Dir: dir, Destination: filepath.Join(b.TempDir(), "public")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Build(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Pages(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+		ourTime += time.Since(start)
+	}
+	b.ReportMetric(float64(ourTime)/float64(hugoTime), "x-hugo")
+	b.ReportMetric(float64(hugoTime.Milliseconds())/float64(b.N), "hugo-ms/op")
+	b.ReportMetric(float64(ourTime.Milliseconds())/float64(b.N), "ours-ms/op")
+}
