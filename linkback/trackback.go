@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
 )
@@ -20,6 +21,35 @@ type TrackbackPing struct {
 	Title    string // its title
 	Excerpt  string // plain text, about 250 characters
 	BlogName string // the site's title
+}
+
+// TrackbackExcerptLen is the usual length, in characters, of a Trackback
+// excerpt: receivers show about this much (Movable Type cut at 255).
+const TrackbackExcerptLen = 250
+
+// TrackbackExcerpt makes a Trackback excerpt of plain text: white space
+// runs collapsed to one space, and when longer than max characters, cut
+// after the last whole word that fits with an ellipsis. One word longer than
+// max is cut inside the word.
+func TrackbackExcerpt(text string, max int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if max <= 0 || utf8.RuneCountInString(text) <= max {
+		return text
+	}
+	// Byte offset of the rune that would be the max-th, leaving room for "…".
+	cut, n := 0, 0
+	for i := range text {
+		if n == max-1 {
+			cut = i
+			break
+		}
+		n++
+	}
+	head := text[:cut]
+	if sp := strings.LastIndexByte(head, ' '); sp > 0 && text[cut] != ' ' {
+		head = head[:sp]
+	}
+	return strings.TrimRight(head, " ,;:.-") + "…"
 }
 
 // TrackbackError is a receiver's refusal: <error>1</error> with its
@@ -129,7 +159,9 @@ func findTrackback(body []byte, target string) string {
 	if want == "" {
 		return ""
 	}
-	lower := bytes.ToLower(body)
+	// ASCII-only lower-casing keeps every offset valid in body too, which
+	// bytes.ToLower does not promise for invalid or non-ASCII UTF-8.
+	lower := asciiLower(body)
 	for n, i := 0, 0; n < maxRDFBlocks; n++ {
 		start := bytes.Index(lower[i:], rdfOpen)
 		if start < 0 {
@@ -149,6 +181,17 @@ func findTrackback(body []byte, target string) string {
 		}
 	}
 	return ""
+}
+
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 type rdfDescription struct {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestFindTrackback(t *testing.T) {
@@ -132,6 +134,14 @@ func TestFindTrackbackInline(t *testing.T) {
 			want:   "http://a.example/tb",
 		},
 		{
+			// Bytes whose lower case is longer (invalid UTF-8, "İ") before
+			// the block must not shift the offsets used to cut it out.
+			name:   "non-ASCII before block",
+			body:   strings.Repeat("\xffİ", 40) + `<rdf:RDF><rdf:Description dc:identifier="http://a.example/p" trackback:ping="http://a.example/tb"/></rdf:RDF>`,
+			target: "http://a.example/p",
+			want:   "http://a.example/tb",
+		},
+		{
 			// A target that is not an absolute URL never matches.
 			name:   "relative target",
 			body:   `<rdf:RDF><rdf:Description dc:identifier="/p" trackback:ping="/tb"/></rdf:RDF>`,
@@ -143,6 +153,41 @@ func TestFindTrackbackInline(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := findTrackback([]byte(tt.body), tt.target); got != tt.want {
 				t.Errorf("findTrackback(%q) = %q, want %q", tt.body, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTrackbackExcerpt(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		max  int
+		want string
+	}{
+		// Short text is only tidied.
+		{"short", "  Hello\n\tworld  ", 250, "Hello world"},
+		// Exactly max characters: kept whole.
+		{"exact", "abcde fghij", 11, "abcde fghij"},
+		// Cut after the last whole word, ellipsis within max.
+		{"cut on word", "The quick brown fox jumps over the lazy dog", 20, "The quick brown fox…"},
+		// Punctuation before the cut is not left dangling.
+		{"trailing comma", "one, two, three, four", 12, "one, two…"},
+		// Characters, not bytes: accented text is not cut short.
+		{"runes", "été été été été", 9, "été été…"},
+		// One long word is cut inside.
+		{"one long word", strings.Repeat("x", 30), 10, strings.Repeat("x", 9) + "…"},
+		// max 0 means no limit.
+		{"no limit", "a  b", 0, "a b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := TrackbackExcerpt(tt.text, tt.max)
+			if got != tt.want {
+				t.Errorf("TrackbackExcerpt(%q, %d) = %q, want %q", tt.text, tt.max, got, tt.want)
+			}
+			if tt.max > 0 && utf8.RuneCountInString(got) > tt.max {
+				t.Errorf("%q is longer than %d characters", got, tt.max)
 			}
 		})
 	}
