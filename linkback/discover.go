@@ -148,7 +148,12 @@ func (c *Client) Discover(ctx context.Context, target string, protocols []string
 	}
 	onlyPingback := len(want) == 1 && want[ProtoPingback]
 	if onlyPingback {
-		ep.Pingback, _ = findPingback(html.NewTokenizer(io.LimitReader(body, MaxPageBytes)), final, true)
+		z := html.NewTokenizer(io.LimitReader(body, MaxPageBytes))
+		ep.Pingback, _ = findPingback(z, final, true)
+		if err := z.Err(); ep.Pingback == "" && err != nil && err != io.EOF {
+			// Cut off mid-head: we do not know, which is not "no endpoint".
+			return ep, wrapTransportError(ctx, ctx, final, c.Timeout, fmt.Errorf("discover: read %s: %w", redactURL(final), err))
+		}
 		return ep, nil
 	}
 	page, _, err := readCapped(body, MaxPageBytes)

@@ -85,6 +85,24 @@ func TestDiscover(t *testing.T) {
 			want:    Endpoints{Pingback: ep},
 		},
 		{
+			// Two headers: the first wins.
+			name: "two headers",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Add("X-Pingback", "https://first.example/rpc")
+				w.Header().Add("X-Pingback", "https://second.example/rpc")
+			},
+			want: Endpoints{Pingback: "https://first.example/rpc"},
+		},
+		{
+			// A header that is not a usable URL is ignored, and the link used.
+			name: "unusable header",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Pingback", "javascript:alert(1)")
+				page(`<html><head><link rel="pingback" href="` + ep + `"></head></html>`)(w, r)
+			},
+			want: Endpoints{Pingback: ep},
+		},
+		{
 			// Both: the header wins.
 			name: "header wins over link",
 			handler: func(w http.ResponseWriter, r *http.Request) {
@@ -393,5 +411,22 @@ func TestEndpointsChoose(t *testing.T) {
 	}
 	if Classify(err) != ClassPermanent {
 		t.Errorf("Classify = %s", Classify(err))
+	}
+}
+
+// A target cut off in the middle of its head is an error to retry, not "no
+// endpoint": we never saw where the link would be.
+func TestDiscoverStalledHead(t *testing.T) {
+	srv := stall(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte(`<html><head><title>slow`))
+	})
+	for _, protocols := range [][]string{{ProtoPingback}, {ProtoWebmention, ProtoPingback}} {
+		c := NewClient(ClientOptions{AllowPrivate: true, Timeout: 100 * time.Millisecond})
+		_, err := c.Discover(context.Background(), srv.URL, protocols)
+		var te *TimeoutError
+		if !errors.As(err, &te) || Classify(err) != ClassRetry {
+			t.Errorf("%v: err = %v, want a timeout to retry", protocols, err)
+		}
 	}
 }

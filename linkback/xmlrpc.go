@@ -53,7 +53,9 @@ func (c *Client) call(ctx context.Context, endpoint, method string, params []str
 	}
 	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
 	req.Header.Set("Accept", "text/xml, application/xml;q=0.9, */*;q=0.1")
-	resp, cancel, err := c.request(ctx, nil, req)
+	// postClient (webmention.go) answers a 301/302/303 with the 3xx itself
+	// instead of turning the call into a GET of the new address.
+	resp, cancel, err := c.request(ctx, c.postClient(), req)
 	if err != nil {
 		return "", 0, err
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -326,5 +327,29 @@ func TestCallRedirectedEndpoint(t *testing.T) {
 	ans, err := loopbackClient(t).Call(context.Background(), srv.URL+"/old", "pingback.ping", "a", "b")
 	if err != nil || ans != "Pingback registered." || final != "/xmlrpc.php" {
 		t.Errorf("Call = %q, %v (final %q)", ans, err, final)
+	}
+}
+
+// A 301 on a POST is not turned into a GET of the new address: the call
+// fails with the 3xx, naming where it points.
+func TestCallMovedEndpoint(t *testing.T) {
+	var gets atomic.Int32
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			gets.Add(1)
+		}
+		if r.URL.Path == "/moved" {
+			http.Redirect(w, r, "/xmlrpc.php", http.StatusMovedPermanently)
+			return
+		}
+		_, _ = io.WriteString(w, okBody)
+	})
+	_, err := loopbackClient(t).Call(context.Background(), srv.URL+"/moved", "pingback.ping", "a", "b")
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusMovedPermanently || he.Location != srv.URL+"/xmlrpc.php" {
+		t.Fatalf("err = %v, want HTTP 301 naming the new address", err)
+	}
+	if gets.Load() != 0 {
+		t.Error("the POST became a GET")
 	}
 }
