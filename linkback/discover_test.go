@@ -98,7 +98,7 @@ func TestDiscover(t *testing.T) {
 			name: "unusable header",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("X-Pingback", "javascript:alert(1)")
-				page(`<html><head><link rel="pingback" href="` + ep + `"></head></html>`)(w, r)
+				page(`<html><head><link rel="pingback" href="`+ep+`"></head></html>`)(w, r)
 			},
 			want: Endpoints{Pingback: ep},
 		},
