@@ -196,7 +196,8 @@ func Explain(err error) string {
 	case errors.Is(err, ErrNoEndpoint):
 		return "target does not accept pingbacks"
 	case errors.As(err, &le):
-		return "source not live yet: " + le.reason()
+		// No "source not live yet" here: callers say that in their own words.
+		return le.reason()
 	case errors.As(err, &he):
 		s := fmt.Sprintf("%s answered HTTP %d %s", he.URL, he.StatusCode, http.StatusText(he.StatusCode))
 		if he.Location != "" {

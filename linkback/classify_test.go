@@ -110,7 +110,7 @@ func TestExplain(t *testing.T) {
 		{&AddressError{Addr: netip.MustParseAddr("::ffff:169.254.169.254")}, "refused: private address ::ffff:169.254.169.254"},
 		{&HTTPError{URL: "https://t.example/", StatusCode: 404}, "https://t.example/ answered HTTP 404 Not Found"},
 		{&HTTPError{URL: "https://t.example/", StatusCode: 429, RetryAfter: 30 * time.Second}, "https://t.example/ answered HTTP 429 Too Many Requests, asks to wait 30s"},
-		{&NotLiveError{URL: "https://me.example/p", StatusCode: 301, Location: "https://me.example/p/"}, "source not live yet: https://me.example/p answered HTTP 301 Moved Permanently to https://me.example/p/"},
+		{&NotLiveError{URL: "https://me.example/p", StatusCode: 301, Location: "https://me.example/p/"}, "https://me.example/p answered HTTP 301 Moved Permanently to https://me.example/p/"},
 		{fmt.Errorf("x: %w", ErrNotHTTP), "refused: not an http(s) URL"},
 		{fmt.Errorf("x: %w", ErrUserinfo), "refused: URL carries a user or password"},
 		{fmt.Errorf("x: %w", ErrTooLarge), "answer too large (over 64 KiB)"},

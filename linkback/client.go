@@ -140,7 +140,10 @@ func newTransport(g guard, timeout time.Duration) *http.Transport {
 // address rules are applied by the dialer when the hop connects.
 func checkRedirect(max int) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
-		if max < 0 || len(via) > max {
+		if max < 0 {
+			return http.ErrUseLastResponse // the 3xx is the answer
+		}
+		if len(via) > max {
 			return fmt.Errorf("stopped after %d redirects: %w", len(via)-1, ErrTooManyRedirects)
 		}
 		if err := checkURLRules(req.URL); err != nil {

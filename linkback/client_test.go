@@ -147,6 +147,15 @@ func TestRedirectLimit(t *testing.T) {
 	if Classify(err) != ClassRetryFew {
 		t.Errorf("Classify = %s, want retry-few", Classify(err))
 	}
+
+	// A negative MaxRedirects follows none: the 3xx is the answer.
+	hits.Store(0)
+	c = NewClient(ClientOptions{AllowPrivate: true, MaxRedirects: -1})
+	_, err = c.Discover(context.Background(), srv.URL, []string{ProtoPingback})
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusFound || he.Location != srv.URL+"/again" || hits.Load() != 1 {
+		t.Errorf("MaxRedirects -1: err = %v after %d requests", err, hits.Load())
+	}
 }
 
 func TestParseRetryAfter(t *testing.T) {

@@ -142,7 +142,7 @@ func TestVerifyLiveNotLive(t *testing.T) {
 		if Classify(err) != ClassRetry {
 			t.Errorf("%s: Classify = %s, want retry", tt.name, Classify(err))
 		}
-		if got := Explain(err); !strings.HasPrefix(got, "source not live yet: ") {
+		if got := Explain(err); !strings.HasPrefix(got, srv.URL+"/2024/post answered HTTP ") {
 			t.Errorf("%s: Explain = %q", tt.name, got)
 		}
 	}
