@@ -244,7 +244,12 @@ type ProtocolError struct {
 	URL, Msg string
 }
 
-func (e *ProtocolError) Error() string { return e.URL + ": garbage answer: " + e.Msg }
+func (e *ProtocolError) Error() string {
+	if e.URL == "" {
+		return "garbage answer: " + e.Msg
+	}
+	return e.URL + ": garbage answer: " + e.Msg
+}
 
 // TimeoutError is a request that did not finish within the client's Timeout.
 // It unwraps to the transport's error (context.DeadlineExceeded or a net

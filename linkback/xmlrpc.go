@@ -71,17 +71,21 @@ func (c *Client) call(ctx context.Context, endpoint, method string, params []str
 	if err != nil {
 		return "", resp.StatusCode, wrapTransportError(ctx, ctx, resp.Request.URL, c.Timeout, fmt.Errorf("read answer of %s: %w", final, err))
 	}
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
 	if truncated {
+		if !ok { // a big error page says no more than its status
+			return "", resp.StatusCode, newHTTPError(resp, time.Now())
+		}
 		return "", resp.StatusCode, fmt.Errorf("%s: %w (over %d KiB)", final, ErrTooLarge, MaxRPCBytes>>10)
 	}
 	answer, err := ParseMethodResponse(data)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	var fe *FaultError
+	if errors.As(err, &fe) {
 		// A fault explains more than the status that came with it (some
-		// servers answer faults with 500); anything else is an HTTP failure.
-		var fe *FaultError
-		if errors.As(err, &fe) {
-			return "", resp.StatusCode, fe
-		}
+		// servers answer faults with 500).
+		return "", resp.StatusCode, fmt.Errorf("%s at %s: %w", method, final, fe)
+	}
+	if !ok {
 		return "", resp.StatusCode, newHTTPError(resp, time.Now())
 	}
 	var pe *ProtocolError

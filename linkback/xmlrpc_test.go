@@ -353,3 +353,24 @@ func TestCallMovedEndpoint(t *testing.T) {
 		t.Error("the POST became a GET")
 	}
 }
+
+// A big error page is reported by its status, not as "too large".
+func TestCallBigErrorPage(t *testing.T) {
+	endpoint := rpcServer(t, http.StatusNotFound, nil, "<html>"+strings.Repeat("not found ", MaxRPCBytes/5)+"</html>")
+	_, err := loopbackClient(t).Call(context.Background(), endpoint, "pingback.ping", "a", "b")
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusNotFound || errors.Is(err, ErrTooLarge) {
+		t.Errorf("err = %v, want HTTP 404", err)
+	}
+}
+
+// Errors name the endpoint they came from.
+func TestCallErrorsNameTheEndpoint(t *testing.T) {
+	for _, body := range []string{faultBody(17, "no link"), "<html>oops</html>"} {
+		endpoint := rpcServer(t, 200, nil, body)
+		_, err := loopbackClient(t).Call(context.Background(), endpoint, "pingback.ping", "a", "b")
+		if err == nil || !strings.Contains(err.Error(), endpoint) {
+			t.Errorf("err = %v, want it to name %s", err, endpoint)
+		}
+	}
+}
