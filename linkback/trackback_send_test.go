@@ -1,6 +1,7 @@
 package linkback
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"os"
@@ -200,4 +201,25 @@ func TestTrackbackSendNeedsURL(t *testing.T) {
 	if res != nil || err == nil {
 		t.Errorf("got %v, %v; want an error before any request", res, err)
 	}
+}
+
+func FuzzParseTrackbackResponse(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "trackback", "answers", "*"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		code, msg, perr := parseTrackbackResponse(body)
+		// Garbage says nothing else; an answer is never both.
+		if perr != nil && (code != 0 || msg != "") {
+			t.Fatalf("garbage with code %d message %q", code, msg)
+		}
+		if perr == nil && !bytes.Contains(body, []byte("error")) {
+			t.Fatalf("an answer without an error element: %q", body)
+		}
+	})
 }

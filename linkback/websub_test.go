@@ -1,10 +1,12 @@
 package linkback
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -93,4 +95,26 @@ func TestWebSubPublish(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzFindHub(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "websub", "*.xml"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, feed []byte) {
+		hub := FindHub(feed)
+		// A hub is an attribute value of the feed: never empty-but-found,
+		// never padded, and it appears in the feed (entities aside).
+		if hub != strings.TrimSpace(hub) {
+			t.Fatalf("hub %q not trimmed", hub)
+		}
+		if hub != "" && !bytes.Contains(bytes.ToLower(feed), []byte("hub")) {
+			t.Fatalf("hub %q from a feed that never says hub", hub)
+		}
+	})
 }
