@@ -264,16 +264,18 @@ func parseRDF(block []byte) []rdfDescription {
 	}
 }
 
-// normalizeIdentifier makes a permalink comparable: scheme and host lower
+// normalizeIdentifier makes a permalink comparable: scheme dropped (an
+// old blog's RDF often still says http:// after a move to https), host lower
 // case, fragment dropped, trailing slash dropped, so "http://b.example/p/"
-// matches "http://B.example/p#comments".
+// matches "https://B.example/p#comments". Loosening the match is safe: it
+// only picks which block of the page already fetched is meant.
 func normalizeIdentifier(s string) string {
 	s = strings.TrimSpace(s)
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
 		return ""
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
+	u.Scheme = ""
 	u.Host = strings.ToLower(u.Host)
 	u.Fragment, u.RawFragment = "", ""
 	u.Path = strings.TrimRight(u.Path, "/")

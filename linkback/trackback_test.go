@@ -38,6 +38,13 @@ func TestFindTrackback(t *testing.T) {
 			want:   "http://blog.example/2008/05/hello-trackbacks/trackback/",
 		},
 		{
+			// The blog moved to https; its RDF still says http.
+			name:   "scheme ignored",
+			file:   "wordpress.html",
+			target: "https://blog.example/2008/05/hello-trackbacks/",
+			want:   "http://blog.example/2008/05/hello-trackbacks/trackback/",
+		},
+		{
 			// Index page with one block per post: the first block is not
 			// ours, the identifier picks the second.
 			name:   "index page second block",

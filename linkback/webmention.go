@@ -151,7 +151,8 @@ func findWebmentionHeader(h http.Header, base *url.URL) string {
 // document order, whose rel token list holds "webmention" and which has an
 // href attribute, resolved against base. The tokenizer, not a regexp, finds
 // elements, so text inside comments or escaped markup is never taken for one
-// (webmention.rocks tests 13 and 14).
+// (webmention.rocks tests 13 and 14). A <base href> is not applied: the
+// Webmention spec (3.1.2) resolves a relative endpoint against the target URL.
 func findWebmentionHTML(body []byte, base *url.URL) (string, bool) {
 	z := html.NewTokenizer(bytes.NewReader(body))
 	for {
