@@ -53,6 +53,13 @@ func (c *Client) Webmention(ctx context.Context, endpoint, source, target string
 	return res, nil
 }
 
+// ResendsUpdates reports whether notifications of protocol are sent again
+// when the source page changes or is deleted. Only Webmention has update and
+// delete semantics (W3C Webmention 3.1.4 and 3.2.3: the receiver refetches
+// the source); a second pingback or trackback is a duplicate, so they are
+// never re-sent.
+func ResendsUpdates(protocol string) bool { return protocol == ProtoWebmention }
+
 // formAnswer is a receiver's answer to postForm, body already read.
 type formAnswer struct {
 	resp      *http.Response // body closed

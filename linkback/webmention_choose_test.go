@@ -73,3 +73,16 @@ func TestWebmentionPreferredOverPingback(t *testing.T) {
 		})
 	}
 }
+
+func TestResendsUpdates(t *testing.T) {
+	for proto, want := range map[string]bool{
+		ProtoWebmention: true,  // updates and deletes are re-sent
+		ProtoPingback:   false, // a second ping is a duplicate (fault 48)
+		ProtoTrackback:  false, // a second trackback is a duplicate comment
+		"":              false, // never notified
+	} {
+		if got := ResendsUpdates(proto); got != want {
+			t.Errorf("ResendsUpdates(%q) = %v, want %v", proto, got, want)
+		}
+	}
+}
