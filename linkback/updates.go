@@ -51,9 +51,10 @@ func (c *Client) WeblogUpdate(ctx context.Context, service, name, home, feed str
 }
 
 // methodUnknown reports whether err says the service does not have the
-// method: XML-RPC fault -32601, or words to that effect in a fault, a
-// flerror message or an HTTP error page (older services answer 404 or 501,
-// or fault 0 "unknown method").
+// method: XML-RPC fault -32601, HTTP 501, or words to that effect in a
+// fault, a flerror message or an HTTP error page (Python's xmlrpc.server
+// answers fault 1 `method "..." is not supported`, others fault 0
+// "unknown method").
 func methodUnknown(err error) bool {
 	var fe *FaultError
 	if errors.As(err, &fe) {

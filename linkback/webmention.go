@@ -25,8 +25,9 @@ const maxAnswerExcerpt = 300
 // endpoint, whose own query string is kept as discovered (webmention.rocks
 // test 21). target must be the URL as linked on the source page.
 //
-// Any 2xx is success (W3C Webmention 3.1.3): 201 carries a status URL in
-// Location, 202 means queued; both go to Result.Location. Any other status
+// Any 2xx is success (W3C Webmention 3.1.3): 202 means queued, 201 carries
+// a status URL in Location, which goes to Result.Location (resolved against
+// the endpoint). Any other status
 // is a *HTTPError (see Classify: 4xx permanent, 429 and 5xx later), returned
 // with the Result so the answer can be recorded. A redirect of the POST to a
 // GET is not followed: its 200 would be a page, not an acceptance.
