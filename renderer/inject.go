@@ -118,8 +118,12 @@ func escapeHref(s string) string {
 // that already names the wanted URL is left alone (a pingback tag only when
 // WordPress can read it); one that names another URL has its href value
 // replaced; further tags of that kind are removed, so a page never carries
-// more than one per kind. Kinds whose URL is empty are not touched. Every
-// other byte of src is kept. When nothing changes, src itself is returned.
+// more than one per kind. The tag kept is the first one in the head; one
+// further down (in the body) is removed and a tag inserted in the head
+// instead. New tags go right after the opening <head> tag, or after the
+// head's <meta charset> (see the file comment for why). Kinds whose URL is
+// empty are not touched. Every other byte of src is kept. When nothing
+// changes, src itself is returned.
 func Inject(src []byte, tags Tags) ([]byte, InjectResult) {
 	var res InjectResult
 	if tags.Pingback == "" && tags.Webmention == "" {
@@ -163,15 +167,29 @@ func Inject(src []byte, tags Tags) ([]byte, InjectResult) {
 		if w.url == "" {
 			continue
 		}
-		var mine []link
+		// The tag kept must be in the head: readers that stop at </head>
+		// or <body> (as the spec allows) would miss one further down.
+		var mine, later []link
 		for _, l := range sc.links {
-			if l.is(w.kind) && !(l.pingback && l.webmention) {
-				mine = append(mine, l)
+			if !l.is(w.kind) || l.pingback && l.webmention {
+				continue
 			}
+			if l.inHead {
+				mine = append(mine, l)
+			} else {
+				later = append(later, l)
+			}
+		}
+		for _, dup := range later {
+			edits = append(edits, edit{dup.start, dup.end, ""})
+			res.Removed++
 		}
 		if len(mine) == 0 {
 			inserts = append(inserts, linkTag(w.kind, w.url, sc.xhtml))
 			res.Inserted = append(res.Inserted, w.kind)
+			if len(later) > 0 && later[0].href != w.url {
+				res.replaced(w.kind, later[0].href)
+			}
 			continue
 		}
 		for _, dup := range mine[1:] {
@@ -250,6 +268,7 @@ type link struct {
 	hasHref              bool
 	hrefQuoted           bool // href value is quoted: its bytes can be replaced alone
 	hrefStart, hrefEnd   int  // the raw value's bytes, relative to start
+	inHead               bool // found before the head region ended
 }
 
 func (l link) is(kind string) bool {
@@ -343,6 +362,7 @@ func scanPage(src []byte, bom int) scan {
 				return sc // a fragment, not a page
 			case tag == "link":
 				if l, ok := parseLink(raw, start); ok {
+					l.inHead = true
 					sc.links = append(sc.links, l)
 				}
 			case tag == "meta" && charsetEnd < 0 && isCharsetMeta(raw):

@@ -92,10 +92,12 @@ var injectCases = map[string]struct {
 	"plain-text": {notHTML: true},
 	// A Hugo alias (redirect) page, charset late in the head.
 	"hugo-alias": {inserted: []string{"pingback", "webmention"}},
-	// No </head>; an old webmention tag in the body has its href replaced in place.
-	"body-no-head-close": {inserted: []string{"pingback"}, replaced: []string{"https://old.example/wm"}},
-	// A tag inside <template> is still a tag to a tokenizer: it is the one kept.
-	"template-in-head": {inserted: []string{"webmention"}, replaced: []string{"https://in-template.example/"}},
+	// No </head>; an old webmention tag in the body is removed, a new one
+	// goes in the head, where readers that stop at <body> look.
+	"body-no-head-close": {inserted: []string{"pingback", "webmention"}, replaced: []string{"https://old.example/wm"}, removed: 1},
+	// A tag inside <template> (whose <div> ends the head for a reader) is
+	// removed; new tags go in the head.
+	"template-in-head": {inserted: []string{"pingback", "webmention"}, replaced: []string{"https://in-template.example/"}, removed: 1},
 }
 
 func TestInjectGolden(t *testing.T) {
@@ -150,6 +152,9 @@ func TestInjectGolden(t *testing.T) {
 			if h := specDiscover(got); h != wp {
 				t.Errorf("spec regex found %q, want %q", h, wp)
 			}
+			if h := tokenDiscover(headOnly(got), RelPingback); h != testTags.Pingback {
+				t.Errorf("a reader stopping at </head> or <body> found %q, want %q", h, testTags.Pingback)
+			}
 			if h := tokenDiscover(got, RelPingback); h != testTags.Pingback {
 				t.Errorf("tokenizer discovery found pingback %q, want %q", h, testTags.Pingback)
 			}
@@ -197,6 +202,9 @@ func checkInjected(t *testing.T, in, out []byte, tags Tags, res InjectResult) {
 		}
 		if len(hrefs) != 1 || hrefs[0] != w.url {
 			t.Errorf("%s tags in output: %q, want exactly [%q]", w.kind, hrefs, w.url)
+		}
+		if h := tokenDiscover(headOnly(out), w.kind); h != w.url {
+			t.Errorf("%s tag not before </head> and <body>: found %q", w.kind, h)
 		}
 	}
 	again, res2 := Inject(out, tags)
@@ -270,6 +278,25 @@ func wordpressDiscover(body []byte) string {
 		return ""
 	}
 	return s[start : start+end]
+}
+
+// headOnly cuts a page where a reader that stops at </head> or <body>
+// stops (the spec allows it; the project's own discovery does it).
+func headOnly(b []byte) []byte {
+	z := xhtml.NewTokenizer(bytes.NewReader(b))
+	off := 0
+	for {
+		tt := z.Next()
+		if tt == xhtml.ErrorToken {
+			return b
+		}
+		n := len(z.Raw())
+		name, _ := z.TagName()
+		if tt == xhtml.EndTagToken && string(name) == "head" || tt == xhtml.StartTagToken && string(name) == "body" {
+			return b[:off]
+		}
+		off += n
+	}
 }
 
 var specRegex = regexp.MustCompile(`<link rel="pingback" href="([^"]+)" ?/?>`)
