@@ -2,6 +2,7 @@ package linkback
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -223,4 +224,21 @@ func FuzzFindTrackback(f *testing.F) {
 			t.Fatalf("ping %q found without an RDF block", got)
 		}
 	})
+}
+
+// BenchmarkFindTrackback measures a 1 MiB index page with 100 RDF blocks
+// whose match is the last.
+func BenchmarkFindTrackback(b *testing.B) {
+	var page []byte
+	for i := 0; i < 100; i++ {
+		page = append(page, strings.Repeat("<p>filler text of an index page</p>\n", 280)...)
+		page = fmt.Appendf(page, `<!-- <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:trackback="http://madskills.com/public/xml/rss/module/trackback/">
+<rdf:Description rdf:about="http://b.example/%[1]d" dc:identifier="http://b.example/%[1]d" trackback:ping="http://b.example/tb/%[1]d"/></rdf:RDF> -->`, i)
+	}
+	b.SetBytes(int64(len(page)))
+	for b.Loop() {
+		if got := findTrackback(page, "http://b.example/99"); got != "http://b.example/tb/99" {
+			b.Fatalf("got %q", got)
+		}
+	}
 }

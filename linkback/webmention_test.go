@@ -134,3 +134,21 @@ func FuzzFindWebmentionHTML(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkFindWebmentionHTML measures the worst case Discover meets: a
+// 1 MiB page whose only endpoint is its last element.
+func BenchmarkFindWebmentionHTML(b *testing.B) {
+	var page []byte
+	page = append(page, "<!doctype html><html><head><title>t</title></head><body>"...)
+	for len(page) < MaxPageBytes-200 {
+		page = append(page, `<p class="x">Some <a href="/other" rel="nofollow">text</a> &amp; more text.</p>`+"\n"...)
+	}
+	page = append(page, `<a rel="webmention" href="/wm">wm</a></body></html>`...)
+	base, _ := url.Parse("https://target.example/p/")
+	b.SetBytes(int64(len(page)))
+	for b.Loop() {
+		if ep, ok := findWebmentionHTML(page, base); !ok || ep != "https://target.example/wm" {
+			b.Fatalf("got %q", ep)
+		}
+	}
+}
