@@ -63,6 +63,10 @@ func TestPythonPeer(t *testing.T) {
 		"/wrong/":      `<html><head><title>Wrong post</title></head><body><a href="` + peer + `/post/nope">nope</a></body></html>`,
 	}
 	site := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/redirecting" { // a missing trailing slash, say
+			http.Redirect(w, r, "/linked/", http.StatusMovedPermanently)
+			return
+		}
 		body, ok := sources[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
@@ -98,6 +102,7 @@ func TestPythonPeer(t *testing.T) {
 		{"the same pingback again is fault 48", srv + "/linked/", target, 48, ClassDone},
 		{"a source without the link is fault 17", srv + "/not-linked/", target, 17, ClassPermanent},
 		{"a source that does not exist is fault 16", srv + "/missing/", target, 16, ClassRetry},
+		{"a redirecting source is not followed: fault 16", srv + "/redirecting", target, 16, ClassRetry},
 		{"a target that is not the peer's is fault 32", srv + "/wrong/", peer + "/post/nope", 32, ClassPermanent},
 	}
 	for _, s := range steps {

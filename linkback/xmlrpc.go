@@ -133,8 +133,11 @@ func ParseMethodResponse(data []byte) (string, error) {
 		return "", garbage("root element is <%s>, want <methodResponse>", root.Name.Local)
 	}
 	el, err := nextStart(d)
+	if err == errEndElement {
+		return "", garbage("empty methodResponse")
+	}
 	if err != nil {
-		return "", garbage("empty methodResponse: %v", err)
+		return "", garbage("unterminated methodResponse: %v", err)
 	}
 	switch el.Name.Local {
 	case "params":
