@@ -62,7 +62,9 @@ type ClientOptions struct {
 }
 
 // Client sends every request of the linkback protocols. Its methods are safe
-// for concurrent use. Build it with NewClient: the zero Client has no guard.
+// for concurrent use. Build it with NewClient; a Client with a nil HTTP
+// refuses every request rather than fall back to http.DefaultClient. A
+// caller may swap HTTP (tests, a custom transport), and then owns the guard.
 type Client struct {
 	// HTTP does the requests. NewClient's has the private-address guard in
 	// its dialer, checks every redirect hop, and never uses a proxy.
