@@ -1,37 +1,5 @@
 package renderer
 
-// Inject adds the receiver link tags to one page by splicing bytes.
-//
-// Where the tags go, and why. The tags are inserted right after the opening
-// <head ...> tag, or right after the page's <meta charset> (or its
-// http-equiv=content-type twin) when the head has one:
-//
-//   - Early is what deployed clients need. WordPress takes the first
-//     `rel="pingback"` in the whole body (a plain strpos, comments included);
-//     the spec's regex also takes the first match; careful clients stop
-//     reading at </head> or after a size cap. A tag at the top of the head is
-//     found by all of them, even on pages whose heads carry hundreds of KB of
-//     inline CSS or JSON-LD, and comes before any commented-out decoy later
-//     in the head. Before </head> would be past all of that.
-//   - The charset declaration keeps its byte offset. Browsers only honour a
-//     <meta charset> within the first 1024 bytes; inserting in front of it
-//     could push it past that limit on a page with a long prologue.
-//     Inserting after it never moves it.
-//   - With no <head> tag (Hugo's minifier can drop it) the tags go after the
-//     <html ...> tag, else after the doctype, else at the very start (after a
-//     BOM). In each case they precede every non-head element, so the HTML
-//     parser puts them in the implied head, and the spec's regex sees them.
-//
-// What counts as a page. A file is an HTML page when its first markup
-// (after a BOM, whitespace, comments and an <?xml?> declaration) is a
-// doctype, an <html> tag or a <head> tag. Anything else (a fragment, plain
-// text, binary data, an empty file) is reported NotHTML and left alone.
-//
-// XHTML. The tags end in " />" when the page is XHTML (an <?xml?>
-// declaration, or an xmlns attribute on <html>), or when the first void tag
-// of the head (meta, link or base) is written self-closing, so the injected
-// tags match the page's own style. Both forms match the spec's regex.
-
 import (
 	"bytes"
 	"html"
@@ -50,6 +18,9 @@ var specTag = regexp.MustCompile(`^<link rel="pingback" href="([^"]+)" ?/?>$`)
 // Tags are the link tags Inject advertises on a page.
 type Tags struct {
 	// Pingback is the absolute URL of the Pingback endpoint; empty means none.
+	// WordPress reads the href without decoding entities, so an endpoint
+	// holding '&' (written "&amp;") reaches WordPress mangled: prefer one
+	// without.
 	Pingback string
 	// Webmention is the absolute URL of the Webmention endpoint; empty means none.
 	Webmention string
@@ -113,17 +84,55 @@ func escapeHref(s string) string {
 	return strings.NewReplacer("&", "&amp;", `"`, "&quot;").Replace(s)
 }
 
-// Inject returns src with tags advertised in its head, and what it did.
+// Inject returns src with tags advertised in its head, and what it did,
+// by splicing bytes at offsets found with the x/net/html tokenizer (never
+// parsing and re-rendering): every byte it does not insert, replace or
+// remove is kept, and when nothing changes src itself is returned.
+//
 // It is idempotent: on its own output it changes nothing. A tag of a kind
-// that already names the wanted URL is left alone (a pingback tag only when
-// WordPress can read it); one that names another URL has its href value
-// replaced; further tags of that kind are removed, so a page never carries
-// more than one per kind. The tag kept is the first one in the head; one
-// further down (in the body) is removed and a tag inserted in the head
-// instead. New tags go right after the opening <head> tag, or after the
-// head's <meta charset> (see the file comment for why). Kinds whose URL is
-// empty are not touched. Every other byte of src is kept. When nothing
-// changes, src itself is returned.
+// that already names the wanted URL is left alone (a pingback tag only in
+// the form WordPress can read: rel before href, double quotes, the URL
+// itself); one that names another URL has its href value replaced; further
+// tags of that kind are removed, so a page never carries more than one per
+// kind. The tag kept is the first one in the head; one further down (in the
+// body) is removed and a tag inserted in the head instead. A tag with both
+// rels is replaced by the two canonical tags. Kinds whose URL is empty are
+// not touched.
+//
+// Where new tags go, and why: right after the opening <head ...> tag, or
+// right after the head's <meta charset> (or its http-equiv=content-type
+// twin) when it has one.
+//
+//   - Early is what deployed readers need. WordPress takes the first
+//     `rel="pingback"` in the whole body (a plain strpos, comments included);
+//     the spec's regex also takes the first match; careful clients stop
+//     reading at </head> or after a size cap. A tag at the top of the head is
+//     found by all of them, even on pages whose heads carry hundreds of KB of
+//     inline CSS or JSON-LD, and comes before any commented-out decoy later
+//     in the head. Before </head> would be behind all of that.
+//   - The charset declaration keeps its byte offset. Browsers only honour a
+//     <meta charset> within the first 1024 bytes; inserting in front of it
+//     could push it past that limit on a page with a long prologue.
+//     Inserting after it never moves it.
+//   - With no <head> tag (Hugo's minifier can drop it) the tags go after the
+//     <meta charset> of the implied head, else after the <html ...> tag, else
+//     after the doctype. In each case they precede every non-head element,
+//     so the HTML parser puts them in the implied head, and the spec's regex
+//     sees them.
+//
+// What counts as a page: a file whose first markup (after a BOM,
+// whitespace, comments and an <?xml?> declaration) is a doctype, an <html>
+// tag or a <head> tag. Anything else (a fragment, plain text, binary data,
+// an empty file) is reported NotHTML and returned unchanged.
+//
+// XHTML: the tags end in " />" when the page is XHTML (an <?xml?>
+// declaration, or an xmlns attribute on <html>), or when the first void tag
+// of the head (meta, link or base) is written self-closing, so the tags
+// match the page's own style. Both forms match the spec's regex.
+//
+// Only the head is tokenized; the rest of the page is searched with a byte
+// scan for a <link> that could be a pingback or webmention tag, and
+// tokenized only if one might be there.
 func Inject(src []byte, tags Tags) ([]byte, InjectResult) {
 	var res InjectResult
 	if tags.Pingback == "" && tags.Webmention == "" {

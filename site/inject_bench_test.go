@@ -95,26 +95,32 @@ func BenchmarkCopyTree(b *testing.B) {
 }
 
 func BenchmarkInjectFresh(b *testing.B) {
-	src := benchSite(b)
-	tmp := b.TempDir()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		dst := filepath.Join(tmp, fmt.Sprint(i))
-		if err := copyTree(src, dst); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		rep, err := Inject(context.Background(), []config.Root{{Dir: dst}}, benchTags)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if rep.Changed == 0 {
-			b.Fatal("fresh site: nothing changed")
-		}
-		b.StopTimer()
-		os.RemoveAll(dst)
-		b.StartTimer()
+	for _, sync := range []bool{false, true} {
+		b.Run(fmt.Sprintf("sync=%v", sync), func(b *testing.B) {
+			src := benchSite(b)
+			tmp := b.TempDir()
+			opts := benchTags
+			opts.Sync = sync
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				dst := filepath.Join(tmp, fmt.Sprint(i))
+				if err := copyTree(src, dst); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				rep, err := Inject(context.Background(), []config.Root{{Dir: dst}}, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rep.Changed == 0 {
+					b.Fatal("fresh site: nothing changed")
+				}
+				b.StopTimer()
+				os.RemoveAll(dst)
+				b.StartTimer()
+			}
+		})
 	}
 }
 
