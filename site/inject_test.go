@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/internal/sitegen"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
 )
 
@@ -251,5 +252,52 @@ func TestInjectZeroByteAndNonHTMLUntouched(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "y.xml")); !bytes.Equal(b, []byte(page)) {
 		t.Errorf("a non-.html file was changed")
+	}
+}
+
+// TestInjectSyntheticSite runs Inject over a small synthetic Hugo build
+// (posts, lists, alias pages, 404, feeds, CSS) and checks every page with
+// a WordPress-style reader: the first rel="pingback" in the file, the next
+// href=, up to the quote.
+func TestInjectSyntheticSite(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sitegen.Generate(dir, sitegen.Options{Pages: 20, ListPages: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Inject(context.Background(), []config.Root{{Dir: dir, BaseURL: sitegen.DefaultBaseURL}}, InjectOptions{Tags: tags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Changed != rep.Pages || rep.Pages < st.Pages {
+		t.Fatalf("report %+v for %d posts", rep, st.Pages)
+	}
+	err = Walk(config.Root{Dir: dir}, func(f File) error {
+		b, err := os.ReadFile(f.Path)
+		if err != nil {
+			return err
+		}
+		s := string(b)
+		i := strings.Index(s, `rel="pingback"`)
+		if i < 0 {
+			t.Errorf("%s: no pingback tag", f.Rel)
+			return nil
+		}
+		h := strings.Index(s[i:], "href=")
+		end := strings.IndexByte(s[i+h+6:], '"')
+		if got := s[i+h+6 : i+h+6+end]; got != tags.Pingback {
+			t.Errorf("%s: WordPress would read %q", f.Rel, got)
+		}
+		if c := strings.Index(s, "<meta charset"); c < 0 || c > i {
+			t.Errorf("%s: the tag is not after <meta charset>", f.Rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = Inject(context.Background(), []config.Root{{Dir: dir}}, InjectOptions{Tags: tags})
+	if err != nil || rep.Changed != 0 {
+		t.Errorf("second run: %+v, %v", rep, err)
 	}
 }
