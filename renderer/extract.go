@@ -221,26 +221,51 @@ func (s *scanner) links(region uint8, pageURL *url.URL) []Link {
 		u.Fragment, u.RawFragment = "", ""
 		self = &u
 	}
-	var out []Link
-	seen := make(map[string]int)
+	n := 0
+	for i := range s.recs {
+		if s.recs[i].mask&region != 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]Link, 0, n)
+	var seen map[string]int // only for pages with many links
+	if n > 16 {
+		seen = make(map[string]int, n)
+	}
 	for i := range s.recs {
 		r := &s.recs[i]
 		if r.mask&region == 0 {
 			continue
 		}
-		u := resolveHref(base, r.href)
+		u, us := resolveHref(base, r.href)
 		if u == nil || isSameDoc(u, self) {
 			continue
 		}
-		l := Link{URL: u.String(), Href: r.href, Text: r.text, Rel: splitRel(r.rel)}
+		l := Link{URL: us, Href: r.href, Text: r.text, Rel: splitRel(r.rel)}
 		l.Skip = s.skipReason(l.Rel, r.skipClass)
-		if j, ok := seen[l.URL]; ok {
+		j, dup := -1, false
+		if seen != nil {
+			j, dup = seen[l.URL]
+		} else {
+			for k := range out {
+				if out[k].URL == l.URL {
+					j, dup = k, true
+					break
+				}
+			}
+		}
+		if dup {
 			if out[j].Skip != "" && l.Skip == "" {
 				out[j] = l
 			}
 			continue
 		}
-		seen[l.URL] = len(out)
+		if seen != nil {
+			seen[l.URL] = len(out)
+		}
 		out = append(out, l)
 	}
 	return out
@@ -256,26 +281,48 @@ func trimHref(h string) string {
 	return h
 }
 
-// resolveHref returns the absolute http(s) URL of href without its fragment,
-// or nil.
-func resolveHref(base *url.URL, href string) *url.URL {
+// resolveHref returns the absolute http(s) URL of href without its
+// fragment, and its string form; or nil.
+func resolveHref(base *url.URL, href string) (*url.URL, string) {
 	h := trimHref(href)
 	ref, err := url.Parse(h)
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	u := ref
 	if !ref.IsAbs() {
 		if base == nil {
-			return nil
+			return nil, ""
 		}
 		u = base.ResolveReference(ref)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "" {
-		return nil
+		return nil, ""
+	}
+	if u == ref && plainAbsolute(h) {
+		// What u.String() would build, without building it.
+		return u, h
 	}
 	u.Fragment, u.RawFragment = "", ""
-	return u
+	return u, u.String()
+}
+
+// plainAbsolute reports whether h is a lower-case http(s) URL without a
+// fragment whose bytes url.URL.String reproduces unchanged.
+func plainAbsolute(h string) bool {
+	if !strings.HasPrefix(h, "https://") && !strings.HasPrefix(h, "http://") {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		switch c := h[i]; {
+		case c <= ' ' || c >= 0x7f:
+			return false
+		case c == '#' || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`' ||
+			c == '{' || c == '|' || c == '}' || c == '%':
+			return false
+		}
+	}
+	return true
 }
 
 // isSameDoc reports whether u is the page itself: same URL, host compared
@@ -393,7 +440,11 @@ func (t *collapsedText) excerpt() string {
 	if sp := bytes.LastIndexByte(t.b[:cut], ' '); sp > ExcerptLen/2 {
 		cut = sp
 	}
-	return validText(bytes.TrimRight(t.b[:cut], " ,;:-")) + "…"
+	b := bytes.TrimRight(t.b[:cut], " ,;:-")
+	if !utf8.Valid(b) {
+		return validText(b) + "…"
+	}
+	return string(b) + "…" // one allocation: the conversion is folded into the concatenation
 }
 
 // validText returns b as a string with invalid UTF-8 replaced by U+FFFD.

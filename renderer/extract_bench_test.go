@@ -227,3 +227,8 @@ func BenchmarkCorpusExtract(b *testing.B) {
 		extractAll(b, pages)
 	}
 }
+
+func BenchmarkExtractFull(b *testing.B) {
+	full(b)
+	BenchmarkExtract(b)
+}

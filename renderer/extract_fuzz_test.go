@@ -78,6 +78,8 @@ func checkLinks(t *testing.T, links []Link) {
 			t.Errorf("%q is the page itself", l.URL)
 		case seen[l.URL]:
 			t.Errorf("%q appears twice", l.URL)
+		case u.String() != l.URL:
+			t.Errorf("%q is not in canonical form %q", l.URL, u.String())
 		}
 		seen[l.URL] = true
 	}

@@ -55,12 +55,15 @@ const (
 	fTemplate                   // <template>: its content is inert
 )
 
+// openElem is one element on the stack. It holds no pointers, so pushing
+// and popping cost no GC write barriers.
 type openElem struct {
 	a     atom.Atom
-	name  string // tag name when a == 0 (custom elements)
+	name  uint32 // FNV-1a of the tag name when a == 0 (custom elements)
+	link  int32  // 1 + index in recs of the link this <a> records, or 0
 	flags uint8
 	opens uint8 // region bits this element opened
-	link  int   // 1 + index in recs of the link this <a> records, or 0
+	props uint8 // tagProps(a)
 }
 
 // linkRec is one <a href> seen in a candidate region, before resolution.
@@ -81,6 +84,9 @@ type scanner struct {
 	open     uint8 // regions open now
 	done     uint8 // regions opened and closed
 	chrome   int
+	paras    int    // open <p> elements
+	m        uint8  // cached mask()
+	want     uint8  // regions whose excerpt text is not full yet
 	chromeAt [2]int // chrome depth where the article and main regions opened
 	hentry   int
 	article  int
@@ -112,7 +118,7 @@ func (s *scanner) reset(opts *Options, fragment, noLinks bool) {
 	s.stack = s.stack[:0]
 	s.src, s.off, s.settled = nil, 0, false
 	s.open, s.done = 0, 0
-	s.chrome, s.hentry, s.article, s.template = 0, 0, 0, 0
+	s.chrome, s.hentry, s.article, s.template, s.paras = 0, 0, 0, 0, 0
 	s.topHEntries, s.topArticles = 0, 0
 	s.alias, s.title, s.haveTitle, s.base, s.haveBase, s.raw = false, "", false, "", false, 0
 	clear(s.recs)
@@ -122,6 +128,8 @@ func (s *scanner) reset(opts *Options, fragment, noLinks bool) {
 	for i := range s.text {
 		s.text[i].reset()
 	}
+	s.want = 1<<numRegions - 1
+	s.calcMask()
 }
 
 func (s *scanner) kind() Kind {
@@ -148,7 +156,15 @@ func (s *scanner) region() uint8 {
 // mask is the set of candidate regions the current position lies in.
 // Regions that can no longer be chosen (a more preferred candidate has
 // been seen) are left out, so their links and text are never recorded.
-func (s *scanner) mask() uint8 {
+func (s *scanner) mask() uint8 { return s.m }
+
+// calcMask recomputes the cached mask; push and popTo call it whenever an
+// element that changes it opens or closes.
+func (s *scanner) calcMask() {
+	s.m = s.computeMask()
+}
+
+func (s *scanner) computeMask() uint8 {
 	if s.template > 0 || s.noLinks {
 		return 0
 	}
@@ -283,16 +299,7 @@ func tagIs(b []byte, name string) bool {
 // wantText reports whether some region the position lies in still needs
 // excerpt text.
 func (s *scanner) wantText() bool {
-	m := s.mask()
-	if m == 0 {
-		return false
-	}
-	for i := range s.text {
-		if m&(1<<i) != 0 && !s.text[i].full {
-			return true
-		}
-	}
-	return false
+	return s.m&s.want != 0
 }
 
 func (s *scanner) addText(p []byte) {
@@ -301,20 +308,25 @@ func (s *scanner) addText(p []byte) {
 			s.ltext.add(p, 300)
 		}
 	}
-	m := s.mask()
-	for i := range s.text {
-		if m&(1<<i) != 0 && !s.text[i].full {
+	m := s.m & s.want
+	for i := 0; m != 0; i, m = i+1, m>>1 {
+		if m&1 != 0 {
 			s.text[i].add(p, textCap)
+			if s.text[i].full {
+				s.want &^= 1 << i
+			}
 		}
 	}
 }
 
 // sep marks a word boundary in every text being collected.
 func (s *scanner) sep() {
-	s.ltext.sep()
-	m := s.mask()
-	for i := range s.text {
-		if m&(1<<i) != 0 {
+	if s.cur >= 0 {
+		s.ltext.sep()
+	}
+	m := s.m & s.want
+	for i := 0; m != 0; i, m = i+1, m>>1 {
+		if m&1 != 0 {
 			s.text[i].sep()
 		}
 	}
@@ -324,14 +336,13 @@ func (s *scanner) sep() {
 // with "<" or "</") and its atom, and the offset where attributes begin.
 func (s *scanner) tagName(raw []byte, i int) (atom.Atom, []byte, int) {
 	j := i
-	for j < len(raw) {
-		c := raw[j]
-		if c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '/' || c == '>' {
-			break
-		}
+	for j < len(raw) && !nameEnd[raw[j]] {
 		j++
 	}
 	name := raw[i:j]
+	if a := atom.Lookup(name); a != 0 {
+		return a, name, j
+	}
 	lower := true
 	for _, c := range name {
 		if 'A' <= c && c <= 'Z' {
@@ -340,7 +351,7 @@ func (s *scanner) tagName(raw []byte, i int) (atom.Atom, []byte, int) {
 		}
 	}
 	if lower {
-		return atom.Lookup(name), name, j
+		return 0, name, j
 	}
 	if len(name) > len(s.nameBuf) {
 		name = bytes.ToLower(name)
@@ -359,15 +370,14 @@ func (s *scanner) tagName(raw []byte, i int) (atom.Atom, []byte, int) {
 // endName returns the name of an end tag, not lower-cased.
 func endName(raw []byte) []byte {
 	j := 2
-	for j < len(raw) {
-		c := raw[j]
-		if c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '/' || c == '>' {
-			break
-		}
+	for j < len(raw) && !nameEnd[raw[j]] {
 		j++
 	}
 	return raw[2:j]
 }
+
+// nameEnd holds the bytes that end a tag name (golang.org/x/net/html readTagName).
+var nameEnd = [256]bool{' ': true, '\n': true, '\r': true, '\t': true, '\f': true, '/': true, '>': true}
 
 // rawAttrs walks the attributes of a raw start tag the way the tokenizer
 // does (golang.org/x/net/html readTag), without copying.
@@ -537,14 +547,17 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 		// </body> is still body content to a browser.
 		return
 	}
-	if !inlineElem(a) {
+	props := tagProps(a)
+	if props&tagInline == 0 {
 		s.sep()
 	}
-	s.implyEnd(a)
-
-	switch a {
-	case atom.Script, atom.Style, atom.Textarea, atom.Title, atom.Xmp, atom.Iframe,
-		atom.Noembed, atom.Noframes, atom.Noscript, atom.Plaintext:
+	if props&tagClosesP != 0 && s.paras > 0 {
+		s.closeOpen(atom.P, atom.P)
+	}
+	if props&tagImplies != 0 {
+		s.implyEnd(a)
+	}
+	if props&tagRaw != 0 {
 		// The tokenizer returns their content as one raw text token; with
 		// scripting on, as in browsers, <noscript> content is not markup.
 		if !selfClosing {
@@ -553,10 +566,9 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 		return
 	}
 
-	var e openElem
-	e.a = a
+	e := openElem{a: a, props: props}
 	if a == 0 {
-		e.name = string(name)
+		e.name = nameHash(name)
 	}
 	m := s.mask()
 	inTemplate := s.template > 0
@@ -573,7 +585,7 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 		parse = bytes.Contains(raw, []byte("quiv")) || bytes.Contains(raw, []byte("QUIV"))
 	case a == atom.Base:
 		parse = !s.haveBase
-	case selfClosing || voidElem(a):
+	case selfClosing || props&tagVoid != 0, ai >= len(raw)-1: // void, or no attributes
 		parse = false
 	}
 	var role, class, href, rel, id []byte
@@ -631,10 +643,10 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 			s.recs = append(s.recs, r)
 			s.cur = len(s.recs) - 1
 			s.ltext.reset()
-			e.link = s.cur + 1
+			e.link = int32(s.cur + 1)
 		}
 	}
-	if selfClosing || voidElem(a) {
+	if selfClosing || props&tagVoid != 0 {
 		// Foreign elements such as svg <path/> close themselves; void
 		// elements have no content.
 		s.endLinkOf(&e)
@@ -647,7 +659,7 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 			s.template++
 		}
 		s.stack = append(s.stack, e)
-		return
+		return // the mask is 0 inside a template already
 	}
 	var cls int
 	if classSeen {
@@ -744,11 +756,18 @@ func (s *scanner) push(e openElem) {
 	if e.flags&fTemplate != 0 {
 		s.template++
 	}
+	if e.a == atom.P {
+		s.paras++
+	}
 	s.stack = append(s.stack, e)
+	if e.opens != 0 || e.flags&(fChrome|fTemplate) != 0 {
+		s.calcMask()
+	}
 }
 
 // popTo closes the element at index k and everything opened after it.
 func (s *scanner) popTo(k int) {
+	recalc := false
 	for i := len(s.stack) - 1; i >= k; i-- {
 		e := &s.stack[i]
 		s.open &^= e.opens
@@ -768,14 +787,23 @@ func (s *scanner) popTo(k int) {
 		if e.flags&fTemplate != 0 {
 			s.template--
 		}
+		if e.a == atom.P {
+			s.paras--
+		}
 		s.endLinkOf(e)
+		if e.opens != 0 || e.flags&(fChrome|fTemplate) != 0 {
+			recalc = true
+		}
 	}
 	s.stack = s.stack[:k]
+	if recalc {
+		s.calcMask()
+	}
 }
 
 // endLinkOf ends the text of the link e records, if it is still the current one.
 func (s *scanner) endLinkOf(e *openElem) {
-	if e.link != 0 && s.cur == e.link-1 {
+	if e.link != 0 && s.cur == int(e.link)-1 {
 		s.endLink()
 	}
 }
@@ -794,8 +822,8 @@ func (s *scanner) end(raw []byte) {
 	}
 	// Fast path: most end tags close the innermost open element.
 	if n := len(s.stack); n > 0 {
-		if top := s.stack[n-1].a; top != 0 && string(endName(raw)) == top.String() {
-			if !inlineElem(top) {
+		if top := &s.stack[n-1]; top.a != 0 && string(endName(raw)) == top.a.String() {
+			if top.props&tagInline == 0 {
 				s.sep()
 			}
 			s.popTo(n - 1)
@@ -803,6 +831,10 @@ func (s *scanner) end(raw []byte) {
 		}
 	}
 	a, name, _ := s.tagName(raw, 2)
+	var h uint32
+	if a == 0 {
+		h = nameHash(name)
+	}
 	if !inlineElem(a) || a == atom.Br {
 		s.sep()
 	}
@@ -815,7 +847,7 @@ func (s *scanner) end(raw []byte) {
 	}
 	for i := len(s.stack) - 1; i >= 0; i-- {
 		e := &s.stack[i]
-		if e.a == a && (a != 0 || e.name == string(name)) {
+		if e.a == a && e.name == h {
 			s.popTo(i)
 			return
 		}
@@ -845,9 +877,6 @@ func endScopeStop(a, b atom.Atom) bool {
 // HTML parser does: a block closes an open <p>, <li> closes the previous
 // <li>, and so on.
 func (s *scanner) implyEnd(a atom.Atom) {
-	if closesPara(a) {
-		s.closeOpen(atom.P, atom.P)
-	}
 	switch a {
 	case atom.Li:
 		s.closeOpen(atom.Li, atom.Li)
@@ -878,16 +907,17 @@ func (s *scanner) closeOpen(x, y atom.Atom) {
 			s.popTo(i)
 			return
 		}
+		inline := s.stack[i].props&tagInline != 0
 		if x == atom.Li || x == atom.Dd {
 			// The parser looks past <div>, <address> and <p> and stops at any
 			// other special element.
-			if b != atom.Div && b != atom.Address && b != atom.P && !inlineElem(b) {
+			if b != atom.Div && b != atom.Address && b != atom.P && !inline {
 				return
 			}
 			continue
 		}
-		if x == atom.A {
-			if !inlineElem(b) {
+		if x == atom.A || x == atom.P {
+			if !inline {
 				return
 			}
 			continue
@@ -898,39 +928,63 @@ func (s *scanner) closeOpen(x, y atom.Atom) {
 	}
 }
 
-func closesPara(a atom.Atom) bool {
+// Properties of a tag, from tagProps.
+const (
+	tagInline  uint8 = 1 << iota // phrasing: neither ends a <p> nor separates words
+	tagVoid                      // no content, no end tag
+	tagClosesP                   // its start tag closes an open <p>
+	tagImplies                   // its start tag implicitly ends another element (implyEnd)
+	tagRaw                       // the tokenizer returns its content as raw text
+)
+
+// tagProps returns the properties of a tag in one switch (the scan asks for
+// them on every tag). Unknown (custom) elements are inline.
+func tagProps(a atom.Atom) uint8 {
 	switch a {
+	case 0, atom.Abbr, atom.B, atom.Bdi, atom.Bdo, atom.Big, atom.Cite, atom.Code,
+		atom.Data, atom.Del, atom.Dfn, atom.Em, atom.Font, atom.I, atom.Ins, atom.Kbd,
+		atom.Label, atom.Mark, atom.Nobr, atom.Q, atom.Rp, atom.Rt, atom.Ruby, atom.S, atom.Samp,
+		atom.Small, atom.Span, atom.Strike, atom.Strong, atom.Sub, atom.Sup, atom.Time, atom.Tt,
+		atom.U, atom.Var, atom.Svg, atom.Math, atom.Picture, atom.Button,
+		atom.Select, atom.Output, atom.Meter, atom.Progress, atom.Slot:
+		return tagInline
+	case atom.A:
+		return tagInline | tagImplies
+	case atom.Img, atom.Wbr, atom.Input, atom.Source:
+		return tagInline | tagVoid
+	case atom.Area, atom.Base, atom.Br, atom.Col, atom.Embed, atom.Link, atom.Meta, atom.Param,
+		atom.Track, atom.Keygen:
+		return tagVoid
+	case atom.Hr:
+		return tagVoid | tagClosesP
 	case atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Center, atom.Details,
 		atom.Dialog, atom.Dir, atom.Div, atom.Dl, atom.Fieldset, atom.Figcaption, atom.Figure,
 		atom.Footer, atom.Form, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Header,
-		atom.Hgroup, atom.Hr, atom.Main, atom.Menu, atom.Nav, atom.Ol, atom.P, atom.Pre,
-		atom.Section, atom.Summary, atom.Table, atom.Ul, atom.Li, atom.Dd, atom.Dt, atom.Xmp,
-		atom.Plaintext, atom.Listing, atom.Search:
-		return true
+		atom.Hgroup, atom.Main, atom.Menu, atom.Nav, atom.Ol, atom.P, atom.Pre,
+		atom.Section, atom.Summary, atom.Table, atom.Ul, atom.Listing, atom.Search:
+		return tagClosesP
+	case atom.Li, atom.Dd, atom.Dt:
+		return tagClosesP | tagImplies
+	case atom.Td, atom.Th, atom.Tr, atom.Tbody, atom.Thead, atom.Tfoot, atom.Option:
+		return tagImplies
+	case atom.Xmp, atom.Plaintext:
+		return tagClosesP | tagRaw
+	case atom.Script, atom.Style, atom.Textarea, atom.Title, atom.Iframe, atom.Noembed,
+		atom.Noframes, atom.Noscript:
+		return tagRaw
 	}
-	return false
+	return 0
 }
 
-// inlineElem reports whether a is an inline element: one that neither ends a
-// <p> nor separates words. Unknown (custom) elements count as inline.
-func inlineElem(a atom.Atom) bool {
-	switch a {
-	case 0, atom.A, atom.Abbr, atom.B, atom.Bdi, atom.Bdo, atom.Big, atom.Cite, atom.Code,
-		atom.Data, atom.Del, atom.Dfn, atom.Em, atom.Font, atom.I, atom.Img, atom.Ins, atom.Kbd,
-		atom.Label, atom.Mark, atom.Nobr, atom.Q, atom.Rp, atom.Rt, atom.Ruby, atom.S, atom.Samp,
-		atom.Small, atom.Span, atom.Strike, atom.Strong, atom.Sub, atom.Sup, atom.Time, atom.Tt,
-		atom.U, atom.Var, atom.Wbr, atom.Svg, atom.Math, atom.Picture, atom.Source, atom.Button,
-		atom.Input, atom.Select, atom.Output, atom.Meter, atom.Progress, atom.Slot:
-		return true
-	}
-	return false
-}
+// inlineElem reports whether a is an inline element.
+func inlineElem(a atom.Atom) bool { return tagProps(a)&tagInline != 0 }
 
-func voidElem(a atom.Atom) bool {
-	switch a {
-	case atom.Area, atom.Base, atom.Br, atom.Col, atom.Embed, atom.Hr, atom.Img, atom.Input,
-		atom.Link, atom.Meta, atom.Param, atom.Source, atom.Track, atom.Wbr, atom.Keygen:
-		return true
+// nameHash is FNV-1a of a custom element's name.
+func nameHash(name []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range name {
+		h ^= uint32(c)
+		h *= 16777619
 	}
-	return false
+	return h
 }
