@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/net/html"
@@ -103,8 +104,12 @@ func (c *Client) CheckLive(ctx context.Context, pageURL string, targets []string
 // of those only past WordPressReadLimit.
 func checkLinks(page []byte, base *url.URL, targets []string) *LiveCheck {
 	wanted := map[string]int{} // normalised target -> first offset seen, -1 if not yet
+	hosts := map[string]bool{} // their hosts, to skip most hrefs without parsing them
 	for _, t := range targets {
 		wanted[linkKey(t, nil)] = -1
+		if u, err := url.Parse(t); err == nil {
+			hosts[strings.ToLower(u.Host)] = true
+		}
 	}
 	z := html.NewTokenizer(bytes.NewReader(page))
 	offset, baseSeen := 0, false
@@ -129,7 +134,7 @@ func checkLinks(page []byte, base *url.URL, targets []string) *LiveCheck {
 			}
 		case atom.A:
 			href, ok := attr(z, hasAttr, "href")
-			if !ok {
+			if !ok || !hosts[hrefHost(href, base)] {
 				continue
 			}
 			k := linkKey(href, base)
@@ -150,6 +155,38 @@ func checkLinks(page []byte, base *url.URL, targets []string) *LiveCheck {
 	return lc
 }
 
+// hrefHost is the lower-case host an href points to, found without parsing
+// the whole URL: a cheap filter before linkKey. It may say "" for an href
+// that would resolve (that href is then skipped, as a non-http link would be).
+func hrefHost(href string, base *url.URL) string {
+	h := strings.Trim(href, " \t\n\f\r")
+	rest := ""
+	switch {
+	case hasPrefixFold(h, "https://"):
+		rest = h[len("https://"):]
+	case hasPrefixFold(h, "http://"):
+		rest = h[len("http://"):]
+	case strings.HasPrefix(h, "//"):
+		rest = h[2:]
+	default:
+		if i := strings.IndexAny(h, ":/?#"); i >= 0 && h[i] == ':' {
+			return "" // another scheme: mailto:, tel:, javascript:
+		}
+		if base == nil {
+			return ""
+		}
+		return strings.ToLower(base.Host)
+	}
+	if i := strings.IndexAny(rest, "/?#\\"); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.ToLower(rest)
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 // linkKey is the form two links are compared in: resolved, without
 // fragment. An unparsable href stays as written.
 func linkKey(href string, base *url.URL) string {
@@ -158,5 +195,6 @@ func linkKey(href string, base *url.URL) string {
 		return href
 	}
 	u.Fragment, u.RawFragment = "", ""
+	u.Host = strings.ToLower(u.Host) // host names are case-insensitive
 	return u.String()
 }

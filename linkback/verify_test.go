@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -42,6 +43,13 @@ func TestVerifyLive(t *testing.T) {
 			name:    "relative and fragment",
 			page:    `<html><body><a href="/other/#top">x</a></body></html>`,
 			targets: []string{"SERVER/other/"},
+		},
+		{
+			// Upper-case scheme and host, spaces, a fragment: the same links.
+			name:    "spellings",
+			page:    `<a href=" HTTPS://ONE.EXAMPLE/post/ ">1</a><a href="https://two.example/a?b=1&amp;c=2#frag">2</a><a href="mailto:x@three.example">3</a>`,
+			targets: []string{t1, t2, t3},
+			missing: []string{t3},
 		},
 		{
 			// <base href> changes what relative links mean.
@@ -167,5 +175,25 @@ func TestVerifyLiveLeavesClientAlone(t *testing.T) {
 	ep, err := c.Discover(context.Background(), srv.URL+"/old", []string{ProtoPingback})
 	if err != nil || ep.Pingback != "https://rpc.example/" {
 		t.Errorf("Discover after VerifyLive = %+v, %v", ep, err)
+	}
+}
+
+func TestHrefHost(t *testing.T) {
+	base, _ := url.Parse("https://me.example/2024/post/")
+	tests := []struct{ href, want string }{
+		{"https://One.Example/x", "one.example"},          // absolute, host case folded
+		{"HTTP://two.example:8080?q", "two.example:8080"}, // port kept, query cut
+		{"//three.example/x", "three.example"},            // protocol-relative
+		{"/local/", "me.example"},                         // root-relative: the page's host
+		{"../up", "me.example"},                           // relative
+		{"?page=2", "me.example"},                         // query only
+		{"mailto:a@b.example", ""},                        // another scheme
+		{"javascript:void(0)", ""},                        // another scheme
+		{"  https://four.example  ", "four.example"},      // HTML whitespace around
+	}
+	for _, tt := range tests {
+		if got := hrefHost(tt.href, base); got != tt.want {
+			t.Errorf("hrefHost(%q) = %q, want %q", tt.href, got, tt.want)
+		}
 	}
 }
