@@ -2,6 +2,7 @@ package linkback
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"net/http"
@@ -428,5 +429,31 @@ func TestDiscoverStalledHead(t *testing.T) {
 		if !errors.As(err, &te) || Classify(err) != ClassRetry {
 			t.Errorf("%v: err = %v, want a timeout to retry", protocols, err)
 		}
+	}
+}
+
+// A compressed page that inflates to 64 MiB is read only up to the cap: the
+// cap applies after decompression.
+func TestDiscoverGzipBomb(t *testing.T) {
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	_, _ = zw.Write([]byte("<html><head><title>bomb</title></head><body>"))
+	zeros := make([]byte, 1<<20)
+	for range 64 {
+		_, _ = zw.Write(zeros)
+	}
+	_, _ = zw.Write([]byte(`<link rel="pingback" href="https://rpc.example/"></body></html>`))
+	_ = zw.Close()
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(zipped.Bytes())
+	})
+	ep, err := loopbackClient(t).Discover(context.Background(), srv.URL, []string{ProtoWebmention, ProtoPingback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.Pingback != "" {
+		t.Errorf("found %q past the cap", ep.Pingback)
 	}
 }
