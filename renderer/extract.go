@@ -59,6 +59,11 @@ type Link struct {
 	// Skip is non-empty when the link must not be notified, and says why:
 	// "rel=nofollow", "class=no-pingback".
 	Skip string
+	// Offset is the byte offset of the <a> start tag in the input (the page
+	// for Extract, the fragment for Links), or -1 when unknown. WordPress
+	// reads only the first 150 KB of a source page when it verifies a
+	// pingback, so a link further down fails there.
+	Offset int
 }
 
 // Options tune extraction. A nil *Options means the zero value.
@@ -244,7 +249,7 @@ func (s *scanner) links(region uint8, pageURL *url.URL) []Link {
 		if u == nil || isSameDoc(u, self) {
 			continue
 		}
-		l := Link{URL: us, Href: r.href, Text: r.text, Rel: splitRel(r.rel)}
+		l := Link{URL: us, Href: r.href, Text: r.text, Rel: splitRel(r.rel), Offset: r.offset}
 		l.Skip = s.skipReason(l.Rel, r.skipClass)
 		j, dup := -1, false
 		if seen != nil {
@@ -426,25 +431,25 @@ func (t *collapsedText) add(p []byte, max int) {
 
 // excerpt cuts the text on a word boundary near ExcerptLen characters.
 func (t *collapsedText) excerpt() string {
-	if t.runes <= ExcerptLen {
-		return validText(t.b)
+	b := t.b
+	if !utf8.Valid(b) {
+		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	}
+	if utf8.RuneCount(b) <= ExcerptLen {
+		return string(b)
 	}
 	cut, n := 0, 0
-	for i := range string(t.b) { // i walks rune starts
+	for i := range string(b) { // i walks rune starts
 		if n == ExcerptLen {
 			cut = i
 			break
 		}
 		n++
 	}
-	if sp := bytes.LastIndexByte(t.b[:cut], ' '); sp > ExcerptLen/2 {
+	if sp := bytes.LastIndexByte(b[:cut], ' '); sp > ExcerptLen/2 {
 		cut = sp
 	}
-	b := bytes.TrimRight(t.b[:cut], " ,;:-")
-	if !utf8.Valid(b) {
-		return validText(b) + "…"
-	}
-	return string(b) + "…" // one allocation: the conversion is folded into the concatenation
+	return string(bytes.TrimRight(b[:cut], " ,;:-")) + "…" // one allocation: the conversion is folded into the concatenation
 }
 
 // validText returns b as a string with invalid UTF-8 replaced by U+FFFD.

@@ -40,6 +40,11 @@ func FuzzExtract(f *testing.F) {
 			t.Fatalf("Extract: %v", err)
 		}
 		checkLinks(t, p.Links)
+		for _, l := range p.Links {
+			if l.Offset < 0 || l.Offset+2 > len(src) || !strings.EqualFold(string(src[l.Offset:l.Offset+2]), "<a") {
+				t.Errorf("offset %d of %q does not point at an <a> tag", l.Offset, l.URL)
+			}
+		}
 		if !utf8.ValidString(p.Excerpt) || !utf8.ValidString(p.Title) {
 			t.Errorf("invalid UTF-8: title %q excerpt %q", p.Title, p.Excerpt)
 		}

@@ -27,7 +27,7 @@ func formatPage(p *Page) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "kind: %s\nregion: %s\ntitle: %q\nexcerpt: %q\n", p.Kind, p.Region, p.Title, p.Excerpt)
 	for _, l := range p.Links {
-		fmt.Fprintf(&b, "link: %s\n  href: %q\n  text: %q\n", l.URL, l.Href, l.Text)
+		fmt.Fprintf(&b, "link: %s\n  href: %q\n  text: %q\n  offset: %d\n", l.URL, l.Href, l.Text, l.Offset)
 		if len(l.Rel) > 0 {
 			fmt.Fprintf(&b, "  rel: %s\n", strings.Join(l.Rel, " "))
 		}

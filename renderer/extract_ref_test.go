@@ -93,21 +93,67 @@ func refExtract(src []byte, pageURL *url.URL) (string, []string, Kind) {
 		region, name, chromeOut = doc, "body", true
 	}
 	s := &scanner{opts: &Options{}}
+	// inRegion reports whether n lies in the region, outside its chrome.
+	inRegion := func(n *html.Node) bool {
+		for p := n; p != nil; p = p.Parent {
+			if p == region {
+				return true
+			}
+			if chromeOut && refChrome(p) {
+				return false
+			}
+		}
+		return false
+	}
+	isTopHEntry := func(n *html.Node) bool {
+		if n.DataAtom == atom.Html || n.DataAtom == atom.Head || !refClassHas(n, "h-entry") {
+			return false
+		}
+		for p := n; p != nil; p = p.Parent {
+			if refChrome(p) || p != n && refClassHas(p, "h-entry") && p.DataAtom != atom.Html && p.DataAtom != atom.Head {
+				return false
+			}
+		}
+		return true
+	}
+	inHEntry := func(n *html.Node) bool {
+		for p := n.Parent; p != nil; p = p.Parent {
+			if refClassHas(p, "h-entry") && p.DataAtom != atom.Html && p.DataAtom != atom.Head {
+				return true
+			}
+		}
+		return false
+	}
+	replyClass := func(n *html.Node) bool {
+		for _, c := range []string{"u-in-reply-to", "u-like-of", "u-repost-of", "u-bookmark-of"} {
+			if refClassHas(n, c) {
+				return true
+			}
+		}
+		return false
+	}
+	topHEntries := 0
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
-		if n.DataAtom == atom.Template || (chromeOut && n != region && refChrome(n)) {
+		if n.DataAtom == atom.Template {
 			return
+		}
+		if n.Type == html.ElementNode && isTopHEntry(n) {
+			topHEntries++
 		}
 		if n.Type == html.ElementNode && n.DataAtom == atom.A {
 			if href, ok := nodeAttr(n, "href"); ok {
-				s.recs = append(s.recs, linkRec{href: href, mask: regBody})
+				reply := name == "h-entry e-content" && replyClass(n) && inHEntry(n) && topHEntries == 1
+				if reply || inRegion(n) {
+					s.recs = append(s.recs, linkRec{href: href, mask: regBody})
+				}
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			walk(c)
 		}
 	}
-	walk(region)
+	walk(doc)
 	if b := refFirst(doc, "base[href]"); b != nil {
 		s.base, _ = nodeAttr(b, "href")
 		s.haveBase = true

@@ -72,6 +72,7 @@ type linkRec struct {
 	rel       string
 	skipClass string
 	text      string
+	offset    int
 	mask      uint8
 }
 
@@ -106,11 +107,13 @@ type scanner struct {
 	off     int
 	settled bool
 
-	recs    []linkRec
-	cur     int // index in recs of the <a> collecting text, or -1
-	ltext   collapsedText
-	text    [numRegions]collapsedText
-	nameBuf [16]byte
+	recs     []linkRec
+	aOffsets []int              // selector path: offsets of every <a href>, in order
+	aIndex   map[*html.Node]int // selector path: tree <a href> elements, numbered
+	cur      int                // index in recs of the <a> collecting text, or -1
+	ltext    collapsedText
+	text     [numRegions]collapsedText
+	nameBuf  [16]byte
 }
 
 func (s *scanner) reset(opts *Options, fragment, noLinks bool) {
@@ -123,6 +126,7 @@ func (s *scanner) reset(opts *Options, fragment, noLinks bool) {
 	s.alias, s.title, s.haveTitle, s.base, s.haveBase, s.raw = false, "", false, "", false, 0
 	clear(s.recs)
 	s.recs = s.recs[:0]
+	s.aOffsets = s.aOffsets[:0]
 	s.cur = -1
 	s.ltext.reset()
 	for i := range s.text {
@@ -258,6 +262,9 @@ func (s *scanner) decided() bool {
 	}
 	if bytes.Contains(rest, []byte("h-entry")) {
 		return false
+	}
+	if s.hentry > 0 && (bytes.Contains(rest, []byte("-reply-to")) || bytes.Contains(rest, []byte("-of"))) {
+		return false // a reply context may follow in the same h-entry
 	}
 	return !restHasTag(rest, s.topHEntries == 0, !s.haveBase, !s.haveTitle, !s.alias)
 }
@@ -473,6 +480,22 @@ func attrKeyIs(key []byte, s string) bool {
 	return true
 }
 
+// replyContext reports whether a link's classes make it the reply context
+// of its h-entry (what the post replies to, likes, reposts or bookmarks):
+// such a link belongs with the e-content even when it lies outside it.
+func replyContext(class []byte) bool {
+	if !bytes.Contains(class, []byte("u-")) {
+		return false
+	}
+	for f := range bytes.FieldsFuncSeq(class, func(r rune) bool { return r < 0x80 && wsByte(byte(r)) }) {
+		switch string(f) {
+		case "u-in-reply-to", "u-like-of", "u-repost-of", "u-bookmark-of":
+			return true
+		}
+	}
+	return false
+}
+
 // Classes that matter to the region chain.
 const (
 	clsHEntry   = 1 << iota // h-entry
@@ -580,7 +603,9 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 	case inTemplate:
 		parse = false
 	case a == atom.A:
-		parse = m != 0
+		// Outside every region an <a> can still be a reply context of the
+		// first h-entry; the selector path wants every <a href> offset.
+		parse = m != 0 || s.hentry > 0 && s.topHEntries == 1 || s.noLinks
 	case a == atom.Meta:
 		parse = bytes.Contains(raw, []byte("quiv")) || bytes.Contains(raw, []byte("QUIV"))
 	case a == atom.Base:
@@ -625,8 +650,14 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 		return
 	case atom.A:
 		s.endLink()
+		if s.noLinks && hrefSeen && !inTemplate {
+			s.aOffsets = append(s.aOffsets, s.off-len(raw))
+		}
+		if classSeen && hrefSeen && s.hentry > 0 && s.topHEntries == 1 && !inTemplate && !s.noLinks && !s.fragment && replyContext(class) {
+			m |= regHEntryContent
+		}
 		if m != 0 && hrefSeen {
-			r := linkRec{mask: m}
+			r := linkRec{mask: m, offset: s.off - len(raw)}
 			if relSeen {
 				r.rel = string(rel)
 			}

@@ -14,6 +14,28 @@ import (
 // the default chain never builds a tree.
 
 func (s *scanner) selectRegion(doc *html.Node, sel cascadia.Matcher) {
+	// Number the tree's <a href> elements in document order; when they are
+	// as many as the scan saw (the tree builder clones misnested <a>
+	// elements), the scan's offsets belong to them one to one.
+	s.aIndex = make(map[*html.Node]int)
+	var number func(n *html.Node)
+	number = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			if n.DataAtom == atom.Template {
+				return
+			}
+			if _, ok := nodeAttr(n, "href"); ok && n.DataAtom == atom.A {
+				s.aIndex[n] = len(s.aIndex)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			number(c)
+		}
+	}
+	number(doc)
+	if len(s.aIndex) != len(s.aOffsets) {
+		s.aIndex = nil
+	}
 	taken := make(map[*html.Node]bool)
 	for _, n := range cascadia.QueryAll(doc, sel) {
 		inside := false
@@ -64,7 +86,10 @@ func (s *scanner) walk(n *html.Node) {
 	case atom.A:
 		if href, ok := nodeAttr(n, "href"); ok {
 			s.endLink()
-			r := linkRec{href: href, mask: regSelector}
+			r := linkRec{href: href, mask: regSelector, offset: -1}
+			if i, ok := s.aIndex[n]; ok {
+				r.offset = s.aOffsets[i]
+			}
 			r.rel, _ = nodeAttr(n, "rel")
 			if class, ok := nodeAttr(n, "class"); ok {
 				for _, c := range s.opts.SkipClasses {

@@ -168,6 +168,16 @@ func TestExtractLinks(t *testing.T) {
 		// A paragraph that is the e-content ends where the parser ends it: at the next block.
 		{"p e-content", page(`<div class="h-entry"><p class="e-content">note <a href="https://note.example/">n</a><div><a href="https://not.example/">x</a></div></div>`), nil,
 			[]string{"https://note.example/"}, "h-entry e-content"},
+		// The reply context of the h-entry (in-reply-to, like-of, repost-of, bookmark-of) counts with its e-content.
+		{"reply context", page(`<div class="h-entry"><p>Re: <a class="u-in-reply-to" href="https://orig.example/1">orig</a>
+<a class="p-author" href="https://me.example/">me</a></p><div class="e-content"><a href="https://in.example/">in</a></div>
+<footer>Liked <a class="x u-like-of" href="https://liked.example/">l</a> <a class="u-repost-of" href="https://rp.example/">r</a>
+<a class="u-bookmark-of" href="https://bm.example/">b</a> <a class="u-in-reply-to-not" href="https://no.example/">n</a></footer></div>
+<div><a class="u-in-reply-to" href="https://outside.example/">outside any h-entry</a></div>`), nil,
+			[]string{"https://orig.example/1", "https://in.example/", "https://liked.example/", "https://rp.example/", "https://bm.example/"}, "h-entry e-content"},
+		// Reply contexts of a second h-entry, or of an h-entry without e-content, do not count.
+		{"reply context elsewhere", page(`<div class="h-entry"><a class="u-in-reply-to" href="https://r1.example/">r</a><article><p><a href="https://body.example/">b</a></p></article></div>`), nil,
+			[]string{"https://body.example/"}, "article"},
 		// <base href> (relative to the page, first one wins) applies to every link, even earlier ones.
 		{"base href", `<html><body><article><a href="x">x</a></article><base href="/root/sub/"><base href="https://other.example/"></body></html>`, nil,
 			[]string{"https://blog.example.org/root/sub/x"}, "article"},
@@ -347,6 +357,16 @@ func TestExtractSelector(t *testing.T) {
 	}
 	if p.Links[1].Text != "two" {
 		t.Errorf("link text = %q", p.Links[1].Text)
+	}
+	for _, l := range p.Links {
+		if l.Offset < 0 || !strings.HasPrefix(src[l.Offset:], `<a href="`+l.Href) {
+			t.Errorf("offset %d of %s does not point at its <a>", l.Offset, l.URL)
+		}
+	}
+	// When the tree builder clones a misnested <a>, offsets are unknown (-1), never wrong.
+	p, err = Extract([]byte(`<div class="post-body"><a href="https://x.example/"><p>clone</a></div>`), u, &opts)
+	if err != nil || len(p.Links) != 1 || p.Links[0].Offset != -1 {
+		t.Errorf("misnested <a>: %+v, %v", p.Links, err)
 	}
 
 	// A selector that matches nothing yields no links (not the default chain).
