@@ -24,7 +24,8 @@ const (
 	KindSingle Kind = iota
 	// KindList is a list page: more than one top-level .h-entry, or (on a
 	// page without .h-entry) more than one top-level <article>. Entries
-	// nested in another entry (comments, quoted posts) do not count.
+	// nested in another entry or inside chrome (comments, quoted posts,
+	// related posts in an aside) do not count.
 	KindList
 	// KindAlias is a redirect page such as the ones Hugo writes for
 	// front-matter aliases: it has a <meta http-equiv="refresh">.
@@ -88,7 +89,9 @@ type Page struct {
 	// Title is the text of the first <title>, whitespace collapsed.
 	Title string
 	// Region names the rule that chose the content: "h-entry e-content",
-	// "e-content", "article", "main", "body", or "selector".
+	// "e-content", "article", "main", "body", or "selector" (see the
+	// package documentation). With "selector", a selector that matched
+	// nothing gives no links.
 	Region string
 	// Links are the content's <a href> links in document order: http(s)
 	// only, de-duplicated by URL (the first occurrence keeps its place; a
@@ -150,9 +153,11 @@ func compileSelector(s string) (cascadia.Matcher, error) {
 var scannerPool = sync.Pool{New: func() any { return new(scanner) }}
 
 // Extract reads one built page published at pageURL and returns its kind,
-// title, content links and excerpt. Malformed HTML is read leniently, the
-// way a browser would; the only error is an invalid Options.Content
-// selector. pageURL may be nil, in which case relative links are dropped.
+// title, content links and excerpt, by the rules in the package
+// documentation. Malformed HTML is read leniently, the way a browser would;
+// the only error is an invalid Options.Content selector (wrapping
+// ErrInvalidSelector). pageURL may be nil, in which case relative links are
+// dropped. Extract is safe for concurrent use.
 func Extract(src []byte, pageURL *url.URL, opts *Options) (*Page, error) {
 	if opts == nil {
 		opts = &Options{}

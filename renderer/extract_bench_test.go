@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,14 +23,24 @@ import (
 // in one run and reports the ratio as "x-floor".
 //
 //	go test ./renderer -run '^$' -bench 'Floor|Extract|Ratio' -benchtime 3x
+//	HP_BENCH_PAGES=10000 go test ./renderer -run '^$' -bench FirstScanRatio -benchtime 2x
 //	HP_CORPUS=/tmp/corpus/hugodocs-public go test ./renderer -run '^$' -bench Corpus
+//
+// Wall time on a shared machine is noisy; "x-floor-cpu" (process CPU time)
+// is steadier, and extract_insn_test.go counts instructions under valgrind.
 
 type benchPage struct {
 	src []byte
 	url *url.URL
 }
 
-const benchPages = 500
+// benchPages is the size of the synthetic site: 500 pages, or HP_BENCH_PAGES.
+func benchPages() int {
+	if n, err := strconv.Atoi(os.Getenv("HP_BENCH_PAGES")); err == nil && n > 0 {
+		return n
+	}
+	return 500
+}
 
 var (
 	synthOnce  sync.Once
@@ -37,7 +48,7 @@ var (
 	synthErr   error
 )
 
-// synthetic returns benchPages generated pages, read into memory.
+// synthetic returns benchPages() generated pages, read into memory.
 func synthetic(b *testing.B) []benchPage {
 	synthOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "renderer-bench-")
@@ -46,7 +57,7 @@ func synthetic(b *testing.B) []benchPage {
 			return
 		}
 		defer os.RemoveAll(dir)
-		if _, err := sitegen.Generate(dir, sitegen.Options{Pages: benchPages, Seed: 1}); err != nil {
+		if _, err := sitegen.Generate(dir, sitegen.Options{Pages: benchPages(), Seed: 1}); err != nil {
 			synthErr = err
 			return
 		}
