@@ -77,6 +77,19 @@ func Classify(err error) Class {
 		}
 		return ClassRetryFew
 	}
+	var te *TrackbackError
+	if errors.As(err, &te) {
+		// WordPress answers a repeat with an error naming the duplicate: the
+		// ping is there. Any other refusal (closed, spam) will not change.
+		if te.Duplicate() {
+			return ClassDone
+		}
+		return ClassPermanent
+	}
+	var ue *UpdateError
+	if errors.As(err, &ue) {
+		return ClassPermanent // the service said flerror; it is pinged again on the next change
+	}
 	var he *HTTPError
 	if errors.As(err, &he) {
 		switch s := he.StatusCode; {

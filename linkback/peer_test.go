@@ -1,12 +1,11 @@
 package linkback
 
 import (
-	"bufio"
 	"context"
 	"errors"
+	"github.com/hugo-pingback/hugo-pingback/internal/peertest"
 	"io"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -16,39 +15,7 @@ import (
 // Pingback receiver built on Python's xmlrpc.server, and returns its base URL.
 func startPythonPeer(t *testing.T) string {
 	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 is not installed: the independent Pingback peer cannot run (CI has python3)")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, python, "testdata/peer/pingback_server.py")
-	stdin, err := cmd.StdinPipe() // the peer exits when this closes
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the Python peer: %v", err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cancel() // kills the process if closing stdin did not end it
-		_ = cmd.Wait()
-		if t.Failed() && stderr.Len() > 0 {
-			t.Logf("Python peer stderr:\n%s", stderr.String())
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "PORT ") {
-		t.Fatalf("Python peer did not print its port: %q, %v\n%s", line, err, stderr.String())
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return "http://127.0.0.1:" + strings.TrimSpace(strings.TrimPrefix(line, "PORT "))
+	return peertest.Start(t, peertest.Script("pingback_server.py"))
 }
 
 func TestPythonPeer(t *testing.T) {

@@ -1,14 +1,13 @@
 package linkback
 
 import (
-	"bufio"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/hugo-pingback/hugo-pingback/internal/peertest"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -261,31 +260,7 @@ func TestWeblogUpdate(t *testing.T) {
 // xmlrpc.server, and returns its URL. The peer exits when its stdin closes.
 func startWeblogPeer(t *testing.T, mode string) string {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed: no independent XML-RPC peer")
-	}
-	cmd := exec.Command(py, "testdata/peer/weblog_server.py", mode)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = stdin.Close()
-		_ = cmd.Wait()
-	})
-	port, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("peer did not say its port: %v", err)
-	}
-	return "http://127.0.0.1:" + strings.TrimSpace(port) + "/RPC2"
+	return peertest.Start(t, peertest.Script("weblog_server.py"), mode) + "/RPC2"
 }
 
 func TestWeblogUpdatePythonPeer(t *testing.T) {

@@ -2,7 +2,7 @@
 """An independent weblogUpdates peer for linkback's tests.
 
 Python's xmlrpc.server is a real XML-RPC implementation nobody on this
-project wrote. It listens on 127.0.0.1 on a free port, prints the port on
+project wrote. It listens on 127.0.0.1 on a free port, prints "PORT n" on
 its first line of output, and serves until stdin closes (the test's
 process ends), so it never outlives the test.
 
@@ -39,7 +39,7 @@ def main():
     if mode != "ping-only":
         server.register_function(extended_ping, "weblogUpdates.extendedPing")
 
-    print(server.server_address[1], flush=True)
+    print("PORT %d" % server.server_address[1], flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     sys.stdin.read()  # returns when the test closes our stdin or exits
     server.shutdown()
