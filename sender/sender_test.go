@@ -491,30 +491,46 @@ func TestSendDefersWhenSourceNotLive(t *testing.T) {
 	}
 }
 
+// TestSendWebmentionUpdatesAndDeletes plays the public suite's update 1,
+// update 2 and delete 1 over several runs on a changing site. Pingback has no
+// update semantics and is never re-sent.
 func TestSendWebmentionUpdatesAndDeletes(t *testing.T) {
 	w := newWorld(t)
 	src := w.B("/posts/a/")
-	t1, t2 := w.T("/webmention/1"), w.T("/webmention/2")
-	w.page("posts/a/index.html", t1, t2)
+	t1, t2, pb := w.T("/webmention/1"), w.T("/webmention/2"), w.T("/link/pingback-only")
+	sent := func() (int, int, int) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.webmention[src+" -> "+t1], w.webmention[src+" -> "+t2], w.pings[src+" -> "+pb]
+	}
 	now := time.Now()
 	clock := func() time.Time { return now }
-	w.run(w.cfg(), Options{Now: clock})
-	// Update: t2's link is removed; both targets hear of it.
-	w.page("posts/a/index.html", t1)
-	rep := w.run(w.cfg(), Options{Now: clock})
-	if rep.Notified != 2 {
-		t.Errorf("update notified %d, want 2 (kept and removed target)", rep.Notified)
+	steps := []struct {
+		name           string
+		change         func()
+		w1, w2, pings  int // totals after the step
+		notifiedInStep int
+	}{
+		{"first send", func() { w.page("posts/a/index.html", t1, t2, pb) }, 1, 1, 1, 3},
+		// Update 1: the post's text changes, its links stay: both targets re-fetch it.
+		{"update 1", func() { w.page("posts/a/index.html", t1, t2, pb, w.T("/comment/new")) }, 2, 2, 1, 2},
+		// Update 2: a link is removed: its target hears too, so it can drop the mention.
+		{"update 2", func() { w.page("posts/a/index.html", t1, pb, w.T("/comment/new")) }, 3, 3, 1, 2},
+		// Delete 1: the post leaves the site: every target it mentioned hears again.
+		{"delete 1", func() {
+			os.RemoveAll(filepath.Join(w.public, "posts", "a"))
+			w.page("posts/b/index.html")
+		}, 4, 4, 1, 2},
+		// Nothing more happens once the deletion was told.
+		{"after delete", func() {}, 4, 4, 1, 0},
 	}
-	// Delete: the page leaves the site; both hear again.
-	os.RemoveAll(filepath.Join(w.public, "posts", "a"))
-	w.page("posts/b/index.html")
-	rep = w.run(w.cfg(), Options{Now: clock})
-	if rep.Deleted != 1 || rep.Notified != 2 {
-		t.Errorf("delete: deleted %d notified %d, want 1, 2", rep.Deleted, rep.Notified)
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.webmention[src+" -> "+t1] != 3 || w.webmention[src+" -> "+t2] != 3 {
-		t.Errorf("webmentions sent: %v, want 3 each (send, update, delete)", w.webmention)
+	for _, st := range steps {
+		st.change()
+		rep := w.run(w.cfg(), Options{Now: clock})
+		got1, got2, gotPings := sent()
+		if got1 != st.w1 || got2 != st.w2 || gotPings != st.pings || rep.Notified != st.notifiedInStep {
+			t.Errorf("%s: webmentions %d, %d, pingbacks %d, notified in run %d; want %d, %d, %d, %d",
+				st.name, got1, got2, gotPings, rep.Notified, st.w1, st.w2, st.pings, st.notifiedInStep)
+		}
 	}
 }
