@@ -29,7 +29,19 @@ var errMalformed = errors.New("malformed value")
 
 type encoder struct{ b []byte }
 
-func newEncoder() *encoder { return &encoder{b: append(make([]byte, 0, 256), valueFormat)} }
+// newEncoder returns an encoder with room for about size bytes of strings.
+func newEncoder(size int) *encoder {
+	return &encoder{b: append(make([]byte, 0, size+64), valueFormat)}
+}
+
+// listSize is the room strs needs for ss.
+func listSize(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		n += len(s) + 3
+	}
+	return n
+}
 
 func (e *encoder) key(field, wire int) {
 	e.b = binary.AppendUvarint(e.b, uint64(field<<3|wire))
@@ -250,7 +262,7 @@ const (
 )
 
 func encodePage(p *Page) []byte {
-	e := newEncoder()
+	e := newEncoder(len(p.File) + len(p.Hash) + len(p.Title) + listSize(p.Links) + listSize(p.Targets))
 	e.str(pageFile, p.File)
 	e.str(pageHash, p.Hash)
 	e.strs(pageLinks, p.Links)
@@ -319,7 +331,7 @@ func decodePage(url string, v []byte) (Page, error) {
 }
 
 func encodeNotification(n *Notification) []byte {
-	e := newEncoder()
+	e := newEncoder(len(n.Protocol) + len(n.Endpoint) + len(n.LastError) + len(n.Answer) + len(n.Location) + len(n.Version))
 	e.bytesField(notifStatus, string(n.Status)) // even if empty: statusOf relies on it
 	e.str(notifProtocol, n.Protocol)
 	e.str(notifEndpoint, n.Endpoint)
@@ -393,7 +405,7 @@ func statusOf(v []byte) (Status, error) {
 }
 
 func encodeDiscovery(disc *Discovery) []byte {
-	e := newEncoder()
+	e := newEncoder(len(disc.Final) + len(disc.Pingback) + len(disc.Webmention) + len(disc.Trackback) + len(disc.Err))
 	e.str(discFinal, disc.Final)
 	e.str(discPingback, disc.Pingback)
 	e.str(discWebmention, disc.Webmention)
@@ -429,7 +441,7 @@ func decodeDiscovery(target string, v []byte) (Discovery, error) {
 }
 
 func encodeRun(r *Run) []byte {
-	e := newEncoder()
+	e := newEncoder(len(r.Command) + 16*len(r.Counts))
 	e.time(runStarted, r.Started)
 	e.time(runFinished, r.Finished)
 	e.str(runCommand, r.Command)
