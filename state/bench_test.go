@@ -187,6 +187,18 @@ func BenchmarkInFlight(b *testing.B) {
 	}
 }
 
+// BenchmarkNotificationsWith measures finding the unsettled notifications
+// (here the 300 in flight) among 30,000, through the generic method.
+func BenchmarkNotificationsWith(b *testing.B) {
+	l, _ := benchLedger(b)
+	for b.Loop() {
+		ns, err := l.NotificationsWith(StatusInFlight, StatusPending, StatusRetry, StatusDeferred)
+		if err != nil || len(ns) != 300 {
+			b.Fatal(len(ns), err)
+		}
+	}
+}
+
 // BenchmarkForEachNotification measures reading all 30,000 notifications
 // (what `status` does).
 func BenchmarkForEachNotification(b *testing.B) {

@@ -11,9 +11,9 @@
 // # Using the ledger
 //
 // Open the file (Open creates it on the first run, see Ledger.Created), read
-// what the last runs recorded (Pages, NotificationsFor, Discovery,
-// InFlight, Stats), and write through Commit, which applies a Batch of
-// records in one transaction. Commit is all or nothing and durable when it
+// what the last runs recorded (Pages, NotificationsFor, NotificationsWith,
+// InFlight, Discovery, Stats), and write through Commit, which applies a
+// Batch of records in one transaction. Commit is all or nothing and durable when it
 // returns: bbolt fsyncs on every commit, which is why the sender writes in
 // batches (hundreds of records) rather than one transaction per link.
 //

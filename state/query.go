@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -147,6 +148,18 @@ func (l *Ledger) ForEachNotification(fn func(Notification) error) error {
 // marked before sending and never settled because it died. The sender
 // re-sends them (a pingback re-send is answered "already registered").
 func (l *Ledger) InFlight() ([]Notification, error) {
+	return l.NotificationsWith(StatusInFlight)
+}
+
+// NotificationsWith returns every notification whose Status is one of
+// statuses, in key order (by Source, then Target); for example the
+// unsettled ones a run must look at whatever pages changed:
+//
+//	l.NotificationsWith(StatusInFlight, StatusPending, StatusRetry, StatusDeferred)
+//
+// Only the status of the others is read, so this is much cheaper than
+// ForEachNotification when few match.
+func (l *Ledger) NotificationsWith(statuses ...Status) ([]Notification, error) {
 	var out []Notification
 	err := l.view(readOp, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketNotifications).ForEach(func(k, v []byte) error {
@@ -154,7 +167,7 @@ func (l *Ledger) InFlight() ([]Notification, error) {
 			if err != nil {
 				return corruptValue("notification", string(k), err)
 			}
-			if s != StatusInFlight {
+			if !slices.Contains(statuses, s) {
 				return nil
 			}
 			n, err := decodeNotification(k, v)

@@ -160,6 +160,25 @@ func TestInFlightAndStats(t *testing.T) {
 		t.Errorf("InFlight sources = %v, want %v", got, wantInFlight)
 	}
 
+	// Several statuses at once, in key order.
+	some, err := l.NotificationsWith(StatusRetry, StatusPending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[Status]int{}
+	for i, n := range some {
+		count[n.Status]++
+		if i > 0 && some[i-1].Source+"\x00"+some[i-1].Target >= n.Source+"\x00"+n.Target {
+			t.Errorf("NotificationsWith not in key order at %d", i)
+		}
+	}
+	if len(some) != want[StatusRetry]+want[StatusPending] || count[StatusRetry] != want[StatusRetry] {
+		t.Errorf("NotificationsWith(retry, pending) = %v, want %d retry and %d pending", count, want[StatusRetry], want[StatusPending])
+	}
+	if none, err := l.NotificationsWith(); err != nil || len(none) != 0 {
+		t.Errorf("NotificationsWith() = %d, %v; want none", len(none), err)
+	}
+
 	// Every status is in the map of an empty ledger too.
 	empty, _ := openTest(t)
 	stats, err = empty.Stats()
