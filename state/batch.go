@@ -63,7 +63,8 @@ func (b *Batch) Reset() {
 //   - Page.Links and Page.Targets are sorted and de-duplicated, and Targets
 //     is unioned with the stored Targets, so a page never forgets a target.
 //   - A zero Page.FirstSeen keeps the stored one, or becomes now for a new
-//     page; a zero LastSeen becomes now (for a page that is not Deleted).
+//     page; a zero LastSeen becomes now, or keeps the stored one for a
+//     Deleted page.
 //   - A Deleted page with a zero DeletedAt keeps the stored DeletedAt, or
 //     becomes now; a page that is not Deleted has no DeletedAt.
 //   - A zero Notification.Created keeps the stored one, or becomes now; a
@@ -135,16 +136,21 @@ func putPages(bk *bolt.Bucket, pages []Page, now time.Time) error {
 				p.FirstSeen = now
 			}
 		}
-		switch {
-		case !p.Deleted:
+		if !p.Deleted {
 			p.DeletedAt = time.Time{}
 			if p.LastSeen.IsZero() {
 				p.LastSeen = now
 			}
-		case p.DeletedAt.IsZero() && old.Deleted && !old.DeletedAt.IsZero():
-			p.DeletedAt = old.DeletedAt
-		case p.DeletedAt.IsZero():
-			p.DeletedAt = now
+		} else {
+			if p.LastSeen.IsZero() {
+				p.LastSeen = old.LastSeen
+			}
+			if p.DeletedAt.IsZero() && old.Deleted {
+				p.DeletedAt = old.DeletedAt
+			}
+			if p.DeletedAt.IsZero() {
+				p.DeletedAt = now
+			}
 		}
 		if err := bk.Put(key, encodePage(&p)); err != nil {
 			return fmt.Errorf("page %s: %w", p.URL, err)

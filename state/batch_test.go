@@ -65,6 +65,13 @@ func TestCommitPage(t *testing.T) {
 			want:   Page{URL: u, Deleted: true, DeletedAt: fixedNow, FirstSeen: t1, LastSeen: t1, Targets: []string{"https://a/"}},
 		},
 		{
+			// A deleted page keeps when it was last seen.
+			name:   "deleted without LastSeen",
+			stored: &Page{URL: u, FirstSeen: t1, LastSeen: t2},
+			put:    Page{URL: u, Deleted: true},
+			want:   Page{URL: u, Deleted: true, DeletedAt: fixedNow, FirstSeen: t1, LastSeen: t2},
+		},
+		{
 			// A page deleted again keeps the first DeletedAt.
 			name:   "deleted twice",
 			stored: &Page{URL: u, Deleted: true, DeletedAt: t1, FirstSeen: t1, LastSeen: t1},

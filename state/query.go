@@ -23,11 +23,11 @@ func (l *Ledger) Page(url string) (p Page, ok bool, err error) {
 		if v == nil {
 			return nil
 		}
-		p, err = decodePage(url, v)
+		page, err := decodePage(url, v)
 		if err != nil {
 			return corruptValue("page", url, err)
 		}
-		ok = true
+		p, ok = page, true
 		return nil
 	})
 	return p, ok, err
@@ -70,11 +70,11 @@ func (l *Ledger) Notification(source, target string) (n Notification, ok bool, e
 		if v == nil {
 			return nil
 		}
-		n, err = decodeNotificationValue(source, target, v)
+		got, err := decodeNotificationValue(source, target, v)
 		if err != nil {
 			return corruptValue("notification", source+" -> "+target, err)
 		}
-		ok = true
+		n, ok = got, true
 		return nil
 	})
 	return n, ok, err
@@ -232,9 +232,12 @@ func (l *Ledger) LastRun() (r Run, ok bool, err error) {
 		if k == nil {
 			return nil
 		}
-		r, err = decodeRunKV(k, v)
-		ok = err == nil
-		return err
+		run, err := decodeRunKV(k, v)
+		if err != nil {
+			return err
+		}
+		r, ok = run, true
+		return nil
 	})
 	return r, ok, err
 }
