@@ -270,15 +270,6 @@ func (s *Site) absPath(p string) string {
 	return filepath.Join(s.dir, p)
 }
 
-// Languages lists the site's enabled language codes, the default first.
-func (s *Site) Languages() []string {
-	var out []string
-	for _, l := range s.configs.Languages {
-		out = append(out, l.Lang)
-	}
-	return out
-}
-
 func withSlash(u string) string {
 	if u != "" && !strings.HasSuffix(u, "/") {
 		return u + "/"
