@@ -104,8 +104,8 @@ type decoder struct {
 	num  int64  // payload of a wireVarint field
 }
 
-func newDecoder(v []byte) *decoder {
-	d := &decoder{}
+func newDecoder(v []byte) decoder {
+	var d decoder
 	switch {
 	case len(v) == 0:
 		d.err = fmt.Errorf("%w: empty", errMalformed)
@@ -282,7 +282,7 @@ func decodePage(url string, v []byte) (Page, error) {
 	// Size the lists first: a page has a handful of each, and growing two
 	// slices by appending costs more than this second pass.
 	links, targets := 0, 0
-	for pre := *d; ; {
+	for pre := d; ; {
 		f := pre.next()
 		if f == 0 {
 			break
