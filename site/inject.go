@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -168,9 +169,14 @@ func injectFile(f File, opts InjectOptions) (pageResult, error) {
 		r.skipped = true
 		return r, nil
 	}
-	src, err := os.ReadFile(f.Path)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	src, err := readInto(f.Path, *bp)
 	if err != nil {
-		return r, fmt.Errorf("read page: %w", err)
+		return r, err
+	}
+	if cap(src) <= 4<<20 {
+		*bp = src[:0] // keep a grown buffer, but not a huge one
 	}
 	out, res := renderer.Inject(src, opts.Tags)
 	r.notHTML = res.NotHTML
@@ -190,6 +196,41 @@ func injectFile(f File, opts InjectOptions) (pageResult, error) {
 		return r, err
 	}
 	return r, nil
+}
+
+// bufPool recycles page buffers: a no-op run reads every page and keeps
+// none of them, so one buffer per worker is all it needs.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// readInto reads the file at path into buf (grown if needed).
+func readInto(path string, buf []byte) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read page: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read page %s: %w", path, err)
+	}
+	// One byte more than the size, so the read that sees EOF needs no growth.
+	if n := int(fi.Size()) + 1; cap(buf) < n {
+		buf = make([]byte, 0, n)
+	}
+	buf = buf[:0]
+	for {
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read page %s: %w", path, err)
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // the file grew: make room
+		}
+	}
 }
 
 func displayName(f File, nroots int) string {
