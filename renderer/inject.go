@@ -113,7 +113,9 @@ func escapeHref(s string) string {
 //   - The charset declaration keeps its byte offset. Browsers only honour a
 //     <meta charset> within the first 1024 bytes; inserting in front of it
 //     could push it past that limit on a page with a long prologue.
-//     Inserting after it never moves it.
+//     Inserting after it never moves it. (A <meta charset> that ends past
+//     those 1024 bytes is ignored by browsers anyway, so then the tags go
+//     right after <head>.)
 //   - With no <head> tag (Hugo's minifier can drop it) the tags go after the
 //     <meta charset> of the implied head, else after the <html ...> tag, else
 //     after the doctype. In each case they precede every non-head element,
@@ -295,6 +297,12 @@ type scan struct {
 	links    []link
 }
 
+// charsetLimit is how far into a page browsers look for the encoding
+// declaration (the HTML spec's prescan reads 1024 bytes). A <meta charset>
+// ending later is already ignored, so moving it costs nothing and the tags
+// go right after <head> instead.
+const charsetLimit = 1024
+
 // headTags may appear in a head; any other element ends it.
 var headTags = map[string]bool{
 	"meta": true, "link": true, "title": true, "style": true, "script": true,
@@ -393,7 +401,7 @@ func scanPage(src []byte, bom int) scan {
 	}
 	sc.page = true
 	sc.insertAt = insertAt
-	if charsetEnd >= 0 {
+	if charsetEnd >= 0 && charsetEnd <= charsetLimit {
 		sc.insertAt = charsetEnd
 	}
 	if sc.insertAt < 0 {

@@ -41,6 +41,9 @@ var injectCases = map[string]struct {
 	"upper-case": {inserted: []string{"pingback", "webmention"}},
 	// <head> with attributes (one holding '>'); charset is not the first meta.
 	"head-attrs": {inserted: []string{"pingback", "webmention"}},
+	// A <meta charset> past the first 1024 bytes is ignored by browsers: the
+	// tags go right after <head>, before the big inline script.
+	"late-charset": {inserted: []string{"pingback", "webmention"}},
 	// A UTF-8 BOM is kept as the first bytes.
 	"bom": {inserted: []string{"pingback", "webmention"}},
 	// </head> and a pingback tag inside a script, a style, a title and a
