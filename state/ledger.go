@@ -161,18 +161,22 @@ func Open(path string, opts *Options) (*Ledger, error) {
 	// Grow the file in steps of allocSize instead of bbolt's 16 MiB, which
 	// would make a small site's ledger mostly padding in a CI cache.
 	db.AllocSize = allocSize
-	l := &Ledger{db: db, file: f, path: path, created: created, readOnly: o.ReadOnly, now: now}
-	if err := l.checkMeta(); err != nil {
+	l := &Ledger{db: db, file: f, path: path, readOnly: o.ReadOnly, now: now}
+	empty, err := l.checkMeta()
+	if err != nil {
 		_ = l.Close()
 		return nil, err
 	}
+	l.created = created || empty
 	return l, nil
 }
 
-// Created reports whether this Open created the ledger file, that is, this
-// is the first run on this site. A run that stopped before committing
-// anything leaves an existing but empty ledger behind; PageCount and LastRun
-// tell that case apart.
+// Created reports whether the ledger is new: this Open created the file, or
+// nothing was ever committed to it (no page, notification, discovery or
+// run), as when the first run stopped before recording anything, or another
+// process created the file a moment ago. It is what the first-run guard
+// asks; for it to hold on the run after a stopped first run, commit nothing,
+// not even a Run, before the guard has passed.
 func (l *Ledger) Created() bool { return l.created }
 
 // Path returns the ledger file's path as given to Open.
@@ -303,9 +307,10 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, f *os.File, err error)
 }
 
 // checkMeta verifies, without writing, that the file is a hugo-pingback
-// ledger of a schema this build reads, with all its buckets.
-func (l *Ledger) checkMeta() error {
-	return l.view("open ledger", func(tx *bolt.Tx) error {
+// ledger of a schema this build reads, with all its buckets, and reports
+// whether they are all empty.
+func (l *Ledger) checkMeta() (empty bool, err error) {
+	err = l.view("open ledger", func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil || string(meta.Get(metaTool)) != toolMarker {
 			return fmt.Errorf("%w: not a hugo-pingback ledger (no %q marker)", ErrCorrupt, toolMarker)
@@ -320,13 +325,19 @@ func (l *Ledger) checkMeta() error {
 		// Schema 1 is the first, so there is nothing to migrate yet. A later
 		// schema migrates older ledgers in an Update after this check (not
 		// in read-only mode), then bumps meta/schema.
+		empty = true
 		for _, name := range dataBuckets {
-			if tx.Bucket(name) == nil {
+			b := tx.Bucket(name)
+			if b == nil {
 				return fmt.Errorf("%w: bucket %q is missing", ErrCorrupt, name)
+			}
+			if k, _ := b.Cursor().First(); k != nil {
+				empty = false
 			}
 		}
 		return nil
 	})
+	return empty, err
 }
 
 // create writes a new, complete ledger next to path and links it into place

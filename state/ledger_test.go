@@ -169,15 +169,17 @@ func TestOpenCreatesThenReopens(t *testing.T) {
 	}
 
 	// Opening and closing writes nothing, read-only or not (a CI cache
-	// keyed on the file's hash stays valid).
+	// keyed on the file's hash stays valid). A ledger nothing was
+	// committed to is still new: a first run stopped by the guard leaves
+	// the next run a first run too.
 	before := fileSum(t, path)
 	for _, ro := range []bool{false, true} {
 		l, err = Open(path, &Options{ReadOnly: ro})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if l.Created() {
-			t.Errorf("reopen (read-only %v): Created() = true, want false", ro)
+		if !l.Created() {
+			t.Errorf("reopen of an empty ledger (read-only %v): Created() = false, want true", ro)
 		}
 		if l.ReadOnly() != ro {
 			t.Errorf("ReadOnly() = %v, want %v", l.ReadOnly(), ro)
@@ -189,6 +191,26 @@ func TestOpenCreatesThenReopens(t *testing.T) {
 		if fileSum(t, path) != before {
 			t.Errorf("Open and Close (read-only %v) changed the file", ro)
 		}
+	}
+
+	// Once anything was committed, the ledger is not new.
+	l, err = Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Commit(&Batch{Discoveries: []Discovery{{Target: "https://t.example/"}}}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	for _, ro := range []bool{false, true} {
+		l, err = Open(path, &Options{ReadOnly: ro})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Created() {
+			t.Errorf("reopen after a commit (read-only %v): Created() = true, want false", ro)
+		}
+		l.Close()
 	}
 }
 
@@ -437,6 +459,50 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 	}
 }
 
+// TestOpenConcurrentCreate opens a ledger that does not exist yet from
+// several goroutines at once: one creates it, the others find it locked, and
+// no temporary file is left behind.
+func TestOpenConcurrentCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	const n = 4
+	type result struct {
+		l   *Ledger
+		err error
+	}
+	results := make(chan result, n)
+	for range n {
+		go func() {
+			l, err := Open(path, &Options{Timeout: 100 * time.Millisecond})
+			results <- result{l, err}
+		}()
+	}
+	var opened []*Ledger
+	for range n {
+		r := <-results
+		switch {
+		case r.err == nil:
+			opened = append(opened, r.l)
+		case !errors.Is(r.err, ErrLocked):
+			t.Errorf("concurrent Open: %v, want success or ErrLocked", r.err)
+		}
+	}
+	// The one that got the lock need not be the one that created the
+	// file, but the ledger is new either way.
+	if len(opened) != 1 || !opened[0].Created() {
+		t.Fatalf("%d Opens succeeded, want exactly one, with Created() true", len(opened))
+	}
+	opened[0].Close()
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("directory holds %v, want only the ledger", entries)
+	}
+}
+
+func TestOpenEmptyPath(t *testing.T) {
+	if _, err := Open("", nil); !errors.Is(err, fs.ErrInvalid) {
+		t.Errorf("Open(\"\") = %v, want fs.ErrInvalid", err)
+	}
+}
+
 func TestOpenDirectory(t *testing.T) {
 	dir := t.TempDir()
 	_, err := Open(dir, nil)
@@ -484,8 +550,17 @@ func TestOpenLockedInProcess(t *testing.T) {
 		}
 	}
 
-	// A zero timeout waits DefaultTimeout, not forever.
+	// A negative timeout tries once.
 	start := time.Now()
+	if _, err := Open(path, &Options{Timeout: -1}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("Open with a negative timeout = %v, want ErrLocked", err)
+	}
+	if d := time.Since(start); d >= DefaultTimeout {
+		t.Errorf("a single attempt took %v", d)
+	}
+
+	// A zero timeout waits DefaultTimeout, not forever.
+	start = time.Now()
 	if _, err := Open(path, nil); !errors.Is(err, ErrLocked) {
 		t.Fatalf("Open with default timeout = %v, want ErrLocked", err)
 	}
@@ -551,8 +626,8 @@ func TestOpenLockedByOtherProcess(t *testing.T) {
 		t.Fatalf("Open after the other process exited: %v", err)
 	}
 	defer l.Close()
-	if l.Created() {
-		t.Error("Created() = true for the ledger the helper created")
+	if !l.Created() {
+		t.Error("Created() = false for the ledger the helper created and left empty")
 	}
 }
 
