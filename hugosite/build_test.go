@@ -367,3 +367,27 @@ func TestHugoVersion(t *testing.T) {
 		t.Errorf("HugoVersion = %s, want v0.165.0", HugoVersion)
 	}
 }
+
+// TestBuildIgnoreLogs: the site's ignoreLogs silences a warning by id, as in hugo.
+func TestBuildIgnoreLogs(t *testing.T) {
+	dir := writeSite(t, `-- hugo.toml --
+baseURL = "https://blog.example.net/"
+disableKinds = ["taxonomy", "term", "section", "page"]
+ignoreLogs = ["noisy-id"]
+-- layouts/home.html --
+{{ warnidf "noisy-id" "ignored warning" }}{{ warnidf "other-id" "shown warning" }}home
+`)
+	var logs strings.Builder
+	s, err := Load(context.Background(), Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "ignored warning") || !strings.Contains(logs.String(), "shown warning") || res.Warnings != 1 {
+		t.Errorf("Warnings = %d; log:\n%s", res.Warnings, logs.String())
+	}
+}

@@ -66,12 +66,12 @@ func HasConfig(dir string) bool {
 
 // Site is a loaded Hugo site. It is built at most once; Pages may be called
 // after Build or on its own (it then processes the site without rendering).
-// A Site is not safe for concurrent use.
+// Its methods may be called from several goroutines; Build, Pages and Close
+// run one at a time.
 type Site struct {
 	opts    Options
 	dir     string // absolute site dir
 	env     string
-	cfg     hconfig.Provider // the flags layer, as the hugo command keeps it
 	configs *allconfig.Configs
 	fs      *hugofs.Fs
 	log     *slog.Logger
@@ -145,14 +145,16 @@ func Load(ctx context.Context, opts Options) (*Site, error) {
 	if len(configs.LoadingInfo.ConfigFiles) == 0 {
 		return nil, fmt.Errorf("load Hugo site %s: %w", dir, ErrNoConfig)
 	}
-	// Hugo's config can name logs to ignore; honour them from now on.
+	// Hugo's config can name logs to ignore; honour them from now on, also
+	// in the process-wide logger Hugo's deprecation notices use (LoadConfig
+	// set it to the first one, as the hugo command does).
 	s.hlog = s.newHugoLogger(configs.GetFirstLanguageConfig().IgnoredLogs())
+	loggers.SetGlobalLogger(s.hlog)
 
 	base := configs.Base
 	cfg.Set("publishDir", base.PublishDir)
 	cfg.Set("publishDirStatic", base.PublishDir)
 	cfg.Set("publishDirDynamic", base.PublishDir)
-	s.cfg = cfg
 	s.configs = configs
 	s.fs = hugofs.NewFromSourceAndDestination(hugofs.Os, hugofs.Os, cfg)
 	return s, nil
