@@ -468,12 +468,11 @@ func mayHaveLink(b []byte) bool {
 		default:
 			continue
 		}
-		// Read this one tag with a tokenizer of its own: a '>' can hide in a
-		// quoted attribute. Whether it is really a tag in context (not in a
-		// comment or script) is for the full tokenize to decide.
-		z := xhtml.NewTokenizer(bytes.NewReader(b[p:]))
-		if tt := z.Next(); tt == xhtml.StartTagToken || tt == xhtml.SelfClosingTagToken {
-			if _, ok := parseLink(z.Raw(), 0); ok {
+		// Read this one tag (a '>' can hide in a quoted value). Whether it
+		// is really a tag in context (not in a comment or a script) is for
+		// the full tokenize to decide.
+		if _, end := scanTag(b[p:]); end > 0 {
+			if _, ok := parseLink(b[p:p+end], 0); ok {
 				return true
 			}
 		}
@@ -491,6 +490,13 @@ type attr struct {
 // tokenizer does (same states, first of duplicate keys wins), but keeps the
 // byte offsets the tokenizer does not export.
 func tagAttrs(raw []byte) []attr {
+	attrs, _ := scanTag(raw)
+	return attrs
+}
+
+// scanTag reads the start tag at the beginning of b (b[0] == '<') and
+// returns its attributes and its length, or -1 when b ends first.
+func scanTag(raw []byte) ([]attr, int) {
 	n := len(raw)
 	i := 1 // past '<'
 	for i < n {
@@ -531,12 +537,7 @@ func tagAttrs(raw []byte) []attr {
 			i++
 		}
 		ke := i
-		if i < n && raw[i] == '/' && ke == ks {
-			i++ // a lone '/' is consumed as an empty key
-			ke = i
-			ks = i
-		}
-		// Attribute value.
+		// Attribute value (a lone '/' is consumed here, as an empty key's).
 		vs, ve, quoted := i, i, false
 		func() {
 			skipSpace()
@@ -584,7 +585,7 @@ func tagAttrs(raw []byte) []attr {
 			}
 		}()
 		if ke > ks {
-			key := strings.ToLower(string(raw[ks:ke]))
+			key := asciiLower(raw[ks:ke])
 			if !seen[key] {
 				seen[key] = true
 				attrs = append(attrs, attr{key: key, valStart: vs, valEnd: ve, quoted: quoted})
@@ -592,7 +593,27 @@ func tagAttrs(raw []byte) []attr {
 		}
 		skipSpace()
 	}
-	return attrs
+	if i >= n {
+		return attrs, -1
+	}
+	return attrs, i + 1
+}
+
+// asciiLower lowers ASCII letters only, and turns NUL into U+FFFD, as the
+// tokenizer does with attribute names.
+func asciiLower(b []byte) string {
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		switch {
+		case 'A' <= c && c <= 'Z':
+			out = append(out, c+'a'-'A')
+		case c == 0:
+			out = append(out, "\ufffd"...)
+		default:
+			out = append(out, c)
+		}
+	}
+	return string(out)
 }
 
 // parseLink reads a raw <link> tag found at offset start; ok is false when

@@ -461,3 +461,55 @@ func FuzzInject(f *testing.F) {
 		checkInjected(t, src, out, tags, res)
 	})
 }
+
+// FuzzScanTag checks that scanTag reads a start tag exactly as the x/net/html
+// tokenizer does: same length, same attribute keys in the same order, same
+// values. Inject relies on it for href offsets and for the byte scan that
+// decides whether the body must be tokenized.
+func FuzzScanTag(f *testing.F) {
+	for _, s := range []string{
+		`<link rel="pingback" href="x">`, `<link rel=pingback href=x/>`, `<LINK REL='a>b' HREF=y>`,
+		`<link / rel="x" =y a= b c>`, `<link rel="a" rel="b">`, `<link href`, `<link a=">`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) < 2 || b[0] != '<' || !(b[1] >= 'a' && b[1] <= 'z' || b[1] >= 'A' && b[1] <= 'Z') {
+			return
+		}
+		attrs, end := scanTag(b)
+		z := xhtml.NewTokenizer(bytes.NewReader(b))
+		tt := z.Next()
+		if tt != xhtml.StartTagToken && tt != xhtml.SelfClosingTagToken {
+			if end >= 0 {
+				t.Fatalf("tokenizer: no tag (%v); scanTag: tag of %d bytes", tt, end)
+			}
+			return
+		}
+		if end != len(z.Raw()) {
+			t.Fatalf("tag length: tokenizer %d, scanTag %d", len(z.Raw()), end)
+		}
+		raw := b[:end]
+		var i int
+		for more := true; more; i++ {
+			var k, v []byte
+			k, v, more = z.TagAttr()
+			if k == nil {
+				break
+			}
+			if i >= len(attrs) {
+				t.Fatalf("tokenizer has more attributes than scanTag's %d", len(attrs))
+			}
+			a := attrs[i]
+			if string(k) != a.key {
+				t.Fatalf("attribute %d: key %q vs %q", i, k, a.key)
+			}
+			if !bytes.ContainsRune(raw[a.valStart:a.valEnd], '&') && string(v) != attrValue(raw[a.valStart:a.valEnd]) {
+				t.Fatalf("attribute %q: value %q vs %q", k, v, raw[a.valStart:a.valEnd])
+			}
+		}
+		if i != len(attrs) {
+			t.Fatalf("attributes: tokenizer %d, scanTag %d", i, len(attrs))
+		}
+	})
+}
