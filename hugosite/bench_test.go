@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,8 +36,15 @@ func benchSite(b *testing.B) string {
 	return benchDir
 }
 
-// TestMain removes the benchmark site, shared by the benchmarks of a run.
+// TestMain makes the tests hermetic: Load reads HUGO_* variables (as hugo
+// does) while Hugo's command skips them under go test, so none may leak in
+// from the caller. It also removes the benchmarks' shared site.
 func TestMain(m *testing.M) {
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "HUGO_") {
+			os.Unsetenv(k)
+		}
+	}
 	code := m.Run()
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
