@@ -53,6 +53,7 @@ const (
 	fHEntry                     // class h-entry
 	fArticle                    // <article>
 	fTemplate                   // <template>: its content is inert
+	fForeign                    // <svg> or <math>
 )
 
 // openElem is one element on the stack. It holds no pointers, so pushing
@@ -86,6 +87,7 @@ type scanner struct {
 	done     uint8 // regions opened and closed
 	chrome   int
 	paras    int    // open <p> elements
+	foreign  int    // open <svg> and <math> elements
 	m        uint8  // cached mask()
 	want     uint8  // regions whose excerpt text is not full yet
 	chromeAt [2]int // chrome depth where the article and main regions opened
@@ -121,7 +123,7 @@ func (s *scanner) reset(opts *Options, fragment, noLinks bool) {
 	s.stack = s.stack[:0]
 	s.src, s.off, s.settled = nil, 0, false
 	s.open, s.done = 0, 0
-	s.chrome, s.hentry, s.article, s.template, s.paras = 0, 0, 0, 0, 0
+	s.chrome, s.hentry, s.article, s.template, s.paras, s.foreign = 0, 0, 0, 0, 0, 0
 	s.topHEntries, s.topArticles = 0, 0
 	s.alias, s.title, s.haveTitle, s.base, s.haveBase, s.raw = false, "", false, "", false, 0
 	clear(s.recs)
@@ -395,68 +397,72 @@ type rawAttrs struct {
 
 func wsByte(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' }
 
-func (it *rawAttrs) skipWS() {
-	for it.i < len(it.b) && wsByte(it.b[it.i]) {
-		it.i++
-	}
-}
+// Byte classes for the attribute scan (golang.org/x/net/html readTag).
+var (
+	wsTab     = [256]bool{' ': true, '\n': true, '\r': true, '\t': true, '\f': true}
+	keyEndTab = [256]bool{' ': true, '\n': true, '\r': true, '\t': true, '\f': true, '/': true, '=': true, '>': true}
+	unqEndTab = [256]bool{' ': true, '\n': true, '\r': true, '\t': true, '\f': true, '>': true}
+)
 
 // next returns the next attribute; key is not lower-cased and val is raw
 // (entities not decoded).
 func (it *rawAttrs) next() (key, val []byte, ok bool) {
+	b, i := it.b, it.i
 	for {
-		it.skipWS()
-		if it.i >= len(it.b) || it.b[it.i] == '>' {
+		for i < len(b) && wsTab[b[i]] {
+			i++
+		}
+		if i >= len(b) || b[i] == '>' {
+			it.i = i
 			return nil, nil, false
 		}
-		ks := it.i
-		for it.i < len(it.b) {
-			c := it.b[it.i]
-			if c == '=' && it.i == ks {
-				it.i++
-				continue
-			}
-			if wsByte(c) || c == '/' || c == '=' || c == '>' {
-				break
-			}
-			it.i++
+		ks := i
+		if b[i] == '=' { // an "=" that starts a name belongs to it
+			i++
 		}
-		key = it.b[ks:it.i]
-		val = nil
-		it.skipWS()
-		if it.i < len(it.b) {
-			switch c := it.b[it.i]; c {
+		for i < len(b) && !keyEndTab[b[i]] {
+			i++
+		}
+		key, val = b[ks:i], nil
+		for i < len(b) && wsTab[b[i]] {
+			i++
+		}
+		if i < len(b) {
+			switch b[i] {
 			case '/':
-				it.i++
+				i++
 			case '=':
-				it.i++
-				it.skipWS()
-				if it.i < len(it.b) {
-					switch q := it.b[it.i]; q {
+				i++
+				for i < len(b) && wsTab[b[i]] {
+					i++
+				}
+				if i < len(b) {
+					switch q := b[i]; q {
 					case '>':
 					case '"', '\'':
-						it.i++
-						vs := it.i
-						if n := bytes.IndexByte(it.b[vs:], q); n >= 0 {
-							it.i = vs + n
+						i++
+						vs := i
+						if n := bytes.IndexByte(b[vs:], q); n >= 0 {
+							i = vs + n
 						} else {
-							it.i = len(it.b)
+							i = len(b)
 						}
-						val = it.b[vs:it.i]
-						if it.i < len(it.b) {
-							it.i++
+						val = b[vs:i]
+						if i < len(b) {
+							i++
 						}
 					default:
-						vs := it.i
-						for it.i < len(it.b) && !wsByte(it.b[it.i]) && it.b[it.i] != '>' {
-							it.i++
+						vs := i
+						for i < len(b) && !unqEndTab[b[i]] {
+							i++
 						}
-						val = it.b[vs:it.i]
+						val = b[vs:i]
 					}
 				}
 			}
 		}
 		if len(key) > 0 {
+			it.i = i
 			return key, val, true
 		}
 	}
@@ -581,36 +587,40 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 		s.implyEnd(a)
 	}
 	if props&tagRaw != 0 {
-		// The tokenizer returns their content as one raw text token; with
-		// scripting on, as in browsers, <noscript> content is not markup.
-		if !selfClosing {
-			s.raw = a
-		}
+		// The tokenizer returns their content as one raw text token (even
+		// after a self-closing <script/>); with scripting on, as in
+		// browsers, <noscript> content is not markup.
+		s.raw = a
 		return
 	}
-
+	// The HTML parser ignores "/>" on HTML elements; it closes only void
+	// elements and foreign (SVG, MathML) ones.
+	closed := props&tagVoid != 0 || selfClosing && (s.foreign > 0 || a == atom.Svg || a == atom.Math)
 	e := openElem{a: a, props: props}
 	if a == 0 {
 		e.name = nameHash(name)
 	}
-	m := s.mask()
-	inTemplate := s.template > 0
+	if s.template > 0 {
+		// Template content is inert: only nesting is tracked.
+		if !closed {
+			if a == atom.Template {
+				e.flags |= fTemplate
+				s.template++
+			}
+			s.stack = append(s.stack, e) // the mask is 0 inside a template already
+		}
+		return
+	}
 
-	// Parse attributes only where one can matter: most <a> lie outside every
-	// candidate region, and void elements cannot open a region.
+	// Parse attributes only where one can matter: void elements cannot open
+	// a region, most tags have no attributes.
 	parse := true
 	switch {
-	case inTemplate:
-		parse = false
-	case a == atom.A:
-		// Outside every region an <a> can still be a reply context of the
-		// first h-entry; the selector path wants every <a href> offset.
-		parse = m != 0 || s.hentry > 0 && s.topHEntries == 1 || s.noLinks
 	case a == atom.Meta:
 		parse = bytes.Contains(raw, []byte("quiv")) || bytes.Contains(raw, []byte("QUIV"))
 	case a == atom.Base:
 		parse = !s.haveBase
-	case selfClosing || props&tagVoid != 0, ai >= len(raw)-1: // void, or no attributes
+	case closed && a != atom.A, ai >= len(raw)-1:
 		parse = false
 	}
 	var role, class, href, rel, id []byte
@@ -621,87 +631,110 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 		if !ok {
 			break
 		}
-		switch {
-		case !classSeen && attrKeyIs(k, "class"):
-			class, classSeen = v, true
-		case !roleSeen && attrKeyIs(k, "role"):
-			role, roleSeen = v, true
-		case !hrefSeen && attrKeyIs(k, "href"):
-			href, hrefSeen = v, true
-		case !relSeen && attrKeyIs(k, "rel"):
-			rel, relSeen = v, true
-		case !idSeen && attrKeyIs(k, "id"):
-			id, idSeen = v, true
-		case a == atom.Meta && attrKeyIs(k, "http-equiv"):
-			equivRefresh = attrKeyIs(bytes.TrimSpace(v), "refresh")
+		// Dispatch on the key's length first: most keys are none of these.
+		switch len(k) {
+		case 2:
+			if !idSeen && attrKeyIs(k, "id") {
+				id, idSeen = v, true
+			}
+		case 3:
+			if !relSeen && attrKeyIs(k, "rel") {
+				rel, relSeen = v, true
+			}
+		case 4:
+			switch {
+			case !hrefSeen && attrKeyIs(k, "href"):
+				href, hrefSeen = v, true
+			case !roleSeen && attrKeyIs(k, "role"):
+				role, roleSeen = v, true
+			}
+		case 5:
+			if !classSeen && attrKeyIs(k, "class") {
+				class, classSeen = v, true
+			}
+		case 10:
+			if a == atom.Meta && attrKeyIs(k, "http-equiv") {
+				equivRefresh = attrKeyIs(bytes.TrimSpace(v), "refresh")
+			}
 		}
 	}
-
 	switch a {
 	case atom.Meta:
-		if equivRefresh && !inTemplate {
+		if equivRefresh {
 			s.alias = true
 		}
 		return
 	case atom.Base:
-		if hrefSeen && !s.haveBase && !inTemplate {
+		if hrefSeen && !s.haveBase {
 			s.base, s.haveBase = s.attrValue(z, "href", href), true
 		}
 		return
-	case atom.A:
-		s.endLink()
-		if s.noLinks && hrefSeen && !inTemplate {
-			s.aOffsets = append(s.aOffsets, s.off-len(raw))
-		}
-		if classSeen && hrefSeen && s.hentry > 0 && s.topHEntries == 1 && !inTemplate && !s.noLinks && !s.fragment && replyContext(class) {
-			m |= regHEntryContent
-		}
-		if m != 0 && hrefSeen {
-			r := linkRec{mask: m, offset: s.off - len(raw)}
-			if relSeen {
-				r.rel = string(rel)
-			}
-			if classSeen {
-				for _, c := range s.opts.SkipClasses {
-					if classHas(class, c) {
-						r.skipClass = c
-						break
-					}
-				}
-			}
-			// Last: the tokenizer's TagAttr decodes values in place.
-			r.href = s.attrValue(z, "href", href)
-			s.recs = append(s.recs, r)
-			s.cur = len(s.recs) - 1
-			s.ltext.reset()
-			e.link = int32(s.cur + 1)
-		}
-	}
-	if selfClosing || props&tagVoid != 0 {
-		// Foreign elements such as svg <path/> close themselves; void
-		// elements have no content.
-		s.endLinkOf(&e)
-		return
 	}
 
-	if inTemplate {
-		if a == atom.Template {
-			e.flags |= fTemplate
-			s.template++
+	if !closed {
+		s.regionFlags(&e, class, classSeen, role, roleSeen, id, idSeen)
+		s.push(e)
+	}
+	if a != atom.A {
+		return
+	}
+	// A link lies in the regions open around it, its own included.
+	s.endLink()
+	if !hrefSeen {
+		return
+	}
+	if s.noLinks {
+		s.aOffsets = append(s.aOffsets, s.off-len(raw))
+		return
+	}
+	m := s.mask()
+	if classSeen && s.hentry > 0 && s.topHEntries == 1 && !s.fragment && replyContext(class) {
+		m |= regHEntryContent
+	}
+	if m == 0 {
+		return
+	}
+	r := linkRec{mask: m, offset: s.off - len(raw)}
+	if relSeen {
+		r.rel = string(rel)
+	}
+	if classSeen {
+		for _, c := range s.opts.SkipClasses {
+			if classHas(class, c) {
+				r.skipClass = c
+				break
+			}
 		}
-		s.stack = append(s.stack, e)
-		return // the mask is 0 inside a template already
+	}
+	// Last: the tokenizer's TagAttr decodes values in place.
+	r.href = s.attrValue(z, "href", href)
+	s.recs = append(s.recs, r)
+	s.cur = len(s.recs) - 1
+	s.ltext.reset()
+	if !closed {
+		s.stack[len(s.stack)-1].link = int32(s.cur + 1)
+	} else {
+		s.endLink()
+	}
+}
+
+// regionFlags sets what an element opening now means for the regions: which
+// candidate regions it opens, and whether it is chrome, an h-entry, an
+// article, a template or foreign content.
+func (s *scanner) regionFlags(e *openElem, class []byte, classSeen bool, role []byte, roleSeen bool, id []byte, idSeen bool) {
+	a := e.a
+	if a == atom.Svg || a == atom.Math {
+		e.flags |= fForeign
 	}
 	var cls int
 	if classSeen {
 		cls = regionClasses(class)
 	}
-	hentry, econtent := cls&clsHEntry != 0, cls&clsEContent != 0
 	if cls&clsComments != 0 || idSeen && string(id) == "comments" {
 		e.flags |= fChrome
 	}
 	avail := ^(s.open | s.done)
-	if econtent {
+	if cls&clsEContent != 0 {
 		if s.hentry > 0 && avail&regHEntryContent != 0 {
 			e.opens |= regHEntryContent
 		}
@@ -735,10 +768,9 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 			e.flags |= fChrome
 		}
 	}
-	if hentry {
+	if cls&clsHEntry != 0 {
 		e.flags |= fHEntry
 	}
-	s.push(e)
 }
 
 // attrValue returns an attribute value decoded exactly as the tokenizer
@@ -790,6 +822,9 @@ func (s *scanner) push(e openElem) {
 	if e.a == atom.P {
 		s.paras++
 	}
+	if e.flags&fForeign != 0 {
+		s.foreign++
+	}
 	s.stack = append(s.stack, e)
 	if e.opens != 0 || e.flags&(fChrome|fTemplate) != 0 {
 		s.calcMask()
@@ -800,36 +835,53 @@ func (s *scanner) push(e openElem) {
 func (s *scanner) popTo(k int) {
 	recalc := false
 	for i := len(s.stack) - 1; i >= k; i-- {
-		e := &s.stack[i]
-		s.open &^= e.opens
-		s.done |= e.opens
-		if e.opens != 0 {
-			s.settled = true
-		}
-		if e.flags&fChrome != 0 {
-			s.chrome--
-		}
-		if e.flags&fHEntry != 0 {
-			s.hentry--
-		}
-		if e.flags&fArticle != 0 {
-			s.article--
-		}
-		if e.flags&fTemplate != 0 {
-			s.template--
-		}
-		if e.a == atom.P {
-			s.paras--
-		}
-		s.endLinkOf(e)
-		if e.opens != 0 || e.flags&(fChrome|fTemplate) != 0 {
-			recalc = true
-		}
+		recalc = s.undo(&s.stack[i]) || recalc
 	}
 	s.stack = s.stack[:k]
 	if recalc {
 		s.calcMask()
 	}
+}
+
+// removeAt closes the element at index i alone, leaving the elements opened
+// after it open: what the parser's adoption agency does with a formatting
+// end tag such as </b> when a block opened inside it is still open.
+func (s *scanner) removeAt(i int) {
+	recalc := s.undo(&s.stack[i])
+	s.stack = append(s.stack[:i], s.stack[i+1:]...)
+	if recalc {
+		s.calcMask()
+	}
+}
+
+// undo reverses the effects of an open element on the scanner's counters as
+// it closes, and reports whether the mask must be recomputed.
+func (s *scanner) undo(e *openElem) bool {
+	s.open &^= e.opens
+	s.done |= e.opens
+	if e.opens != 0 {
+		s.settled = true
+	}
+	if e.flags&fChrome != 0 {
+		s.chrome--
+	}
+	if e.flags&fHEntry != 0 {
+		s.hentry--
+	}
+	if e.flags&fArticle != 0 {
+		s.article--
+	}
+	if e.flags&fTemplate != 0 {
+		s.template--
+	}
+	if e.a == atom.P {
+		s.paras--
+	}
+	if e.flags&fForeign != 0 {
+		s.foreign--
+	}
+	s.endLinkOf(e)
+	return e.opens != 0 || e.flags&(fChrome|fTemplate) != 0
 }
 
 // endLinkOf ends the text of the link e records, if it is still the current one.
@@ -879,6 +931,14 @@ func (s *scanner) end(raw []byte) {
 	for i := len(s.stack) - 1; i >= 0; i-- {
 		e := &s.stack[i]
 		if e.a == a && e.name == h {
+			if formatting(a) {
+				for j := i + 1; j < len(s.stack); j++ {
+					if s.stack[j].props&tagInline == 0 {
+						s.removeAt(i)
+						return
+					}
+				}
+			}
 			s.popTo(i)
 			return
 		}
@@ -1005,6 +1065,17 @@ func tagProps(a atom.Atom) uint8 {
 		return tagRaw
 	}
 	return 0
+}
+
+// formatting reports whether a is a formatting element, whose misnested
+// end tag the parser handles with the adoption agency.
+func formatting(a atom.Atom) bool {
+	switch a {
+	case atom.A, atom.B, atom.Big, atom.Code, atom.Em, atom.Font, atom.I, atom.Nobr, atom.S,
+		atom.Small, atom.Strike, atom.Strong, atom.Tt, atom.U:
+		return true
+	}
+	return false
 }
 
 // inlineElem reports whether a is an inline element.

@@ -178,6 +178,15 @@ func TestExtractLinks(t *testing.T) {
 		// Reply contexts of a second h-entry, or of an h-entry without e-content, do not count.
 		{"reply context elsewhere", page(`<div class="h-entry"><a class="u-in-reply-to" href="https://r1.example/">r</a><article><p><a href="https://body.example/">b</a></p></article></div>`), nil,
 			[]string{"https://body.example/"}, "article"},
+		// "/>" on an HTML element is ignored, as by the parser: <article/> opens an article.
+		{"self-closing html element", `<body><article/><a href="https://in.example/">in</a></body>`, nil,
+			[]string{"https://in.example/"}, "article"},
+		// A misnested formatting end tag does not close the block opened inside it (adoption agency).
+		{"misnested formatting", page(`<p><i><nav></i><a href="https://navlink.example/">n</a></nav><a href="https://b.example/">b</a>`), nil,
+			[]string{"https://b.example/"}, "body"},
+		// A link can itself be the e-content (or chrome).
+		{"link is the region", page(`<a class="e-content" href="https://self.example/">s</a><a role="navigation" href="https://x.example/">x</a>`), nil,
+			[]string{"https://self.example/"}, "e-content"},
 		// <base href> (relative to the page, first one wins) applies to every link, even earlier ones.
 		{"base href", `<html><body><article><a href="x">x</a></article><base href="/root/sub/"><base href="https://other.example/"></body></html>`, nil,
 			[]string{"https://blog.example.org/root/sub/x"}, "article"},
@@ -226,6 +235,8 @@ func TestExtractKind(t *testing.T) {
 		{"one h-entry and related articles", page(`<main class="h-entry"><div class="e-content">x</div></main><article>rel 1</article><article>rel 2</article>`), KindSingle},
 		// An h-entry on <body> with comment h-entries inside: single.
 		{"body h-entry", `<html><body class="h-entry"><div class="e-content">x</div><div class="h-entry">c</div><div class="h-entry">c</div></body></html>`, KindSingle},
+		// Cards that are links, as some list templates write them.
+		{"h-entry links", page(`<main><a class="h-entry" href="/p1/"><div class="e-content">1</div></a><a class="h-entry" href="/p2/"><div class="e-content">2</div></a></main>`), KindList},
 		// Hugo's alias page.
 		{"alias", `<!DOCTYPE html><html lang="en-us"><head><title>https://blog.example.org/posts/new/</title><link rel="canonical" href="https://blog.example.org/posts/new/"><meta name="robots" content="noindex"><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=https://blog.example.org/posts/new/"></head></html>`, KindAlias},
 		// http-equiv compares case-insensitively.
