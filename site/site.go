@@ -107,7 +107,8 @@ func Walk(root config.Root, fn func(File) error) error {
 
 // WalkRoots is Walk over several roots. A root nested in another (a
 // multilingual site publishing "public" and "public/fr") owns its own
-// files: they are visited once, under the innermost root.
+// files: they are visited once, under the innermost root. A directory given
+// twice is walked once, under its first root.
 func WalkRoots(roots []config.Root, fn func(File) error) error {
 	files, err := listRoots(roots)
 	if err != nil {
@@ -131,7 +132,13 @@ func listRoots(roots []config.Root) ([]File, error) {
 		dirs[d] = true
 	}
 	var all []File
+	seen := make(map[string]bool, len(roots))
 	for _, r := range roots {
+		d, _ := cleanRoot(r.Dir)
+		if seen[d] {
+			continue // the same directory twice: its files once
+		}
+		seen[d] = true
 		files, err := list(r, dirs)
 		if err != nil {
 			return nil, err

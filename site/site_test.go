@@ -173,6 +173,12 @@ func TestWalkRootsNested(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("WalkRoots = %q, want %q", got, want)
 	}
+	// The same directory twice is walked once.
+	got = nil
+	err = WalkRoots(append(roots, roots[1]), func(f File) error { got = append(got, f.Root.Lang+" "+f.URL); return nil })
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("WalkRoots with a repeated root = %q, %v", got, err)
+	}
 }
 
 func TestWriteFileAtomic(t *testing.T) {
