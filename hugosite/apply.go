@@ -24,12 +24,15 @@ var ErrParam = errors.New("bad [params.pingback] setting")
 
 // ParamError is an invalid value under [params.pingback].
 type ParamError struct {
-	Key   string // the key as documented, e.g. "timeout"
+	Key   string // the key as documented, e.g. "timeout"; "" for [params.pingback] itself
 	Value any    // the value found
 	Err   error  // what is wrong with it
 }
 
 func (e *ParamError) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("params.%s = %#v: %v", ParamsKey, e.Value, e.Err)
+	}
 	return fmt.Sprintf("params.%s.%s = %#v: %v", ParamsKey, e.Key, e.Value, e.Err)
 }
 

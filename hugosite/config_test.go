@@ -378,6 +378,17 @@ func TestApplyBadParams(t *testing.T) {
 		// A receiver that is not a string.
 		{"receiver", `receiver = 42`, "receiver"},
 	}
+	// params.pingback itself must be a table.
+	dir := writeSite(t, "-- hugo.toml --\nbaseURL = \"https://blog.example.net/\"\n[params]\npingback = \"yes\"\n")
+	if s, err := Load(context.Background(), Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	} else {
+		err := s.Apply(&config.Config{})
+		s.Close()
+		if !errors.Is(err, ErrParam) || !strings.Contains(err.Error(), "params.pingback = ") {
+			t.Errorf("Apply with pingback = \"yes\": %v", err)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeSite(t, "-- hugo.toml --\nbaseURL = \"https://blog.example.net/\"\n[params.pingback]\n"+tt.setting+"\n")
