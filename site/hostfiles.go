@@ -18,9 +18,11 @@ package site
 import (
 	"bytes"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
 )
 
@@ -314,4 +316,90 @@ func mergeBlock(existing []byte, note string, body []string, ours lineRule) ([]b
 		return existing, false
 	}
 	return []byte(out.String()), true
+}
+
+// hostRoots maps each root to the root whose directory holds the host
+// files (`_headers`, `_redirects`) for it: the outermost root that contains
+// its directory and is served from the same scheme and host. Hosts read
+// these files only at the top of a deploy, so a language published under
+// /fr/ of the same site shares the top directory's files.
+func hostRoots(roots []config.Root) []int {
+	type info struct {
+		dir    string
+		origin string
+	}
+	infos := make([]info, len(roots))
+	for i, r := range roots {
+		d, err := cleanRoot(r.Dir)
+		if err != nil {
+			d = filepath.Clean(r.Dir)
+		}
+		origin := ""
+		if u, err := url.Parse(r.BaseURL); err == nil {
+			origin = u.Scheme + "://" + u.Host
+		}
+		infos[i] = info{d, origin}
+	}
+	out := make([]int, len(roots))
+	for i := range roots {
+		out[i] = i
+		for j := range roots {
+			in, oj := infos[i], infos[j]
+			if j == i || oj.origin != in.origin {
+				continue
+			}
+			rel, err := filepath.Rel(oj.dir, in.dir)
+			if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				continue
+			}
+			// j contains i: prefer the outermost such root.
+			if cur := infos[out[i]]; out[i] == i || len(oj.dir) < len(cur.dir) {
+				out[i] = j
+			}
+		}
+	}
+	return out
+}
+
+// Tombstones merges 410 rules for the pages at goneURLs (absolute URLs of
+// pages deleted since they were notified) into `_redirects`: the file of
+// the root the URL belongs to (the one with the longest BaseURL prefixing
+// it), or of the outer root that deploys it (see hostRoots). URLs under no
+// root are returned in skipped. The result maps each touched file's
+// directory to "created", "updated" or "unchanged". With dryRun nothing is
+// written.
+func Tombstones(roots []config.Root, goneURLs []string, dryRun bool) (result map[string]string, skipped []string, err error) {
+	host := hostRoots(roots)
+	byRoot := map[int][]string{}
+	for _, u := range goneURLs {
+		best, bestLen := -1, 0
+		for i, r := range roots {
+			base := r.BaseURL
+			if base != "" && !strings.HasSuffix(base, "/") {
+				base += "/"
+			}
+			if base != "" && strings.HasPrefix(u, base) && len(base) > bestLen {
+				best, bestLen = i, len(base)
+			}
+		}
+		if best < 0 {
+			skipped = append(skipped, u)
+			continue
+		}
+		byRoot[host[best]] = append(byRoot[host[best]], u)
+	}
+	result = map[string]string{}
+	for i, r := range roots {
+		gone, ok := byRoot[i]
+		if !ok {
+			continue
+		}
+		p := filepath.Join(r.Dir, "_redirects")
+		state, err := MergeFile(p, func(b []byte) ([]byte, bool) { return MergeRedirects(b, gone) }, dryRun)
+		if err != nil {
+			return nil, skipped, err
+		}
+		result[r.Dir] = state
+	}
+	return result, skipped, nil
 }

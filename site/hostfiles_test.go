@@ -2,10 +2,13 @@ package site
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
 )
 
@@ -242,4 +245,58 @@ func FuzzMergeRedirects(f *testing.F) {
 			t.Fatalf("user rules changed:\n%q\n%q", userPart(in, redirectsLine), userPart(out, redirectsLine))
 		}
 	})
+}
+
+func TestTombstones(t *testing.T) {
+	dir := t.TempDir()
+	fr := filepath.Join(dir, "fr")
+	de := filepath.Join(dir, "de")
+	for _, d := range []string{fr, de} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "_redirects"), []byte("/old /new 301\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	roots := []config.Root{
+		{Dir: dir, BaseURL: "https://example.org/"},
+		// Served under /fr/ of the same host: the top _redirects covers it.
+		{Dir: fr, BaseURL: "https://example.org/fr/"},
+		// Its own host (Hugo multihost): its own _redirects.
+		{Dir: de, BaseURL: "https://example.de/"},
+	}
+	gone := []string{"https://example.org/posts/a/", "https://example.org/fr/posts/b/", "https://example.de/c/", "https://elsewhere.example/x/"}
+
+	// A dry run says what it would do and writes nothing.
+	res, skipped, err := Tombstones(roots, gone, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || res[dir] != "updated" || res[de] != "created" || !slices.Equal(skipped, []string{"https://elsewhere.example/x/"}) {
+		t.Errorf("dry run: %v, skipped %q", res, skipped)
+	}
+	if _, err := os.Stat(filepath.Join(de, "_redirects")); !os.IsNotExist(err) {
+		t.Errorf("dry run wrote de/_redirects: %v", err)
+	}
+
+	if _, _, err := Tombstones(roots, gone, false); err != nil {
+		t.Fatal(err)
+	}
+	top, _ := os.ReadFile(filepath.Join(dir, "_redirects"))
+	deb, _ := os.ReadFile(filepath.Join(de, "_redirects"))
+	if got := RedirectsGone(top); !slices.Equal(got, []string{"/fr/posts/b/", "/posts/a/"}) || !strings.HasPrefix(string(top), "/old /new 301\n") {
+		t.Errorf("top _redirects:\n%s", top)
+	}
+	if got := RedirectsGone(deb); !slices.Equal(got, []string{"/c/"}) {
+		t.Errorf("de _redirects:\n%s", deb)
+	}
+	if _, err := os.Stat(filepath.Join(fr, "_redirects")); !os.IsNotExist(err) {
+		t.Errorf("a nested root of the same host got its own _redirects: %v", err)
+	}
+	// Again: nothing changes.
+	res, _, err = Tombstones(roots, gone, false)
+	if err != nil || res[dir] != "unchanged" || res[de] != "unchanged" {
+		t.Errorf("second run: %v, %v", res, err)
+	}
 }

@@ -58,7 +58,9 @@ type InjectReport struct {
 	Replaced []string `json:"replaced,omitempty"`
 	// Headers is what happened to _headers: "created", "updated",
 	// "unchanged", or "" without InjectOptions.Headers. With several roots
-	// it lists "DIR: status" for each, comma-separated.
+	// it lists "DIR: status" for each root that is the top of a deploy
+	// (a root nested in another of the same host shares its file),
+	// comma-separated.
 	Headers string `json:"headers,omitempty"`
 	// Files lists the changed pages (Rel, or the slash path of the file
 	// when there are several roots), in walk order.
@@ -141,7 +143,11 @@ func Inject(ctx context.Context, roots []config.Root, opts InjectOptions) (*Inje
 
 	if opts.Headers {
 		var states []string
-		for _, root := range roots {
+		host := hostRoots(roots)
+		for i, root := range roots {
+			if host[i] != i {
+				continue // served from an outer root's deploy: its _headers covers it
+			}
 			p := filepath.Join(root.Dir, "_headers")
 			state, err := MergeFile(p, func(b []byte) ([]byte, bool) { return MergeHeaders(b, opts.Tags) }, opts.DryRun)
 			if err != nil {

@@ -205,6 +205,23 @@ func TestInjectMultipleRoots(t *testing.T) {
 	if rep.Headers != want {
 		t.Errorf("Headers = %q, want %q", rep.Headers, want)
 	}
+
+	// The French site under /fr/ of the same host: one _headers, at the top.
+	dir = agedSite(t)
+	roots = []config.Root{
+		{Dir: dir, BaseURL: "https://example.org/", Lang: "en"},
+		{Dir: filepath.Join(dir, "fr"), BaseURL: "https://example.org/fr/", Lang: "fr"},
+	}
+	rep, err = Inject(context.Background(), roots, InjectOptions{Tags: tags, Headers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.ToSlash(dir) + ": updated"; rep.Headers != want {
+		t.Errorf("Headers = %q, want %q", rep.Headers, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fr", "_headers")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("fr/_headers written: %v", err)
+	}
 }
 
 func TestInjectErrors(t *testing.T) {
