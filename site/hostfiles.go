@@ -352,6 +352,9 @@ func hostRoots(roots []config.Root) []int {
 			if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 				continue
 			}
+			if rel == "." && j > i {
+				continue // the same directory twice: the first root owns it
+			}
 			// j contains i: prefer the outermost such root.
 			if cur := infos[out[i]]; out[i] == i || len(oj.dir) < len(cur.dir) {
 				out[i] = j

@@ -222,6 +222,15 @@ func TestInjectMultipleRoots(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "fr", "_headers")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("fr/_headers written: %v", err)
 	}
+
+	// The same root twice: its pages and its _headers once.
+	rep, err = Inject(context.Background(), []config.Root{roots[0], roots[0]}, InjectOptions{Tags: tags, Headers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.ToSlash(dir) + ": unchanged"; rep.Headers != want || rep.Pages != 10 {
+		t.Errorf("repeated root: %d pages, Headers %q, want 10 and %q", rep.Pages, rep.Headers, want)
+	}
 }
 
 func TestInjectErrors(t *testing.T) {
