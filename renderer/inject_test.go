@@ -210,6 +210,36 @@ func checkInjected(t *testing.T, in, out []byte, tags Tags, res InjectResult) {
 			t.Errorf("%s tag not before </head> and <body>: found %q", w.kind, h)
 		}
 	}
+	if res.Changed && res.Removed == 0 && len(res.Replaced) == 0 && res.Rewritten == 0 {
+		// Insertion only: out is in with exactly the inserted tags (in one
+		// of the two styles) spliced in at one offset, every other byte kept.
+		p := 0
+		for p < len(in) && in[p] == out[p] {
+			p++
+		}
+		found := false
+		for _, x := range []bool{false, true} {
+			var want string
+			for _, k := range res.Inserted {
+				if k == RelPingback {
+					want += PingbackTag(tags.Pingback, x)
+				} else {
+					want += WebmentionTag(tags.Webmention, x)
+				}
+			}
+			if len(out) != len(in)+len(want) {
+				continue
+			}
+			for q := p; q >= 0 && q >= p-len(want); q-- {
+				if string(out[q:q+len(want)]) == want && bytes.Equal(out[q+len(want):], in[q:]) {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Errorf("insertion-only result is not the input with the tags spliced in")
+		}
+	}
 	again, res2 := Inject(out, tags)
 	if res2.Changed || !bytes.Equal(again, out) {
 		t.Errorf("second pass changed the page: %+v\n%q", res2, again)
