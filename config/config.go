@@ -100,7 +100,8 @@ type Config struct {
 	Webmention string
 	// Headers makes inject write a _headers file too.
 	Headers bool
-	// NoReceive lists page files (relative to their root dir, slash-separated)
+	// NoReceive lists page files by absolute path (or, on a single-root
+	// site, by slash path relative to the root)
 	// that get no link tags (front matter pingbackReceive: false).
 	NoReceive map[string]bool
 

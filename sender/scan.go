@@ -1,6 +1,7 @@
 package sender
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"hash/fnv"
@@ -192,17 +193,15 @@ func (s *Sender) scanPage(f site.File, known map[string]state.Page, opts *render
 	return p, "", nil
 }
 
-// hugoLinks takes the links of Hugo's rendered content and keeps those the
-// published file really carries (with the file's rel and class markings), so
-// theme chrome never counts and content a theme hides is reported, not sent.
+// hugoLinks takes the links of Hugo's rendered content (already cleared of
+// rel and class opt-outs by whoever made the PageInfo) and keeps those the
+// published file really carries, so theme chrome never counts and content a
+// theme hides is reported, not sent.
 func (s *Sender) hugoLinks(src []byte, pageURL *url.URL, info PageInfo, opts *renderer.Options) (links, hidden []string) {
-	inFile := map[string]renderer.Link{}
-	all, err := renderer.Links(strings.NewReader(string(src)), pageURL, opts)
-	if err == nil {
+	inFile := map[string]bool{}
+	if all, err := renderer.Links(bytes.NewReader(src), pageURL, opts); err == nil {
 		for _, l := range all {
-			if prev, ok := inFile[l.URL]; !ok || prev.Skip != "" {
-				inFile[l.URL] = l
-			}
+			inFile[l.URL] = true
 		}
 	}
 	seen := map[string]bool{}
@@ -217,12 +216,10 @@ func (s *Sender) hugoLinks(src []byte, pageURL *url.URL, info PageInfo, opts *re
 			continue
 		}
 		seen[target] = true
-		l, ok := inFile[target]
-		switch {
-		case !ok:
-			hidden = append(hidden, target)
-		case l.Skip == "":
+		if inFile[target] {
 			links = append(links, target)
+		} else {
+			hidden = append(hidden, target)
 		}
 	}
 	return links, hidden

@@ -37,15 +37,17 @@ const (
 // overlay is given (Options.Pages non-nil).
 type PageInfo struct {
 	URL       string    `json:"url"`
-	File      string    `json:"file"` // published file, relative to its root dir
+	File      string    `json:"file"` // published file, slash path relative to Root
+	Root      string    `json:"root"` // the publish dir File is in
 	Title     string    `json:"title,omitempty"`
 	Published time.Time `json:"published"`
 	// NoSend is front matter `pingback: false`.
 	NoSend bool `json:"no_send,omitempty"`
 	// NoReceive is front matter `pingbackReceive: false`: inject skips it.
 	NoReceive bool `json:"no_receive,omitempty"`
-	// Links are the links of Hugo's rendered content of the page; nil means
-	// "take them from the published file with the content selector".
+	// Links are the links of Hugo's rendered content of the page, less those
+	// opted out by rel or class; nil means "take them from the published file
+	// with the content selector".
 	Links []string `json:"links"`
 }
 

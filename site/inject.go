@@ -30,8 +30,9 @@ type InjectOptions struct {
 	Headers bool
 	// DryRun computes everything and writes nothing.
 	DryRun bool
-	// Skip holds the Rel paths of pages opted out of receiving (front
-	// matter); they are counted as Skipped and not read.
+	// Skip holds the pages opted out of receiving (front matter), by Rel
+	// path or, where several roots hold the same Rel, by absolute file path;
+	// they are counted as Skipped and not read.
 	Skip map[string]bool
 	// Sync fsyncs every rewritten page. Off by default: the rename already
 	// keeps a killed run from leaving a truncated page, the build that wrote
@@ -171,7 +172,7 @@ func Inject(ctx context.Context, roots []config.Root, opts InjectOptions) (*Inje
 // injectFile reads one page, injects, and writes it back if it changed.
 func injectFile(f File, opts InjectOptions) (pageResult, error) {
 	var r pageResult
-	if opts.Skip[f.Rel] {
+	if opts.skips(f) {
 		r.skipped = true
 		return r, nil
 	}
@@ -268,4 +269,17 @@ func MergeFile(path string, merge func([]byte) ([]byte, bool), dryRun bool) (str
 		return "updated", nil
 	}
 	return "created", nil
+}
+
+// skips reports whether f is opted out: Skip names it by its Rel path, or by
+// its absolute path where several roots hold the same Rel (multihost sites).
+func (o *InjectOptions) skips(f File) bool {
+	if len(o.Skip) == 0 {
+		return false
+	}
+	if o.Skip[f.Rel] {
+		return true
+	}
+	abs, err := filepath.Abs(f.Path)
+	return err == nil && o.Skip[abs]
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/hugosite"
@@ -59,7 +60,9 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("load Hugo site %s: %w", site, err)
 	}
 	cfg := config.Config{SiteDir: site}
-	s.Apply(&cfg)
+	if err := s.Apply(&cfg); err != nil {
+		return fmt.Errorf("config of %s: %w", site, err)
+	}
 	if set["receiver"] {
 		cfg.Receiver = receiver
 	}
@@ -82,23 +85,20 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("read pages of %s: %w", site, err)
 	}
+	infos, err := pageInfos(pages, cfg)
+	if err != nil {
+		return err
+	}
 	out := buildReport{Build: br}
 	if !noInject && (cfg.Receiver != "" || cfg.Webmention != "") {
-		for _, p := range pages {
-			if p.NoReceive {
-				if cfg.NoReceive == nil {
-					cfg.NoReceive = map[string]bool{}
-				}
-				cfg.NoReceive[p.File] = true
-			}
-		}
+		cfg.NoReceive = noReceive(infos)
 		out.Inject, err = injectSite(ctx, cfg, false, logger)
 		if err != nil {
 			return err
 		}
 	}
 	manifest := filepath.Join(filepath.Dir(cfg.Ledger), sender.PagesFile)
-	if err := sender.SavePages(manifest, pageInfos(pages)); err != nil {
+	if err := sender.SavePages(manifest, infos); err != nil {
 		return err
 	}
 	if jsonOut {
@@ -106,7 +106,11 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	fmt.Fprintf(stdout, "build: %d pages, %d files in %s (%s)\n", br.Pages, br.Files, relOrAbs(site, cfg.PublishDir), br.Duration.Round(1e6))
+	fmt.Fprintf(stdout, "build: %d pages and %d other files into %s in %s", br.Pages, br.Files, relOrAbs(site, cfg.PublishDir), br.Duration.Round(time.Millisecond))
+	if br.Warnings > 0 {
+		fmt.Fprintf(stdout, ", %d warnings", br.Warnings)
+	}
+	fmt.Fprintln(stdout)
 	if out.Inject != nil {
 		if err := printInject(stdout, out.Inject, false, verbose, false); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -32,14 +33,15 @@ func loadSite(ctx context.Context, sf siteFlags, set map[string]bool, noHugo, wa
 	var hs *hugosite.Site
 	if !noHugo && hugosite.HasConfig(sf.site) {
 		s, err := hugosite.Load(ctx, hugosite.Options{
-			Dir: sf.site, Environment: sf.environment, BaseURL: sf.baseURL,
-			Destination: sf.public, Logger: log,
+			Dir: sf.site, Environment: sf.environment, BaseURL: sf.baseURL, Logger: log,
 		})
 		if err != nil {
 			log.Warn("cannot load the Hugo site with the embedded Hugo "+hugosite.HugoVersion+"; reading the built files only", "site", sf.site, "err", err)
 		} else {
 			hs, ld.hugo = s, true
-			s.Apply(&ld.cfg)
+			if err := s.Apply(&ld.cfg); err != nil {
+				return nil, fmt.Errorf("config of %s: %w", sf.site, err)
+			}
 		}
 	}
 	if set["public"] {
@@ -75,28 +77,56 @@ func loadSite(ctx context.Context, sf siteFlags, set map[string]bool, noHugo, wa
 			log.Warn("cannot read the Hugo site's pages; reading the built files only", "site", sf.site, "err", err)
 			return ld, nil
 		}
-		pages = pageInfos(hp)
-	}
-	ld.pages = pages
-	for _, p := range pages {
-		if p.NoReceive {
-			if ld.cfg.NoReceive == nil {
-				ld.cfg.NoReceive = map[string]bool{}
-			}
-			ld.cfg.NoReceive[p.File] = true
+		pages, err = pageInfos(hp, ld.cfg)
+		if err != nil {
+			return nil, err
 		}
 	}
+	ld.pages = pages
+	ld.cfg.NoReceive = noReceive(pages)
 	return ld, nil
 }
 
-func pageInfos(pages []hugosite.Page) map[string]sender.PageInfo {
+// pageInfos turns Hugo's pages into the sender's page data. The links are
+// those of the rendered content, less the ones its rel or class opts out.
+func pageInfos(pages []hugosite.Page, cfg config.Config) (map[string]sender.PageInfo, error) {
+	cfg = cfg.WithDefaults()
+	opts := &renderer.Options{SkipRels: cfg.SkipRels, SkipClasses: cfg.SkipClasses}
 	m := make(map[string]sender.PageInfo, len(pages))
 	for _, p := range pages {
-		links := p.Links
-		if links == nil {
-			links = []string{}
+		base, err := url.Parse(p.URL)
+		if err != nil {
+			return nil, fmt.Errorf("page %s: bad permalink: %w", p.File, err)
 		}
-		m[p.URL] = sender.PageInfo{URL: p.URL, File: p.File, Title: p.Title, Published: p.Published, NoSend: p.NoSend, NoReceive: p.NoReceive, Links: links}
+		content, err := renderer.Links(strings.NewReader(p.Content), base, opts)
+		if err != nil {
+			return nil, fmt.Errorf("page %s: %w", p.URL, err)
+		}
+		links := []string{}
+		for _, l := range content {
+			if l.Skip == "" {
+				links = append(links, l.URL)
+			}
+		}
+		m[p.URL] = sender.PageInfo{
+			URL: p.URL, File: p.File, Root: p.Root, Title: p.Title, Published: p.Published,
+			NoSend: p.NoSend, NoReceive: p.NoReceive, Links: links,
+		}
+	}
+	return m, nil
+}
+
+// noReceive keys the pages opted out of receiving by absolute path, which
+// stays unambiguous when several languages publish the same relative file.
+func noReceive(pages map[string]sender.PageInfo) map[string]bool {
+	var m map[string]bool
+	for _, p := range pages {
+		if p.NoReceive {
+			if m == nil {
+				m = map[string]bool{}
+			}
+			m[filepath.Join(p.Root, filepath.FromSlash(p.File))] = true
+		}
 	}
 	return m
 }
@@ -123,7 +153,12 @@ func checkSelector(s string) error { return renderer.CompileSelector(s) }
 
 // relOrAbs shortens p for messages when it lies under dir.
 func relOrAbs(dir, p string) string {
-	if r, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(r, "..") {
+	absDir, err1 := filepath.Abs(dir)
+	absP, err2 := filepath.Abs(p)
+	if err1 != nil || err2 != nil {
+		return p
+	}
+	if r, err := filepath.Rel(absDir, absP); err == nil && !strings.HasPrefix(r, "..") {
 		return r
 	}
 	return p

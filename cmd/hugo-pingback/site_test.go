@@ -120,6 +120,8 @@ func TestCLIZeroConfigExampleSite(t *testing.T) {
 			t.Errorf("list page sends: %s", p)
 		case strings.Contains(p, "private.example"):
 			t.Errorf("excluded target planned: %s", p)
+		case strings.Contains(p, "shop.example"), strings.Contains(p, "rival.example"):
+			t.Errorf("rel=sponsored or class=no-pingback link planned: %s", p)
 		}
 	}
 	if !contains(got, "/posts/shortcodes/ -> https://example.org/books/weaving-the-web") {
