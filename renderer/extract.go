@@ -102,6 +102,11 @@ type Page struct {
 	Excerpt string
 }
 
+// RulesVersion changes whenever the extraction rules change (which links a
+// page yields for the same bytes). Callers that skip unchanged pages should
+// make it part of what "unchanged" means, so new rules re-read every page.
+const RulesVersion = 1
+
 // ExcerptLen is the length, in characters, near which Page.Excerpt is cut.
 const ExcerptLen = 250
 

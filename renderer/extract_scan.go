@@ -395,7 +395,7 @@ type rawAttrs struct {
 	i int
 }
 
-func wsByte(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' }
+func wsByte(c byte) bool { return wsTab[c] }
 
 // Byte classes for the attribute scan (golang.org/x/net/html readTag).
 var (
