@@ -1,11 +1,14 @@
 package renderer
 
 import (
+	"bytes"
 	"errors"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
 )
 
 const pageURL = "https://blog.example.org/posts/hello/"
@@ -438,5 +441,56 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire"
 func TestLinksReaderError(t *testing.T) {
 	if _, err := Links(errReader{}, nil, nil); err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Errorf("err = %v, want the reader's error", err)
+	}
+}
+
+func TestEarlyExit(t *testing.T) {
+	post := `<article class="h-entry"><div class="e-content"><a href="https://x.example/">x</a></div>`
+	tests := []struct {
+		name     string
+		html     string
+		mustRead string // the scan must read past this, which may still change the result
+		stops    bool   // the scan stops before the end
+	}{
+		// After the h-entry's e-content closes, an aside and a footer cannot change the result.
+		{"stops after the e-content", page(post + `</article>`), `</div>`, true},
+		// After the article closes, when nothing later could beat it.
+		{"stops after the article", page(`<article><p><a href="https://x.example/">x</a></p></article>`), `</article>`, true},
+		// Another h-entry later could make the page a list.
+		{"h-entry later", page(post+`</article>`) + `<div class="h-entry">`, `<div class="h-entry">`, false},
+		// A later e-content would beat the article.
+		{"e-content later", page(`<article>a</article><p>p</p><div class="e-content">b</div>`), `<div class="e-content">b</div>`, true},
+		// A later article would make a page without h-entry a list.
+		{"article later", page(`<article>a</article><ARTICLE>b</ARTICLE>`), `<ARTICLE>`, false},
+		// A later <base href> applies to every link.
+		{"base later", page(post+`</article>`) + `<base href="/x/">`, `<base href="/x/">`, false},
+		// A later meta refresh makes the page an alias.
+		{"meta refresh later", page(post+`</article>`) + `<meta http-equiv="Refresh" content="0">`, `<meta http-equiv="Refresh" content="0">`, false},
+		// Other metas (microdata) do not matter.
+		{"microdata meta later", page(post+`</article>`) + `<meta itemprop="x" content="y">`, `</div>`, true},
+		// A reply context may still follow inside the same h-entry.
+		{"reply context later", page(post + `<a class="u-in-reply-to" href="https://r.example/">r</a></article>`), `</a></article>`, true},
+		// Without a title yet, a later <title> matters.
+		{"title later", `<body>` + post + `</article><title>T</title>`, `<title>T</title>`, false},
+		// The body fallback needs the whole page.
+		{"body region", page(`<p><a href="https://x.example/">x</a></p>`), `</html>`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := new(scanner)
+			s.reset(&Options{}, false, false)
+			s.src = []byte(tt.html)
+			s.run(html.NewTokenizer(bytes.NewReader(s.src)))
+			need := strings.Index(tt.html, tt.mustRead) + len(tt.mustRead)
+			if need < len(tt.mustRead) {
+				t.Fatalf("%q not in the page", tt.mustRead)
+			}
+			if s.off < need {
+				t.Errorf("stopped at %d, before %q ends at %d", s.off, tt.mustRead, need)
+			}
+			if stopped := s.off < len(s.src); stopped != tt.stops {
+				t.Errorf("stopped at %d of %d bytes; want stopping early = %v", s.off, len(s.src), tt.stops)
+			}
+		})
 	}
 }
