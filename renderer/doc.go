@@ -40,8 +40,8 @@
 // them without notifying.
 //
 // Which pages are sources is the caller's decision; Extract reports the
-// facts: [KindAlias] for a page with <meta http-equiv="refresh"> (Hugo's
-// alias pages), [KindList] for a page with more than one top-level .h-entry
+// facts: [KindAlias] for a page with <meta http-equiv="refresh"> that
+// redirects to a URL (Hugo's alias pages), [KindList] for a page with more than one top-level .h-entry
 // or, without any h-entry, more than one top-level <article> (entries
 // nested in another entry or inside chrome, such as comments and related
 // posts, do not count), [KindSingle] otherwise.

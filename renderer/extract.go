@@ -28,7 +28,8 @@ const (
 	// related posts in an aside) do not count.
 	KindList
 	// KindAlias is a redirect page such as the ones Hugo writes for
-	// front-matter aliases: it has a <meta http-equiv="refresh">.
+	// front-matter aliases: it has a <meta http-equiv="refresh"> whose
+	// content names a URL (a bare delay only reloads the page).
 	KindAlias
 )
 

@@ -29,7 +29,7 @@ func FuzzExtract(f *testing.F) {
 		`<base href="//other.example/dir/"><main><a href="p?q#f">p</a></main>`,
 		`<template><article><a href="https://t.example/">t</a></article></template><a href="https://b.example/">`,
 		`<table><td><article><a href="https://t.example/"><tr><a href="/x">`,
-		`<meta http-equiv=refresh content=0><li class=h-entry><li class=h-entry>`,
+		`<meta http-equiv=refresh content="0;url=/x/"><li class=h-entry><li class=h-entry>`,
 	} {
 		f.Add([]byte(s))
 	}

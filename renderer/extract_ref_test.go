@@ -186,7 +186,9 @@ func refExtract(src []byte, pageURL *url.URL) (string, []string, Kind) {
 		kind = KindList
 	}
 	for _, m := range cascadia.QueryAll(doc, cascadia.MustCompile("meta[http-equiv]")) {
-		if v, _ := nodeAttr(m, "http-equiv"); strings.EqualFold(strings.TrimSpace(v), "refresh") && !refInTemplate(m) {
+		content, _ := nodeAttr(m, "content")
+		if v, _ := nodeAttr(m, "http-equiv"); strings.EqualFold(strings.TrimSpace(v), "refresh") && !refInTemplate(m) &&
+			refreshRedirects([]byte(content)) {
 			kind = KindAlias
 		}
 	}

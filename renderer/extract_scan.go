@@ -297,6 +297,19 @@ func restHasTag(rest []byte, article, base, title, meta bool) bool {
 	}
 }
 
+// refreshRedirects reports whether a meta refresh's content names a URL
+// ("0; url=https://...", "0;https://..."), as Hugo's alias pages do, rather
+// than only reloading the page after a delay ("300").
+func refreshRedirects(content []byte) bool {
+	c := bytes.TrimLeft(content, " \t\n\r\f")
+	c = bytes.TrimLeft(c, "0123456789.")
+	c = bytes.TrimLeft(c, " \t\n\r\f")
+	if len(c) == 0 || c[0] != ';' && c[0] != ',' {
+		return false
+	}
+	return len(bytes.TrimSpace(c[1:])) > 0
+}
+
 // tagIs reports whether b starts with the tag name name, case-insensitively.
 func tagIs(b []byte, name string) bool {
 	if len(b) < len(name) || !attrKeyIs(b[:len(name)], name) {
@@ -623,8 +636,8 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 	case closed && a != atom.A, ai >= len(raw)-1:
 		parse = false
 	}
-	var role, class, href, rel, id []byte
-	var hrefSeen, relSeen, classSeen, roleSeen, idSeen, equivRefresh bool
+	var role, class, href, rel, id, content []byte
+	var hrefSeen, relSeen, classSeen, roleSeen, idSeen, contentSeen, equivRefresh bool
 	it := rawAttrs{b: raw, i: ai}
 	for parse {
 		k, v, ok := it.next()
@@ -652,6 +665,10 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 			if !classSeen && attrKeyIs(k, "class") {
 				class, classSeen = v, true
 			}
+		case 7:
+			if a == atom.Meta && !contentSeen && attrKeyIs(k, "content") {
+				content, contentSeen = v, true
+			}
 		case 10:
 			if a == atom.Meta && attrKeyIs(k, "http-equiv") {
 				equivRefresh = attrKeyIs(bytes.TrimSpace(v), "refresh")
@@ -660,7 +677,7 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 	}
 	switch a {
 	case atom.Meta:
-		if equivRefresh {
+		if equivRefresh && refreshRedirects(content) {
 			s.alias = true
 		}
 		return

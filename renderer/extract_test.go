@@ -244,10 +244,14 @@ func TestExtractKind(t *testing.T) {
 		{"alias", `<!DOCTYPE html><html lang="en-us"><head><title>https://blog.example.org/posts/new/</title><link rel="canonical" href="https://blog.example.org/posts/new/"><meta name="robots" content="noindex"><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=https://blog.example.org/posts/new/"></head></html>`, KindAlias},
 		// http-equiv compares case-insensitively.
 		{"alias upper case", `<HTML><HEAD><META HTTP-EQUIV="Refresh" CONTENT="0; URL=/x/"></HEAD></HTML>`, KindAlias},
+		// A refresh without a URL only reloads the page: not an alias.
+		{"auto reload", `<html><head><meta http-equiv="refresh" content="300"></head><body><article>x</article></body></html>`, KindSingle},
+		// The URL may come without "url=".
+		{"refresh without url=", `<meta http-equiv="refresh" content=" 0 , https://new.example/">`, KindAlias},
 		// Other http-equiv values are not redirects.
 		{"content-type meta", `<html><head><meta http-equiv="content-type" content="text/html; charset=utf-8"></head><body><article>x</article></body></html>`, KindSingle},
 		// A meta refresh in a template is inert.
-		{"template meta", `<html><body><template><meta http-equiv="refresh" content="0"></template><article>x</article></body></html>`, KindSingle},
+		{"template meta", `<html><body><template><meta http-equiv="refresh" content="0;url=/x/"></template><article>x</article></body></html>`, KindSingle},
 	}
 	u := mustURL(t, pageURL)
 	for _, tt := range tests {
@@ -465,7 +469,7 @@ func TestEarlyExit(t *testing.T) {
 		// A later <base href> applies to every link.
 		{"base later", page(post+`</article>`) + `<base href="/x/">`, `<base href="/x/">`, false},
 		// A later meta refresh makes the page an alias.
-		{"meta refresh later", page(post+`</article>`) + `<meta http-equiv="Refresh" content="0">`, `<meta http-equiv="Refresh" content="0">`, false},
+		{"meta refresh later", page(post+`</article>`) + `<meta http-equiv="Refresh" content="0;url=/new/">`, `<meta http-equiv="Refresh" content="0;url=/new/">`, false},
 		// Other metas (microdata) do not matter.
 		{"microdata meta later", page(post+`</article>`) + `<meta itemprop="x" content="y">`, `</div>`, true},
 		// A reply context may still follow inside the same h-entry.
