@@ -1,8 +1,12 @@
 package site_test
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 
+	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
 	"github.com/hugo-pingback/hugo-pingback/site"
 )
@@ -46,4 +50,30 @@ func ExampleMergeRedirects() {
 	// # hugo-pingback: begin (pages deleted since they were notified: 410 Gone)
 	// /posts/deleted/ /404.html 410
 	// # hugo-pingback: end
+}
+
+func ExampleInject() {
+	dir, err := os.MkdirTemp("", "public-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	page := `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Hello</title></head><body></body></html>`
+	os.MkdirAll(filepath.Join(dir, "posts", "hello"), 0o755)
+	os.WriteFile(filepath.Join(dir, "posts", "hello", "index.html"), []byte(page), 0o644)
+	os.WriteFile(filepath.Join(dir, "index.xml"), []byte("<rss/>"), 0o644)
+
+	roots := []config.Root{{Dir: dir, BaseURL: "https://example.org/"}}
+	opts := site.InjectOptions{Tags: renderer.Tags{Pingback: "https://webmention.io/example.org/xmlrpc"}}
+	rep, err := site.Inject(context.Background(), roots, opts)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(rep.Pages, rep.Changed, rep.Files)
+
+	rep, _ = site.Inject(context.Background(), roots, opts) // the second run changes nothing
+	fmt.Println(rep.Pages, rep.Changed, rep.Unchanged)
+	// Output:
+	// 1 1 [posts/hello/index.html]
+	// 1 0 1
 }
