@@ -30,6 +30,8 @@ func FuzzExtract(f *testing.F) {
 		`<template><article><a href="https://t.example/">t</a></article></template><a href="https://b.example/">`,
 		`<table><td><article><a href="https://t.example/"><tr><a href="/x">`,
 		`<meta http-equiv=refresh content="0;url=/x/"><li class=h-entry><li class=h-entry>`,
+		`<main><div class=h-entry>x</div></main><p>y<article><a href=/a>a</a></article>`,
+		`<div class=h-entry><div class=e-content>c</div><a class=u-like-of href=/l>l</a></div><div class=h-entry>`,`
 	} {
 		f.Add([]byte(s))
 	}

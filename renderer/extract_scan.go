@@ -11,7 +11,8 @@ import (
 // elements (tag atoms plus a few flags, with HTML's implied end tags for p,
 // li, dd/dt, table cells and rows, so minified pages without </p> or </li>
 // keep a correct stack) and records, for each <a href>, the set of
-// candidate regions it lies in. The region is chosen at EOF. Tag names and
+// candidate regions it lies in. The region is chosen at the end, which
+// comes early when the rest of the page cannot change it (decided). Tag names and
 // attributes are read from z.Raw(): the tokenizer's TagName and TagAttr
 // copy their result on every call, which would cost more than the whole
 // extraction; the tokenizer's own TagAttr is used only for the rare href
@@ -24,7 +25,7 @@ const (
 	regEContent                        // first .e-content
 	regArticle                         // first <article>
 	regMain                            // first <main> or [role=main]
-	regBody                            // everything outside nav/header/footer/aside
+	regBody                            // everything outside chrome
 	regSelector                        // Options.Content matches
 	numRegions       = 6
 )
@@ -49,7 +50,7 @@ func regionIndex(bit uint8) int {
 
 // Flags of an open element.
 const (
-	fChrome   uint8 = 1 << iota // nav, header, footer, aside or a landmark role of those
+	fChrome   uint8 = 1 << iota // nav, header, footer, aside, their landmark roles, a comment thread
 	fHEntry                     // class h-entry
 	fArticle                    // <article>
 	fTemplate                   // <template>: its content is inert
@@ -83,24 +84,18 @@ type scanner struct {
 	noLinks  bool // selector path: the scan only reads kind, title and base
 
 	stack    []openElem
-	open     uint8 // regions open now
-	done     uint8 // regions opened and closed
-	chrome   int
-	paras    int    // open <p> elements
-	foreign  int    // open <svg> and <math> elements
+	open     uint8  // regions open now
+	done     uint8  // regions opened and closed
 	m        uint8  // cached mask()
 	want     uint8  // regions whose excerpt text is not full yet
 	chromeAt [2]int // chrome depth where the article and main regions opened
-	hentry   int
-	article  int
-	template int
+	// Open elements of each sort.
+	chrome, paras, foreign, hentry, article, template int
 
-	topHEntries, topArticles int
-	alias                    bool
-	title                    string
-	haveTitle                bool
-	base                     string
-	haveBase                 bool
+	topHEntries, topArticles int       // entries outside other entries and chrome, for Kind
+	alias                    bool      // a meta refresh to a URL was seen
+	title, base              string    // the first <title> text and <base href>
+	haveTitle, haveBase      bool      //
 	raw                      atom.Atom // the raw-text element whose text comes next
 
 	// Early exit: src is the page (nil in Links), off the offset of the
@@ -123,12 +118,12 @@ func (s *scanner) reset(opts *Options, fragment, noLinks bool) {
 	s.stack = s.stack[:0]
 	s.src, s.off, s.settled = nil, 0, false
 	s.open, s.done = 0, 0
-	s.chrome, s.hentry, s.article, s.template, s.paras, s.foreign = 0, 0, 0, 0, 0, 0
+	s.chrome, s.paras, s.foreign, s.hentry, s.article, s.template = 0, 0, 0, 0, 0, 0
 	s.topHEntries, s.topArticles = 0, 0
 	s.alias, s.title, s.haveTitle, s.base, s.haveBase, s.raw = false, "", false, "", false, 0
 	clear(s.recs)
 	s.recs = s.recs[:0]
-	s.aOffsets = s.aOffsets[:0]
+	s.aOffsets, s.aIndex = s.aOffsets[:0], nil
 	s.cur = -1
 	s.ltext.reset()
 	for i := range s.text {
@@ -268,7 +263,9 @@ func (s *scanner) decided() bool {
 	if s.hentry > 0 && (bytes.Contains(rest, []byte("-reply-to")) || bytes.Contains(rest, []byte("-of"))) {
 		return false // a reply context may follow in the same h-entry
 	}
-	return !restHasTag(rest, s.topHEntries == 0, !s.haveBase, !s.haveTitle, !s.alias)
+	// A later <article> beats <main>, and makes a page without h-entry a list.
+	article := best == regMain || s.topHEntries == 0
+	return !restHasTag(rest, article, !s.haveBase, !s.haveTitle, !s.alias)
 }
 
 // restHasTag reports whether rest holds a start tag that could matter:

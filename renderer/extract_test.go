@@ -94,6 +94,9 @@ func TestExtractLinks(t *testing.T) {
 		// [role=main] counts as main.
 		{"role main", page(`<div role="main"><a href="https://rm.example/">m</a></div><div><a href="https://out.example/">o</a></div>`), nil,
 			[]string{"https://rm.example/"}, "main"},
+		// An article after <main> is still the first article: it beats main.
+		{"article after main", page(`<main><div class="h-entry"><a href="https://m.example/">m</a></div></main><article><a href="https://a.example/">a</a></article>`), nil,
+			[]string{"https://a.example/"}, "article"},
 		// The body fallback leaves out nav, header, footer, aside and their landmark roles.
 		{"body without chrome", page(`<div><a href="https://b.example/">b</a></div>
 <div role="navigation"><a href="https://rn.example/">n</a></div><div role="banner"><a href="https://rb.example/">b</a></div>
@@ -466,6 +469,8 @@ func TestEarlyExit(t *testing.T) {
 		{"e-content later", page(`<article>a</article><p>p</p><div class="e-content">b</div>`), `<div class="e-content">b</div>`, true},
 		// A later article would make a page without h-entry a list.
 		{"article later", page(`<article>a</article><ARTICLE>b</ARTICLE>`), `<ARTICLE>`, false},
+		// A later article beats main, even on a page with an h-entry.
+		{"article after main", page(`<main><div class="h-entry">x</div></main><p>p</p><article>a</article>`), `<article>a</article>`, true},
 		// A later <base href> applies to every link.
 		{"base later", page(post+`</article>`) + `<base href="/x/">`, `<base href="/x/">`, false},
 		// A later meta refresh makes the page an alias.
