@@ -31,7 +31,7 @@ func FuzzExtract(f *testing.F) {
 		`<table><td><article><a href="https://t.example/"><tr><a href="/x">`,
 		`<meta http-equiv=refresh content="0;url=/x/"><li class=h-entry><li class=h-entry>`,
 		`<main><div class=h-entry>x</div></main><p>y<article><a href=/a>a</a></article>`,
-		`<div class=h-entry><div class=e-content>c</div><a class=u-like-of href=/l>l</a></div><div class=h-entry>`,`
+		`<div class=h-entry><div class=e-content>c</div><a class=u-like-of href=/l>l</a></div><div class=h-entry>`,
 	} {
 		f.Add([]byte(s))
 	}
