@@ -632,6 +632,8 @@ func (s *scanner) start(z *html.Tokenizer, selfClosing bool) {
 		parse = !s.haveBase
 	case closed && a != atom.A, ai >= len(raw)-1:
 		parse = false
+	case s.fragment && a != atom.A:
+		parse = false // Links has no regions: only hrefs matter
 	}
 	var role, class, href, rel, id, content []byte
 	var hrefSeen, relSeen, classSeen, roleSeen, idSeen, contentSeen, equivRefresh bool
