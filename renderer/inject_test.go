@@ -3,6 +3,7 @@ package renderer
 import (
 	"bytes"
 	"flag"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	xhtml "golang.org/x/net/html"
+
+	"github.com/hugo-pingback/hugo-pingback/linkback"
 )
 
 var updateInject = flag.Bool("update-inject", false, "rewrite renderer/testdata/inject/*.out.html")
@@ -164,9 +167,16 @@ func TestInjectGolden(t *testing.T) {
 			if h := tokenDiscover(got, RelWebmention); h != testTags.Webmention {
 				t.Errorf("tokenizer discovery found webmention %q, want %q", h, testTags.Webmention)
 			}
+			// The project's own discovery, as send uses it on other blogs.
+			if h, ok := linkback.FindPingback(got, pageBase); !ok || h != testTags.Pingback {
+				t.Errorf("linkback.FindPingback found %q (%v), want %q", h, ok, testTags.Pingback)
+			}
 		})
 	}
 }
+
+// pageBase is the URL the golden pages are read at.
+var pageBase, _ = url.Parse("https://blog.example.net/posts/a/")
 
 // checkInjected asserts what must hold for any input: a non-page and an
 // unchanged page come back as the same bytes; a page carries exactly one tag

@@ -28,6 +28,7 @@ const (
 	defaultBackoff   = 15 * time.Second // a 429 or a flood answer without Retry-After
 	maxBackoffsInRun = 3
 	discoveryTTL     = 7 * 24 * time.Hour
+	maxDeferral      = 7 * 24 * time.Hour // how long a source may stay "not live yet"
 )
 
 // deliver runs the jobs: targets are grouped by host, hosts are served by at
@@ -114,7 +115,7 @@ type discovered struct {
 func (d *delivery) host(ctx context.Context, jobs []*job) error {
 	for _, j := range jobs {
 		if ctx.Err() != nil {
-			d.rep.Unsent++
+			d.rep.unsent()
 			continue
 		}
 		if err := d.run(ctx, j); err != nil {
@@ -142,11 +143,16 @@ func (d *delivery) run(ctx context.Context, j *job) error {
 	if j.kind != KindDelete && !d.s.cfg.NoVerifyLive {
 		if why := d.verifyLive(ctx, n.Source, n.Target); why != "" {
 			if ctx.Err() != nil {
-				d.rep.Unsent++
+				d.rep.unsent()
 				return nil
 			}
 			n.Status, n.LastError, n.NextAttempt = state.StatusDeferred, why, now.Add(deferAfter)
-			item.Status, item.Error = string(n.Status), why
+			if !n.Created.IsZero() && now.Sub(n.Created) > maxDeferral {
+				// A page that never went live in a week will not: stop checking.
+				n.Status, n.NextAttempt = state.StatusFailed, time.Time{}
+				n.LastError = why + fmt.Sprintf(" (gave up: not live %s after the link was found)", maxDeferral)
+			}
+			item.Status, item.Error = string(n.Status), n.LastError
 			d.rep.add(item)
 			return d.rec.put(n, false)
 		}
@@ -157,7 +163,7 @@ func (d *delivery) run(ctx context.Context, j *job) error {
 		disc, err := d.discover(ctx, n.Target)
 		if err != nil {
 			if ctx.Err() != nil {
-				d.rep.Unsent++
+				d.rep.unsent()
 				return nil
 			}
 			d.settle(&n, &item, err, now)
@@ -191,7 +197,7 @@ func (d *delivery) run(ctx context.Context, j *job) error {
 		if ctx.Err() != nil && err != nil {
 			// The budget ran out mid-request: whether it arrived is unknown,
 			// so it stays in flight and is re-sent next run.
-			d.rep.Unsent++
+			d.rep.unsent()
 			return nil
 		}
 		if linkback.Classify(err) == linkback.ClassBackoff && backoffs < maxBackoffsInRun {
@@ -243,7 +249,7 @@ func (d *delivery) settle(n *state.Notification, item *Item, err error, now time
 		n.Status, n.NotifiedAt, n.NextAttempt, n.LastError = state.StatusNotified, now, time.Time{}, ""
 		if err != nil { // fault 48 or 409: the receiver has it already
 			n.Answer = "already registered"
-			d.rep.AlreadyRegistered++
+			d.rep.alreadyRegistered()
 		}
 	case linkback.ClassPermanent:
 		n.Status, n.LastError, n.NextAttempt = state.StatusFailed, linkback.Explain(err), time.Time{}

@@ -172,22 +172,22 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 
 	// Due from earlier runs: never-started, in-flight, and retries whose time has come.
 	if s.ledger != nil && s.opts.Mode != ModeBaseline {
-		err := s.ledger.ForEachNotification(func(n state.Notification) error {
+		open, err := s.ledger.NotificationsWith(state.StatusPending, state.StatusInFlight, state.StatusRetry, state.StatusDeferred)
+		if err != nil {
+			return nil, fmt.Errorf("read ledger %s: %w", s.ledger.Path(), err)
+		}
+		for _, n := range open {
 			if _, ok := planned[key(n)]; ok {
-				return nil
+				continue
 			}
 			switch {
 			case n.Status == state.StatusPending:
 				planned[key(n)] = &job{n: n, kind: pendingKind(n)}
 			case n.Status == state.StatusInFlight:
 				planned[key(n)] = &job{n: n, kind: KindResend}
-			case (n.Status == state.StatusRetry || n.Status == state.StatusDeferred) && !n.NextAttempt.After(now):
+			case !n.NextAttempt.After(now):
 				planned[key(n)] = &job{n: n, kind: KindRetry}
 			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("read ledger %s: %w", s.ledger.Path(), err)
 		}
 	}
 	if s.opts.Mode != ModeDryRun {

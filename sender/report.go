@@ -81,6 +81,18 @@ func (r *Report) add(it Item) {
 	}
 }
 
+func (r *Report) unsent() {
+	r.mu.Lock()
+	r.Unsent++
+	r.mu.Unlock()
+}
+
+func (r *Report) alreadyRegistered() {
+	r.mu.Lock()
+	r.AlreadyRegistered++
+	r.mu.Unlock()
+}
+
 // count tallies a link that is not notified at all.
 func (r *Report) count(why string) {
 	r.mu.Lock()

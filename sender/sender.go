@@ -125,7 +125,7 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 		if s.cfg.Tombstones {
-			if rep.Tombstones, err = s.tombstones(ctx); err != nil {
+			if rep.Tombstones, err = s.tombstones(); err != nil {
 				return nil, err
 			}
 		}

@@ -481,13 +481,29 @@ func TestSendDefersWhenSourceNotLive(t *testing.T) {
 	w.page("posts/a/index.html", w.T("/link/1"))
 	cfg := w.cfg()
 	cfg.BaseURL = w.blog.URL + "/not-deployed/"
-	rep := w.run(cfg, Options{})
+	now := time.Now()
+	clock := func() time.Time { return now }
+	rep := w.run(cfg, Options{Now: clock})
 	if rep.Deferred != 1 || len(w.pinged()) != 0 {
 		t.Fatalf("deferred %d, pings %v; want the ping kept for later", rep.Deferred, w.pinged())
 	}
-	n := w.notification(w.B("/not-deployed/posts/a/"), w.T("/link/1"))
-	if n.Status != state.StatusDeferred || n.Attempts != 0 {
-		t.Errorf("status %s attempts %d", n.Status, n.Attempts)
+	src := w.B("/not-deployed/posts/a/")
+	n := w.notification(src, w.T("/link/1"))
+	if n.Status != state.StatusDeferred || n.Attempts != 0 || !strings.Contains(n.LastError, "not live") {
+		t.Errorf("status %s attempts %d: %s", n.Status, n.Attempts, n.LastError)
+	}
+	// Still not live a day later: deferred again, no attempt counted.
+	now = now.Add(24 * time.Hour)
+	if rep := w.run(cfg, Options{Now: clock}); rep.Deferred != 1 {
+		t.Errorf("a day later: deferred %d, want 1", rep.Deferred)
+	}
+	// Never live after a week: given up, with the reason.
+	now = now.Add(7 * 24 * time.Hour)
+	if rep := w.run(cfg, Options{Now: clock}); rep.Failed != 1 {
+		t.Errorf("a week later: failed %d, want 1", rep.Failed)
+	}
+	if n := w.notification(src, w.T("/link/1")); n.Status != state.StatusFailed || !strings.Contains(n.LastError, "gave up") {
+		t.Errorf("after a week: %s: %s", n.Status, n.LastError)
 	}
 }
 

@@ -166,41 +166,32 @@ func (s *Sender) siteTitle() string {
 	return u.Host
 }
 
-// tombstones writes, into each root's _redirects, a 410 Gone line for every
-// page the ledger knows was deleted, so receivers checking a Webmention
-// delete see the page gone as the spec wants. It returns the files written.
-func (s *Sender) tombstones(ctx context.Context) ([]string, error) {
+// tombstones writes, into the _redirects of the root each page belonged
+// to, a 410 Gone rule for every page the ledger knows was deleted, so
+// receivers checking a Webmention delete see the page gone as the spec
+// wants. It returns the directories whose _redirects changed.
+func (s *Sender) tombstones() ([]string, error) {
 	pages, err := s.ledger.Pages()
 	if err != nil {
 		return nil, fmt.Errorf("read ledger %s: %w", s.ledger.Path(), err)
 	}
-	var written []string
-	for _, root := range s.cfg.SiteRoots() {
-		var gone []string
-		for u, p := range pages {
-			if !p.Deleted || isFeedRecord(p) || !strings.HasPrefix(u, root.BaseURL) {
-				continue
-			}
-			pu, err := url.Parse(u)
-			if err != nil {
-				continue
-			}
-			gone = append(gone, pu.EscapedPath())
+	var gone []string
+	for u, p := range pages {
+		if p.Deleted && !isFeedRecord(p) {
+			gone = append(gone, u)
 		}
-		sort.Strings(gone)
-		path := filepath.Join(root.Dir, "_redirects")
-		old, err := os.ReadFile(path)
-		if err != nil && !os.IsNotExist(err) {
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		out, changed := site.MergeRedirects(old, gone)
-		if !changed {
-			continue
-		}
-		if err := site.WriteFileAtomic(path, out); err != nil {
-			return nil, fmt.Errorf("write %s: %w", path, err)
-		}
-		written = append(written, path)
 	}
-	return written, nil
+	sort.Strings(gone)
+	result, _, err := site.Tombstones(s.cfg.SiteRoots(), gone, false)
+	if err != nil {
+		return nil, fmt.Errorf("write tombstones: %w", err)
+	}
+	var changed []string
+	for dir, st := range result {
+		if st != "unchanged" {
+			changed = append(changed, filepath.Join(dir, "_redirects"))
+		}
+	}
+	sort.Strings(changed)
+	return changed, nil
 }
