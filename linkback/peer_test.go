@@ -3,12 +3,13 @@ package linkback
 import (
 	"context"
 	"errors"
-	"github.com/hugo-pingback/hugo-pingback/internal/peertest"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/peertest"
 )
 
 // startPythonPeer runs testdata/peer/pingback_server.py, an independent

@@ -4,12 +4,13 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"github.com/hugo-pingback/hugo-pingback/internal/peertest"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/peertest"
 )
 
 // weblogCallSeen is a decoded XML-RPC methodCall with string parameters.
