@@ -503,3 +503,44 @@ func TestEarlyExit(t *testing.T) {
 		})
 	}
 }
+
+// TestExtractConcurrent runs Extract from several goroutines (scanners come
+// from a pool) and expects the sequential results; run it with -race.
+func TestExtractConcurrent(t *testing.T) {
+	var inputs [][]byte
+	for _, s := range []string{page(`<article><a href="/a/">a</a></article>`), page(`<div class="h-entry"><div class="e-content"><a href="https://b.example/">b</a></div></div>`),
+		page(`<main><a href="../c/">c</a></main>`), page(`<p><a href="https://d.example/">d</a></p>`)} {
+		inputs = append(inputs, []byte(s))
+	}
+	u := mustURL(t, pageURL)
+	want := make([][]string, len(inputs))
+	for i, in := range inputs {
+		p, err := Extract(in, u, defaultOpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = show(p.Links)
+	}
+	errs := make(chan string, 8*len(inputs)*20)
+	done := make(chan struct{})
+	for g := 0; g < 8; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for r := 0; r < 20; r++ {
+				for i, in := range inputs {
+					p, err := Extract(in, u, defaultOpts)
+					if err != nil || !slices.Equal(show(p.Links), want[i]) {
+						errs <- strings.Join(show(p.Links), " ")
+					}
+				}
+			}
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Errorf("concurrent Extract gave %s", e)
+	}
+}
