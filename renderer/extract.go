@@ -158,6 +158,14 @@ func compileSelector(s string) (cascadia.Matcher, error) {
 
 var scannerPool = sync.Pool{New: func() any { return new(scanner) }}
 
+// release returns the scanner to the pool without what would keep the
+// caller's page and options alive.
+func (s *scanner) release() {
+	s.src, s.opts, s.aIndex = nil, nil, nil
+	clear(s.recs)
+	scannerPool.Put(s)
+}
+
 // Extract reads one built page published at pageURL and returns its kind,
 // title, content links and excerpt, by the rules in the package
 // documentation. Malformed HTML is read leniently, the way a browser would;
@@ -176,7 +184,7 @@ func Extract(src []byte, pageURL *url.URL, opts *Options) (*Page, error) {
 		}
 	}
 	s := scannerPool.Get().(*scanner)
-	defer scannerPool.Put(s)
+	defer s.release()
 	s.reset(opts, false, sel != nil)
 	s.src = src
 	s.run(html.NewTokenizer(bytes.NewReader(src)))
@@ -209,7 +217,7 @@ func Links(r io.Reader, base *url.URL, opts *Options) ([]Link, error) {
 		opts = &Options{}
 	}
 	s := scannerPool.Get().(*scanner)
-	defer scannerPool.Put(s)
+	defer s.release()
 	s.reset(opts, true, false)
 	z := html.NewTokenizer(r)
 	s.run(z)
