@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gohugoio/hugo/commands"
+	"github.com/hugo-pingback/hugo-pingback/hugosite/hugotest"
 )
 
 // exampleSite is the repository's demo site, the fixture of these tests.
@@ -77,9 +77,8 @@ func readTree(t testing.TB, dir string) map[string][]byte {
 // `hugo --source dir --destination dest args...` would.
 func hugoReference(t testing.TB, dir, dest string, args ...string) {
 	t.Helper()
-	argv := append([]string{"--source", dir, "--destination", dest, "--quiet"}, args...)
-	if err := commands.Execute(argv); err != nil {
-		t.Fatalf("hugo %s: %v", strings.Join(argv, " "), err)
+	if err := hugotest.Build(dir, dest, args...); err != nil {
+		t.Fatal(err)
 	}
 }
 
