@@ -229,7 +229,7 @@ func (s *Sender) hugoLinks(src []byte, pageURL *url.URL, info PageInfo, opts *re
 // so that pages are re-parsed under new rules although their bytes did not.
 func (s *Sender) settingsFingerprint() string {
 	h := fnv.New32a()
-	fmt.Fprintf(h, "v1|%s|%s|%s", s.cfg.Content, strings.Join(s.cfg.SkipRels, ","), strings.Join(s.cfg.SkipClasses, ","))
+	fmt.Fprintf(h, "v1|%d|%s|%s|%s", renderer.RulesVersion, s.cfg.Content, strings.Join(s.cfg.SkipRels, ","), strings.Join(s.cfg.SkipClasses, ","))
 	return fmt.Sprintf("%08x", h.Sum32())
 }
 

@@ -93,10 +93,10 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	r.pings[key]++
 	r.total++
-	n, total := r.pings[key], r.total
+	n, total, onPing := r.pings[key], r.total, r.onPing
 	r.mu.Unlock()
-	if r.onPing != nil {
-		r.onPing(total)
+	if onPing != nil {
+		onPing(total)
 	}
 	code := 0
 	for sub, c := range r.fault {
@@ -113,6 +113,12 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	fmt.Fprint(w, `<methodResponse><params><param><value><string>ok</string></value></param></params></methodResponse>`)
+}
+
+func (r *receiver) setOnPing(fn func(total int)) {
+	r.mu.Lock()
+	r.onPing = fn
+	r.mu.Unlock()
 }
 
 // writeSite writes pages posts/N/index.html, each linking to the targets
@@ -290,8 +296,15 @@ func TestCLICrashLosesNothing(t *testing.T) {
 			var killed sync.Once
 			var total int
 			var mu sync.Mutex
+			t0 := time.Now()
+			defer func() { t.Logf("total %s", time.Since(t0)) }()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Set after Start: the receivers' mutex then orders cmd.Process
+			// before the kill. The first run takes far longer than this.
 			for _, r := range receivers {
-				r.onPing = func(int) {
+				r.setOnPing(func(int) {
 					mu.Lock()
 					total++
 					n := total
@@ -299,12 +312,7 @@ func TestCLICrashLosesNothing(t *testing.T) {
 					if n >= killAfter {
 						killed.Do(func() { cmd.Process.Signal(syscall.SIGKILL) })
 					}
-				}
-			}
-			t0 := time.Now()
-			defer func() { t.Logf("total %s", time.Since(t0)) }()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+				})
 			}
 			err := cmd.Wait()
 			var ee *exec.ExitError
@@ -313,7 +321,7 @@ func TestCLICrashLosesNothing(t *testing.T) {
 			}
 			t.Logf("killed after %s", time.Since(t0))
 			for _, r := range receivers {
-				r.onPing = nil
+				r.setOnPing(nil)
 			}
 			if _, stderr, code := cli(t, dir, args...); code != 0 {
 				t.Fatalf("run after the crash: exit %d: %s", code, stderr)
