@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 	"golang.org/x/sync/errgroup"
@@ -84,23 +85,7 @@ func BenchmarkTokenizeFloor(b *testing.B) {
 	b.SetBytes(bytesRead)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		var g errgroup.Group
-		g.SetLimit(runtime.GOMAXPROCS(0))
-		for _, f := range files {
-			g.Go(func() error {
-				src, err := os.ReadFile(f.Path)
-				if err != nil {
-					return err
-				}
-				z := html.NewTokenizer(bytes.NewReader(src))
-				for z.Next() != html.ErrorToken {
-				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
-			b.Fatal(err)
-		}
+		tokenizeAll(b, files)
 	}
 	b.ReportMetric(float64(len(files)), "pages")
 }
@@ -191,4 +176,76 @@ func reportPeak(b *testing.B) {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}}
 	metrics.Read(s)
 	b.ReportMetric(float64(s[1].Value.Uint64())/(1<<20), "MB-total-mapped")
+}
+
+// BenchmarkRatios runs the floor, a first scan and an unchanged re-run in
+// turn within each iteration, each after a GC, so that load from other
+// processes hits all three alike, and reports the ratios:
+// first-x-floor (target at most 1.3) and rerun-x-floor (at most 0.5).
+//
+//	HP_BENCH_PAGES=10000 go test ./sender -run '^$' -bench Ratios -benchtime 5x
+func BenchmarkRatios(b *testing.B) {
+	dir, base := benchPublic(b)
+	files := benchFiles(b, dir, base)
+	path := filepath.Join(b.TempDir(), "ledger.db")
+	l, err := state.Open(path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	cfg := config.Config{PublishDir: dir, BaseURL: base, Ledger: path}
+	run := func(l *state.Ledger, mode Mode) *Report {
+		s, err := New(cfg, l, linkback.NewClient(linkback.ClientOptions{}), Options{Mode: mode})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := s.Run(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return rep
+	}
+	run(l, ModeBaseline)
+	timed := func(fn func()) time.Duration {
+		runtime.GC()
+		start := time.Now()
+		fn()
+		return time.Since(start)
+	}
+	var floor, first, rerun time.Duration
+	for b.Loop() {
+		floor += timed(func() { tokenizeAll(b, files) })
+		first += timed(func() { run(nil, ModeDryRun) })
+		rerun += timed(func() {
+			if rep := run(l, ModeSend); rep.Unchanged != rep.Pages {
+				b.Fatalf("re-run parsed %d pages", rep.Pages-rep.Unchanged)
+			}
+		})
+	}
+	b.ReportMetric(float64(first)/float64(floor), "first-x-floor")
+	b.ReportMetric(float64(rerun)/float64(floor), "rerun-x-floor")
+	b.ReportMetric(float64(floor.Milliseconds())/float64(b.N), "floor-ms/op")
+	reportPeak(b)
+}
+
+// tokenizeAll is the floor: read every page and tokenize it once, in
+// parallel like the scan, doing nothing else.
+func tokenizeAll(b *testing.B, files []site.File) {
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, f := range files {
+		g.Go(func() error {
+			src, err := os.ReadFile(f.Path)
+			if err != nil {
+				return err
+			}
+			z := html.NewTokenizer(bytes.NewReader(src))
+			for z.Next() != html.ErrorToken {
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -55,13 +55,18 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 
 	var (
 		batches  []*state.Batch
+		write    = s.opts.Mode != ModeDryRun
 		cur      = &state.Batch{}
-		planned  = map[string]*job{}
+		inPlan   = map[pair]bool{}   // the keys of p.jobs
 		sending  = map[string]bool{} // source pages with new links to send
 		newLinks int
 	)
+	addJob := func(j *job) {
+		inPlan[key(j.n)] = true
+		p.jobs = append(p.jobs, j)
+	}
 	flush := func() {
-		if cur.Len() > 0 {
+		if write && cur.Len() > 0 {
 			batches = append(batches, cur)
 			cur = &state.Batch{}
 		}
@@ -79,7 +84,9 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 		if seen {
 			rec.FirstSeen = old.FirstSeen
 		}
-		cur.Pages = append(cur.Pages, rec)
+		if write {
+			cur.Pages = append(cur.Pages, rec)
+		}
 		if !sp.source {
 			continue
 		}
@@ -102,7 +109,7 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 			current[target] = true
 			if n, ok := existing[target]; ok {
 				if needsUpdate(n, sp.hash) && s.opts.Mode != ModeBaseline {
-					planned[key(n)] = s.update(n, sp.hash, KindUpdate, cur)
+					addJob(s.update(n, sp.hash, KindUpdate, cur))
 				}
 				continue
 			}
@@ -120,26 +127,31 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 			default:
 				newLinks++
 				sending[sp.file.URL] = true
-				planned[key(n)] = &job{n: n, kind: KindNew}
+				addJob(&job{n: n, kind: KindNew})
 			}
-			cur.Notifications = append(cur.Notifications, n)
+			if write {
+				cur.Notifications = append(cur.Notifications, n)
+			}
 		}
 		// Webmention updates reach targets whose link was removed too.
-		for target, n := range existing {
-			if !current[target] && needsUpdate(n, sp.hash) && s.opts.Mode != ModeBaseline {
-				planned[key(n)] = s.update(n, sp.hash, KindUpdate, cur)
+		for _, target := range sortedKeys(existing) {
+			if n := existing[target]; !current[target] && needsUpdate(n, sp.hash) && s.opts.Mode != ModeBaseline {
+				addJob(s.update(n, sp.hash, KindUpdate, cur))
 			}
 		}
 		if cur.Len() >= commitEvery {
 			flush()
 		}
 	}
-	for url, old := range known {
+	for _, url := range sortedKeys(known) {
+		old := known[url]
 		if old.Deleted || p.pages[url] != nil || isFeedRecord(old) {
 			continue
 		}
 		rep.Deleted++
-		cur.DeletePages = append(cur.DeletePages, url)
+		if write {
+			cur.DeletePages = append(cur.DeletePages, url)
+		}
 		if s.ledger == nil || s.opts.Mode == ModeBaseline {
 			continue
 		}
@@ -149,7 +161,7 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 		}
 		for _, n := range list {
 			if needsUpdate(n, deletedVersion) {
-				planned[key(n)] = s.update(n, deletedVersion, KindDelete, cur)
+				addJob(s.update(n, deletedVersion, KindDelete, cur))
 			}
 		}
 	}
@@ -177,16 +189,16 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 			return nil, fmt.Errorf("read ledger %s: %w", s.ledger.Path(), err)
 		}
 		for _, n := range open {
-			if _, ok := planned[key(n)]; ok {
+			if inPlan[key(n)] {
 				continue
 			}
 			switch {
 			case n.Status == state.StatusPending:
-				planned[key(n)] = &job{n: n, kind: pendingKind(n)}
+				addJob(&job{n: n, kind: pendingKind(n)})
 			case n.Status == state.StatusInFlight:
-				planned[key(n)] = &job{n: n, kind: KindResend}
+				addJob(&job{n: n, kind: KindResend})
 			case !n.NextAttempt.After(now):
-				planned[key(n)] = &job{n: n, kind: KindRetry}
+				addJob(&job{n: n, kind: KindRetry})
 			}
 		}
 	}
@@ -200,14 +212,12 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 			}
 		}
 	}
-	for _, j := range planned {
-		p.jobs = append(p.jobs, j)
-	}
-	sort.Slice(p.jobs, func(a, b int) bool { return key(p.jobs[a].n) < key(p.jobs[b].n) })
-	if s.opts.Mode == ModeDryRun {
+	if !write {
+		rep.Items = make([]Item, 0, len(p.jobs))
 		for _, j := range p.jobs {
-			rep.add(Item{Source: j.n.Source, Target: j.n.Target, Kind: j.kind, Status: "planned", Protocol: j.n.Protocol, Endpoint: j.n.Endpoint})
+			rep.Items = append(rep.Items, Item{Source: j.n.Source, Target: j.n.Target, Kind: j.kind, Status: "planned", Protocol: j.n.Protocol, Endpoint: j.n.Endpoint})
 		}
+		rep.Planned = len(p.jobs)
 	}
 	return p, nil
 }
@@ -239,7 +249,19 @@ func pendingKind(n state.Notification) string {
 	}
 }
 
-func key(n state.Notification) string { return n.Source + "\x00" + n.Target }
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// pair identifies a notification: one source, one target.
+type pair struct{ source, target string }
+
+func key(n state.Notification) pair { return pair{n.Source, n.Target} }
 
 // dateLimit is the earliest publish date that may send, or zero.
 func (s *Sender) dateLimit(now time.Time) time.Time {
@@ -254,6 +276,9 @@ func (s *Sender) dateLimit(now time.Time) time.Time {
 
 // excluded returns why a new link is not notified at all, or "".
 func (s *Sender) excluded(target string) string {
+	if !s.cfg.NoSelfPing && len(s.cfg.Exclude) == 0 {
+		return ""
+	}
 	u, err := url.Parse(target)
 	if err != nil {
 		return "excluded: unparsable URL"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"net/url"
 	"os"
 	"runtime"
@@ -124,18 +125,14 @@ func (s *Sender) scanPage(f site.File, known map[string]state.Page, opts *render
 		return p, "", nil
 	}
 	info, hugo := s.opts.Pages[f.URL]
-	fi, err := os.Stat(f.Path)
+	src, size, err := readPage(f.Path)
 	if err != nil {
 		return nil, "", fmt.Errorf("read page %s: %w", f.Path, err)
 	}
-	if fi.Size() > maxPageBytes {
+	if src == nil {
 		p.skip = "larger than 32 MiB"
-		p.hash = fmt.Sprintf("size-%d", fi.Size())
-		return p, fmt.Sprintf("%s: %d bytes, larger than the 32 MiB page limit; not scanned", f.Path, fi.Size()), nil
-	}
-	src, err := os.ReadFile(f.Path)
-	if err != nil {
-		return nil, "", fmt.Errorf("read page %s: %w", f.Path, err)
+		p.hash = fmt.Sprintf("size-%d", size)
+		return p, fmt.Sprintf("%s: %d bytes, larger than the 32 MiB page limit; not scanned", f.Path, size), nil
 	}
 	pageSettings := settings
 	if s.opts.Pages != nil {
@@ -191,6 +188,36 @@ func (s *Sender) scanPage(f site.File, known map[string]state.Page, opts *render
 		}
 	}
 	return p, "", nil
+}
+
+// readPage reads a whole page, or returns nil and its size when it is larger
+// than maxPageBytes.
+func readPage(path string) ([]byte, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	if fi.Size() > maxPageBytes {
+		return nil, fi.Size(), nil
+	}
+	buf := make([]byte, fi.Size()+1) // +1 sees a file that grew
+	n, err := io.ReadFull(f, buf)
+	switch {
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		return buf[:n], int64(n), nil
+	case err != nil:
+		return nil, 0, err
+	}
+	rest, err := io.ReadAll(io.LimitReader(f, maxPageBytes))
+	if err != nil {
+		return nil, 0, err
+	}
+	return append(buf, rest...), int64(n + len(rest)), nil
 }
 
 // hugoLinks takes the links of Hugo's rendered content (already cleared of
