@@ -51,6 +51,10 @@ func (s *Sender) deliver(ctx context.Context, p *planned, rep *Report) error {
 		cancel: cancel,
 	}
 
+	d.byPage = map[string][]string{}
+	for _, j := range p.jobs {
+		d.byPage[j.n.Source] = append(d.byPage[j.n.Source], j.n.Target)
+	}
 	byHost := map[string][]*job{}
 	var hosts []string
 	for _, j := range p.jobs {
@@ -91,17 +95,20 @@ type delivery struct {
 	pages  map[string]*scannedPage
 	cancel context.CancelFunc
 
-	mu    sync.Mutex
-	live  map[string]*liveCheck
-	disc  map[string]*discovered
-	done  int
-	total int
+	mu   sync.Mutex
+	live map[string]*liveCheck
+	// byPage lists each source's job targets, so one live check covers them.
+	byPage map[string][]string
+	disc   map[string]*discovered
+	done   int
+	total  int
 }
 
 type liveCheck struct {
-	once    sync.Once
-	missing map[string]bool
-	err     error
+	once   sync.Once
+	linked map[string]bool // targets this build links to from the page
+	stale  string          // why the live page is not this build's version, or ""
+	err    error
 }
 
 type discovered struct {
@@ -138,25 +145,30 @@ func (d *delivery) run(ctx context.Context, j *job) error {
 	now := d.s.opts.Now()
 	item := Item{Source: n.Source, Target: n.Target, Kind: j.kind}
 
-	// The source must be live and carry the link before a receiver checks it;
-	// a delete is the opposite case and is never verified.
+	// The source must be live and show what the receiver is to see (the link,
+	// or for an update of a removed link, no link) before it checks; a delete
+	// is the opposite case and is never verified.
 	if j.kind != KindDelete && !d.s.cfg.NoVerifyLive {
 		if why := d.verifyLive(ctx, n.Source, n.Target); why != "" {
 			if ctx.Err() != nil {
 				d.rep.unsent()
 				return nil
 			}
+			if n.DeferredSince.IsZero() {
+				n.DeferredSince = now
+			}
 			n.Status, n.LastError, n.NextAttempt = state.StatusDeferred, why, now.Add(deferAfter)
-			if !n.Created.IsZero() && now.Sub(n.Created) > maxDeferral {
-				// A page that never went live in a week will not: stop checking.
+			if now.Sub(n.DeferredSince) > maxDeferral {
+				// A page that was not live for a week will not be: stop checking.
 				n.Status, n.NextAttempt = state.StatusFailed, time.Time{}
-				n.LastError = why + fmt.Sprintf(" (gave up: not live %s after the link was found)", maxDeferral)
+				n.LastError = why + fmt.Sprintf(" (gave up: not live for %s)", maxDeferral)
 			}
 			item.Status, item.Error = string(n.Status), n.LastError
 			d.rep.add(item)
 			return d.rec.put(n, false)
 		}
 	}
+	n.DeferredSince = time.Time{}
 
 	endpoint, protocol := n.Endpoint, n.Protocol
 	if j.kind != KindUpdate && j.kind != KindDelete {
@@ -337,7 +349,10 @@ func (d *delivery) discover(ctx context.Context, target string) (state.Discovery
 }
 
 // verifyLive checks once per run and page that the live source page answers
-// 200 without a redirect and links to the target; it returns why not, or "".
+// 200 without a redirect and shows this build's links: each target it links
+// to must be there, and a target whose link was removed (a Webmention update)
+// must be gone, or the receiver would see the old version. It returns why the
+// page is not live yet, or "".
 func (d *delivery) verifyLive(ctx context.Context, source, target string) string {
 	d.mu.Lock()
 	c, ok := d.live[source]
@@ -347,29 +362,45 @@ func (d *delivery) verifyLive(ctx context.Context, source, target string) string
 	}
 	d.mu.Unlock()
 	c.once.Do(func() {
-		targets := d.targetsOf(source)
+		c.linked = map[string]bool{}
+		for _, t := range d.targetsOf(source) {
+			c.linked[t] = true
+		}
+		checked := append([]string(nil), d.byPage[source]...)
+		for t := range c.linked {
+			checked = append(checked, t)
+		}
 		var missing []string
 		c.err = d.gates.do(ctx, hostOf(source), false, func(rctx context.Context) error {
 			var err error
-			missing, err = d.s.client.VerifyLive(rctx, source, targets)
+			missing, err = d.s.client.VerifyLive(rctx, source, checked)
 			return err
 		})
-		c.missing = map[string]bool{}
+		missed := map[string]bool{}
 		for _, m := range missing {
-			c.missing[m] = true
+			missed[m] = true
+		}
+		// The live page is this build's version only if every check holds:
+		// one stale link means the whole page is not deployed yet.
+		for _, t := range checked {
+			switch {
+			case c.linked[t] && missed[t]:
+				c.stale = "source not live yet: the live page does not link to " + t
+			case !c.linked[t] && !missed[t]:
+				c.stale = "source not live yet: the live page still links to " + t + " (old version)"
+			}
+			if c.stale != "" {
+				break
+			}
 		}
 	})
-	switch {
-	case c.err != nil:
+	if c.err != nil {
 		return "source not live yet: " + linkback.Explain(c.err)
-	case c.missing[target]:
-		return "source not live yet: the live page does not link to the target"
 	}
-	return ""
+	return c.stale
 }
 
-// targetsOf lists the targets a page links to in this build, for the one
-// live check that covers them all.
+// targetsOf lists the targets a page links to in this build.
 func (d *delivery) targetsOf(source string) []string {
 	if p := d.pages[source]; p != nil && p.changed {
 		return p.links

@@ -47,12 +47,14 @@ func (g *gates) do(ctx context.Context, host string, post bool, fn func(context.
 		return ctx.Err()
 	}
 	defer func() { <-gt.sem }()
+	g.mu.Lock()
 	ready := gt.until
 	if post && g.interval > 0 && !gt.lastPost.IsZero() {
 		if t := gt.lastPost.Add(g.interval); t.After(ready) {
 			ready = t
 		}
 	}
+	g.mu.Unlock()
 	if wait := ready.Sub(g.now()); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
@@ -64,7 +66,9 @@ func (g *gates) do(ctx context.Context, host string, post bool, fn func(context.
 	}
 	err := fn(ctx)
 	if post {
+		g.mu.Lock()
 		gt.lastPost = g.now()
+		g.mu.Unlock()
 	}
 	return err
 }

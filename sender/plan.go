@@ -19,7 +19,6 @@ const (
 	KindResend = "resend" // left in flight by a run that died
 	KindUpdate = "update" // Webmention: the source page changed
 	KindDelete = "delete" // Webmention: the source page left the site
-	KindLive   = "deferred"
 )
 
 // job is one notification due in this run.
@@ -30,8 +29,9 @@ type job struct {
 
 // planned is the outcome of plan: the jobs to deliver, in a stable order.
 type planned struct {
-	jobs  []*job
-	pages map[string]*scannedPage
+	jobs      []*job
+	pages     map[string]*scannedPage
+	cancelled map[pair]bool
 }
 
 // commitEvery bounds the size of one plan transaction; a page's record and
@@ -59,8 +59,12 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 		cur      = &state.Batch{}
 		inPlan   = map[pair]bool{}   // the keys of p.jobs
 		sending  = map[string]bool{} // source pages with new links to send
+		updating = map[string]bool{} // source pages whose Webmentions are re-sent
 		newLinks int
 	)
+	if !write {
+		cur = nil
+	}
 	addJob := func(j *job) {
 		inPlan[key(j.n)] = true
 		p.jobs = append(p.jobs, j)
@@ -71,12 +75,67 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 			cur = &state.Batch{}
 		}
 	}
+	p.cancelled = map[pair]bool{}
+	cancelJob := func(n state.Notification, why string) {
+		p.cancelled[key(n)] = true
+		n.Status, n.LastError, n.NextAttempt, n.Updated = state.StatusSkipped, why, time.Time{}, now
+		if write {
+			cur.Notifications = append(cur.Notifications, n)
+		}
+	}
+	notificationsFor := func(url string) (map[string]state.Notification, error) {
+		if s.ledger == nil {
+			return nil, nil
+		}
+		list, err := s.ledger.NotificationsFor(url)
+		if err != nil {
+			return nil, fmt.Errorf("read ledger %s: %w", s.ledger.Path(), err)
+		}
+		m := make(map[string]state.Notification, len(list))
+		for _, n := range list {
+			m[n.Target] = n
+		}
+		return m, nil
+	}
+	// gone handles a page that left the site: its record is marked deleted
+	// and every target it told by Webmention hears again.
+	gone := func(url string) error {
+		rep.Deleted++
+		if write {
+			cur.DeletePages = append(cur.DeletePages, url)
+		}
+		existing, err := notificationsFor(url)
+		if err != nil {
+			return err
+		}
+		for _, target := range sortedKeys(existing) {
+			n := existing[target]
+			switch {
+			case s.opts.Mode == ModeBaseline:
+			case needsUpdate(n, deletedVersion):
+				updating[url] = true
+				addJob(s.update(n, deletedVersion, KindDelete, cur))
+			case isOpen(n) && !isWebmentionResend(n):
+				cancelJob(n, "the page was deleted before it was sent")
+			}
+		}
+		return nil
+	}
+
 	for _, sp := range pages {
 		p.pages[sp.file.URL] = sp
 		if !sp.changed {
 			continue
 		}
 		old, seen := known[sp.file.URL]
+		if sp.goneFromHugo && seen && !old.Deleted && len(old.Links) > 0 {
+			// Hugo no longer lists it (now a draft, expired, removed), but
+			// its stale file is still in the publish dir: it left the site.
+			if err := gone(sp.file.URL); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		rec := state.Page{
 			URL: sp.file.URL, File: sp.file.Rel, Hash: sp.hash, Links: sp.links,
 			Title: sp.title, Published: sp.published, FirstSeen: now, LastSeen: now,
@@ -87,33 +146,36 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 		if write {
 			cur.Pages = append(cur.Pages, rec)
 		}
+		var existing map[string]state.Notification
+		if seen {
+			var err error
+			if existing, err = notificationsFor(sp.file.URL); err != nil {
+				return nil, err
+			}
+		}
 		if !sp.source {
+			// Opted out or no longer a single page: nothing more is sent from it.
+			for _, target := range sortedKeys(existing) {
+				if n := existing[target]; isOpen(n) && !isWebmentionResend(n) {
+					cancelJob(n, "the page no longer sends ("+sp.skip+")")
+				}
+			}
 			continue
 		}
 		for _, h := range sp.hidden {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: link to %s is in the page's content but not in the published file; not sent", sp.file.URL, h))
 		}
-		var existing map[string]state.Notification
-		if seen && s.ledger != nil {
-			list, err := s.ledger.NotificationsFor(sp.file.URL)
-			if err != nil {
-				return nil, fmt.Errorf("read ledger %s: %w", s.ledger.Path(), err)
-			}
-			existing = make(map[string]state.Notification, len(list))
-			for _, n := range list {
-				existing[n.Target] = n
-			}
-		}
 		current := make(map[string]bool, len(sp.links))
 		for _, target := range sp.links {
 			current[target] = true
 			if n, ok := existing[target]; ok {
-				if needsUpdate(n, sp.hash) && s.opts.Mode != ModeBaseline {
-					addJob(s.update(n, sp.hash, KindUpdate, cur))
+				if needsUpdate(n, sp.version) && s.opts.Mode != ModeBaseline {
+					updating[sp.file.URL] = true
+					addJob(s.update(n, sp.version, KindUpdate, cur))
 				}
 				continue
 			}
-			n := state.Notification{Source: sp.file.URL, Target: target, Status: state.StatusPending, Version: sp.hash, Created: now, Updated: now}
+			n := state.Notification{Source: sp.file.URL, Target: target, Status: state.StatusPending, Version: sp.version, Created: now, Updated: now}
 			switch why := s.excluded(target); {
 			case why != "":
 				n.Status, n.LastError = state.StatusSkipped, why
@@ -133,13 +195,20 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 				cur.Notifications = append(cur.Notifications, n)
 			}
 		}
-		// Webmention updates reach targets whose link was removed too.
+		// A removed link: Webmention targets hear of it (the spec's update
+		// 2); a notification still waiting for it is not sent any more.
 		for _, target := range sortedKeys(existing) {
-			if n := existing[target]; !current[target] && needsUpdate(n, sp.hash) && s.opts.Mode != ModeBaseline {
-				addJob(s.update(n, sp.hash, KindUpdate, cur))
+			n := existing[target]
+			switch {
+			case current[target] || s.opts.Mode == ModeBaseline:
+			case needsUpdate(n, sp.version):
+				updating[sp.file.URL] = true
+				addJob(s.update(n, sp.version, KindUpdate, cur))
+			case isOpen(n) && !isWebmentionResend(n):
+				cancelJob(n, "the link was removed before it was sent")
 			}
 		}
-		if cur.Len() >= commitEvery {
+		if write && cur.Len() >= commitEvery {
 			flush()
 		}
 	}
@@ -148,38 +217,17 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 		if old.Deleted || p.pages[url] != nil || isFeedRecord(old) {
 			continue
 		}
-		rep.Deleted++
-		if write {
-			cur.DeletePages = append(cur.DeletePages, url)
-		}
-		if s.ledger == nil || s.opts.Mode == ModeBaseline {
-			continue
-		}
-		list, err := s.ledger.NotificationsFor(url)
-		if err != nil {
-			return nil, fmt.Errorf("read ledger %s: %w", s.ledger.Path(), err)
-		}
-		for _, n := range list {
-			if needsUpdate(n, deletedVersion) {
-				addJob(s.update(n, deletedVersion, KindDelete, cur))
-			}
+		if err := gone(url); err != nil {
+			return nil, err
 		}
 	}
 	flush()
 	rep.NewLinks = newLinks
 	rep.SendingPages = len(sending)
+	rep.UpdatingPages = len(updating)
 
-	if fresh && s.opts.Mode == ModeSend && !s.opts.All && since.IsZero() && len(sending) > s.cfg.FloodLimit {
-		return nil, fmt.Errorf("%w: %d pages with %d links and no ledger yet at %s.\n"+
-			"This looks like the first run on an existing site. Choose one:\n"+
-			"  --baseline          record every current link as already notified, send nothing (then only new links are sent)\n"+
-			"  --since YYYY-MM-DD  send only for pages published after a date (or --max-age 30d)\n"+
-			"  --all               notify every link on every page now\n"+
-			"  --dry-run           see the full plan first",
-			ErrFlood, len(sending), newLinks, s.ledgerPath())
-	}
-	if fresh && len(sending) > s.cfg.FloodLimit && s.opts.Mode == ModeDryRun && !s.opts.All && since.IsZero() {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("a real run would stop here: %d pages would send on a first run (more than %d); use --baseline, --since or --all", len(sending), s.cfg.FloodLimit))
+	if err := s.floodGuard(fresh, since, len(sending), newLinks, len(updating), rep); err != nil {
+		return nil, err
 	}
 
 	// Due from earlier runs: never-started, in-flight, and retries whose time has come.
@@ -189,20 +237,15 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 			return nil, fmt.Errorf("read ledger %s: %w", s.ledger.Path(), err)
 		}
 		for _, n := range open {
-			if inPlan[key(n)] {
+			if inPlan[key(n)] || p.cancelled[key(n)] {
 				continue
 			}
-			switch {
-			case n.Status == state.StatusPending:
-				addJob(&job{n: n, kind: pendingKind(n)})
-			case n.Status == state.StatusInFlight:
-				addJob(&job{n: n, kind: KindResend})
-			case !n.NextAttempt.After(now):
-				addJob(&job{n: n, kind: KindRetry})
+			if n.Status == state.StatusPending || n.Status == state.StatusInFlight || !n.NextAttempt.After(now) {
+				addJob(&job{n: n, kind: openKind(n)})
 			}
 		}
 	}
-	if s.opts.Mode != ModeDryRun {
+	if write {
 		for _, b := range batches {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -222,6 +265,59 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 	return p, nil
 }
 
+// floodGuard stops a run, before any request, that would notify more pages
+// than FloodLimit in one go without being asked to: a first run on an
+// existing blog, or a run on a known site that suddenly deletes or updates
+// many pages (a mistyped --base-url, a wrong --public, a theme change).
+func (s *Sender) floodGuard(fresh bool, since time.Time, sending, newLinks, updating int, rep *Report) error {
+	if s.opts.All || s.opts.Mode == ModeBaseline {
+		return nil
+	}
+	limit := s.cfg.FloodLimit
+	var err error
+	switch {
+	case fresh && since.IsZero() && sending > limit:
+		err = fmt.Errorf("%w: %d pages with %d links and no ledger yet at %s.\n"+
+			"This looks like the first run on an existing site. Choose one:\n"+
+			"  --baseline          record every current link as already notified, send nothing (then only new links are sent)\n"+
+			"  --since YYYY-MM-DD  send only for pages published after a date (or --max-age 30d)\n"+
+			"  --all               notify every link on every page now\n"+
+			"  --dry-run           see the full plan first",
+			ErrFlood, sending, newLinks, s.ledgerPath())
+	case !fresh && rep.Deleted > limit:
+		err = fmt.Errorf("%w: %d pages the ledger knows are gone from the build, and each would send Webmention deletes.\n"+
+			"Is --public or --base-url right? If the pages really left the site, run again with --all",
+			ErrFlood, rep.Deleted)
+	case !fresh && sending+updating > limit:
+		err = fmt.Errorf("%w: %d pages would send (%d with new links, %d re-sending Webmention updates).\n"+
+			"If that is expected (a large import, a changed base URL), run again with --all; --dry-run shows the plan",
+			ErrFlood, sending+updating, sending, updating)
+	}
+	if err == nil {
+		return nil
+	}
+	if s.opts.Mode == ModeDryRun {
+		rep.Warnings = append(rep.Warnings, "a real run would stop here: "+strings.SplitN(err.Error(), "\n", 2)[0])
+		return nil
+	}
+	return err
+}
+
+// isOpen reports whether a notification is still waiting to be sent.
+func isOpen(n state.Notification) bool {
+	switch n.Status {
+	case state.StatusPending, state.StatusInFlight, state.StatusRetry, state.StatusDeferred:
+		return true
+	}
+	return false
+}
+
+// isWebmentionResend reports an open Webmention update or delete: those must
+// still reach the target, whatever became of the link since.
+func isWebmentionResend(n state.Notification) bool {
+	return n.Protocol == "webmention" && (!n.NotifiedAt.IsZero() || n.Version == deletedVersion)
+}
+
 // deletedVersion is the Version of a Webmention re-sent for a deleted page.
 const deletedVersion = "deleted"
 
@@ -232,20 +328,28 @@ func needsUpdate(n state.Notification, v string) bool {
 }
 
 func (s *Sender) update(n state.Notification, version, kind string, b *state.Batch) *job {
-	n.Status, n.Version, n.Attempts, n.LastError = state.StatusPending, version, 0, ""
-	b.Notifications = append(b.Notifications, n)
+	n.Status, n.Version, n.Attempts, n.LastError, n.DeferredSince = state.StatusPending, version, 0, "", time.Time{}
+	if b != nil {
+		b.Notifications = append(b.Notifications, n)
+	}
 	return &job{n: n, kind: kind}
 }
 
-// pendingKind tells, for a pending record from an earlier run, why it waits.
-func pendingKind(n state.Notification) string {
+// openKind tells, for an open record from an earlier run, what it is: a
+// Webmention delete or update keeps its nature through retries and crashes
+// (it is never live-checked or rediscovered like a first notification).
+func openKind(n state.Notification) string {
 	switch {
-	case n.Version == deletedVersion:
+	case n.Protocol == "webmention" && n.Version == deletedVersion:
 		return KindDelete
-	case !n.NotifiedAt.IsZero():
+	case n.Protocol == "webmention" && !n.NotifiedAt.IsZero():
 		return KindUpdate
-	default:
+	case n.Status == state.StatusInFlight:
+		return KindResend
+	case n.Status == state.StatusPending:
 		return KindNew
+	default:
+		return KindRetry
 	}
 }
 

@@ -36,8 +36,9 @@ type Report struct {
 	Deleted    int `json:"deleted"`     // in the ledger, gone from the build
 	NotSources int `json:"not_sources"` // changed pages that never send: lists, aliases, 404, opted out
 
-	SendingPages int `json:"sending_pages"` // pages with new links to notify
-	NewLinks     int `json:"new_links"`     // new links to notify
+	SendingPages  int `json:"sending_pages"`  // pages with new links to notify
+	NewLinks      int `json:"new_links"`      // new links to notify
+	UpdatingPages int `json:"updating_pages"` // pages re-sending Webmentions (changed links, deleted)
 
 	Notified          int `json:"notified"`
 	AlreadyRegistered int `json:"already_registered"` // part of Notified: fault 48 or 409
@@ -52,7 +53,7 @@ type Report struct {
 	Planned           int `json:"planned,omitempty"`
 
 	BudgetExhausted bool     `json:"budget_exhausted"`
-	Items           []Item   `json:"items"`
+	Items           []Item   `json:"items"`                // never null: an empty run has []
 	Services        []Item   `json:"services,omitempty"`   // update services and WebSub hubs
 	Tombstones      []string `json:"tombstones,omitempty"` // _redirects files written
 	Warnings        []string `json:"warnings,omitempty"`

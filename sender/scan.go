@@ -38,6 +38,12 @@ type scannedPage struct {
 	skip   string
 	// links are the notifiable content links (changed pages only).
 	links []string
+	// version names the set of links: Webmention targets hear again when it
+	// changes (not on every byte of the page, or a theme edit would re-send
+	// every Webmention of the site).
+	version string
+	// goneFromHugo is a file the Hugo site no longer lists as a page.
+	goneFromHugo bool
 	// hidden are links of Hugo's rendered content missing from the file.
 	hidden    []string
 	title     string
@@ -148,7 +154,7 @@ func (s *Sender) scanPage(f site.File, known map[string]state.Page, opts *render
 
 	switch {
 	case s.opts.Pages != nil && !hugo:
-		p.skip = "not a regular page of the Hugo site"
+		p.skip, p.goneFromHugo = "not a regular page of the Hugo site", true
 		return p, "", nil
 	case hugo && info.NoSend:
 		p.skip = "pingback: false in front matter"
@@ -180,14 +186,27 @@ func (s *Sender) scanPage(f site.File, known map[string]state.Page, opts *render
 		if info.Title != "" {
 			p.title = info.Title
 		}
-		return p, "", nil
-	}
-	for _, l := range ex.Links {
-		if l.Skip == "" {
-			p.links = append(p.links, l.URL)
+	} else {
+		for _, l := range ex.Links {
+			if l.Skip == "" {
+				p.links = append(p.links, l.URL)
+			}
 		}
 	}
+	p.version = linksVersion(p.links)
 	return p, "", nil
+}
+
+// linksVersion is a short hash of a set of links, whatever their order.
+func linksVersion(links []string) string {
+	sorted := append([]string(nil), links...)
+	sort.Strings(sorted)
+	h := fnv.New64a()
+	for _, l := range sorted {
+		h.Write([]byte(l))
+		h.Write([]byte{0})
+	}
+	return fmt.Sprintf("links-%016x", h.Sum64())
 }
 
 // readPage reads a whole page, or returns nil and its size when it is larger

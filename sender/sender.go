@@ -104,7 +104,7 @@ func New(cfg config.Config, ledger *state.Ledger, client *linkback.Client, opts 
 // in the report and the ledger, never returned as errors; an error means the
 // run itself could not complete (unreadable site, ledger failure, flood guard).
 func (s *Sender) Run(ctx context.Context) (*Report, error) {
-	rep := &Report{Mode: s.opts.Mode.String(), Started: s.opts.Now()}
+	rep := &Report{Mode: s.opts.Mode.String(), Started: s.opts.Now(), Items: []Item{}}
 	known, err := s.knownPages()
 	if err != nil {
 		return nil, err

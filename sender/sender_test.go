@@ -35,6 +35,7 @@ type world struct {
 	pings      map[string]int // "source -> target" to count
 	webmention map[string]int
 	flaky      map[string]int // target path to calls
+	wmStatus   int            // when set, the Webmention endpoint answers it
 }
 
 func newWorld(t *testing.T) *world {
@@ -73,8 +74,15 @@ func (w *world) serveTarget(rw http.ResponseWriter, r *http.Request) {
 	case p == "/webmention-endpoint":
 		r.ParseForm()
 		w.mu.Lock()
-		w.webmention[r.PostForm.Get("source")+" -> "+r.PostForm.Get("target")]++
+		status := w.wmStatus
+		if status == 0 {
+			w.webmention[r.PostForm.Get("source")+" -> "+r.PostForm.Get("target")]++
+		}
 		w.mu.Unlock()
+		if status != 0 {
+			http.Error(rw, "not now", status)
+			return
+		}
 		rw.Header().Set("Location", w.targets.URL+"/status/1")
 		rw.WriteHeader(http.StatusCreated)
 	case strings.HasPrefix(p, "/header/"):

@@ -245,6 +245,7 @@ const (
 	notifCreated     = 12
 	notifUpdated     = 13
 	notifNotifiedAt  = 14
+	notifDeferred    = 15
 
 	discFinal      = 1
 	discPingback   = 2
@@ -346,6 +347,7 @@ func encodeNotification(n *Notification) []byte {
 	e.time(notifCreated, n.Created)
 	e.time(notifUpdated, n.Updated)
 	e.time(notifNotifiedAt, n.NotifiedAt)
+	e.time(notifDeferred, n.DeferredSince)
 	return e.b
 }
 
@@ -382,6 +384,8 @@ func decodeNotificationValue(source, target string, v []byte) (Notification, err
 			n.Updated = d.time()
 		case notifNotifiedAt:
 			n.NotifiedAt = d.time()
+		case notifDeferred:
+			n.DeferredSince = d.time()
 		}
 	}
 	return n, d.err

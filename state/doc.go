@@ -91,7 +91,7 @@
 //	               6 Published, 7 FirstSeen, 8 LastSeen, 9 Deleted, 10 DeletedAt
 //	Notification:  1 Status, 2 Protocol, 3 Endpoint, 4 Attempts, 5 NextAttempt,
 //	               6 LastError, 7 Code, 8 Answer, 9 Location, 10 Version, 11 Sends,
-//	               12 Created, 13 Updated, 14 NotifiedAt
+//	               12 Created, 13 Updated, 14 NotifiedAt, 15 DeferredSince
 //	Discovery:     1 Final, 2 Pingback, 3 Webmention, 4 Trackback, 5 Err,
 //	               6 Fetched, 7 Expires
 //	Run:           1 Started, 2 Finished, 3 Command,

@@ -63,22 +63,23 @@ func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
 // Notification is the outcome of notifying Target that Source links to it,
 // keyed by the pair.
 type Notification struct {
-	Source      string    // URL of the linking page
-	Target      string    // URL linked to, as written on the source page
-	Protocol    string    // "pingback", "webmention", "trackback", or "" before discovery
-	Endpoint    string    // endpoint that served (or will serve) the notification
-	Status      Status    // where the notification stands
-	Attempts    int       // attempts made that counted towards the retry limit
-	NextAttempt time.Time // for StatusRetry: not before this time
-	LastError   string    // why, in words (truncated to MaxText by Commit)
-	Code        int       // last fault code or HTTP status
-	Answer      string    // receiver's answer text (truncated to MaxText by Commit)
-	Location    string    // Webmention 201 Location header
-	Version     string    // the source Page.Hash this notification reflects
-	Sends       int       // how many times it was actually delivered
-	Created     time.Time // first commit of this pair; Commit keeps the stored one
-	Updated     time.Time // last commit; Commit sets it to now when zero
-	NotifiedAt  time.Time // last successful delivery
+	Source        string    `json:"source"`               // URL of the linking page
+	Target        string    `json:"target"`               // URL linked to, as written on the source page
+	Protocol      string    `json:"protocol,omitempty"`   // "pingback", "webmention", "trackback", or "" before discovery
+	Endpoint      string    `json:"endpoint,omitempty"`   // endpoint that served (or will serve) the notification
+	Status        Status    `json:"status"`               // where the notification stands
+	Attempts      int       `json:"attempts"`             // attempts made that counted towards the retry limit
+	NextAttempt   time.Time `json:"next_attempt"`         // for StatusRetry: not before this time
+	LastError     string    `json:"last_error,omitempty"` // why, in words (truncated to MaxText by Commit)
+	Code          int       `json:"code,omitempty"`       // last fault code or HTTP status
+	Answer        string    `json:"answer,omitempty"`     // receiver's answer text (truncated to MaxText by Commit)
+	Location      string    `json:"location,omitempty"`   // Webmention 201 Location header
+	Version       string    `json:"version,omitempty"`    // the source Page.Hash this notification reflects
+	Sends         int       `json:"sends"`                // how many times it was actually delivered
+	Created       time.Time `json:"created"`              // first commit of this pair; Commit keeps the stored one
+	Updated       time.Time `json:"updated"`              // last commit; Commit sets it to now when zero
+	NotifiedAt    time.Time `json:"notified_at"`          // last successful delivery
+	DeferredSince time.Time `json:"deferred_since"`       // since when the source was found not live, for StatusDeferred
 }
 
 // Discovery is the cached result of fetching a target to find its endpoints.
@@ -95,12 +96,12 @@ type Discovery struct {
 
 // Run records one invocation of the tool.
 type Run struct {
-	ID          uint64         // sequence number; Commit assigns one when zero
-	Started     time.Time      // when the run began
-	Finished    time.Time      // zero while the run is going, or if it died
-	Command     string         // e.g. "send --baseline"
-	Counts      map[string]int // summary counts (notified, failed, ...)
-	Interrupted bool           // the run stopped early (budget, signal)
+	ID          uint64         `json:"id"`          // sequence number; Commit assigns one when zero
+	Started     time.Time      `json:"started"`     // when the run began
+	Finished    time.Time      `json:"finished"`    // zero while the run is going, or if it died
+	Command     string         `json:"command"`     // e.g. "send --baseline"
+	Counts      map[string]int `json:"counts"`      // summary counts (notified, failed, ...)
+	Interrupted bool           `json:"interrupted"` // the run stopped early (budget, signal)
 }
 
 // notificationKey is source NUL target: all notifications of one source are
