@@ -81,7 +81,7 @@ func (s *Sender) deliver(ctx context.Context, p *planned, rep *Report) error {
 		rep.BudgetExhausted = true
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		rep.Interrupted = true
 	}
 	return nil
 }

@@ -53,6 +53,7 @@ type Report struct {
 	Planned           int `json:"planned,omitempty"`
 
 	BudgetExhausted bool     `json:"budget_exhausted"`
+	Interrupted     bool     `json:"interrupted"`          // stopped by a signal
 	Items           []Item   `json:"items"`                // never null: an empty run has []
 	Services        []Item   `json:"services,omitempty"`   // update services and WebSub hubs
 	Tombstones      []string `json:"tombstones,omitempty"` // _redirects files written

@@ -16,6 +16,11 @@ import (
 // has never seen would notify more pages than Config.FloodLimit.
 var ErrFlood = errors.New("first run would notify too many pages")
 
+// ErrInterrupted is returned, with the report of what was done, when the
+// run's context was cancelled (SIGINT, SIGTERM) while notifications were
+// being sent. Those in flight are re-sent by the next run.
+var ErrInterrupted = errors.New("interrupted; notifications in flight are re-sent by the next run")
+
 // ErrNoPages is returned when the publish dir holds no HTML page at all: a
 // missing build must never be mistaken for a site whose pages were all deleted.
 var ErrNoPages = errors.New("no HTML pages found")
@@ -121,8 +126,10 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 		if err := s.deliver(ctx, p, rep); err != nil {
 			return nil, err
 		}
-		if err := s.services(ctx, known, rep); err != nil {
-			return nil, err
+		if !rep.Interrupted {
+			if err := s.services(ctx, known, rep); err != nil {
+				return nil, err
+			}
 		}
 		if s.cfg.Tombstones {
 			if rep.Tombstones, err = s.tombstones(); err != nil {
@@ -134,11 +141,14 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 	if s.opts.Mode != ModeDryRun {
 		b := &state.Batch{Runs: []state.Run{{
 			Started: rep.Started, Finished: rep.Finished, Command: "send " + rep.Mode,
-			Counts: rep.Counts(), Interrupted: rep.BudgetExhausted,
+			Counts: rep.Counts(), Interrupted: rep.BudgetExhausted || rep.Interrupted,
 		}}}
 		if err := s.ledger.Commit(b); err != nil {
 			return rep, fmt.Errorf("record run in %s: %w", s.ledger.Path(), err)
 		}
+	}
+	if rep.Interrupted {
+		return rep, ErrInterrupted
 	}
 	return rep, nil
 }

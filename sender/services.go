@@ -11,6 +11,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/linkback"
 	"github.com/hugo-pingback/hugo-pingback/site"
 	"github.com/hugo-pingback/hugo-pingback/state"
@@ -166,14 +167,22 @@ func (s *Sender) siteTitle() string {
 	return u.Host
 }
 
-// tombstones writes, into the _redirects of the root each page belonged
-// to, a 410 Gone rule for every page the ledger knows was deleted, so
-// receivers checking a Webmention delete see the page gone as the spec
-// wants. It returns the directories whose _redirects changed.
+// tombstones writes the _redirects 410 rules for this run's site.
 func (s *Sender) tombstones() ([]string, error) {
-	pages, err := s.ledger.Pages()
+	return Tombstones(s.ledger, s.cfg.SiteRoots(), false)
+}
+
+// Tombstones writes, into the _redirects of the root each page belonged to,
+// a 410 Gone rule for every page the ledger knows was deleted, so receivers
+// checking a Webmention delete see the page gone as the spec wants. It
+// returns the _redirects files that changed (or would, with dryRun).
+//
+// Run it before the deploy (inject and build do, with tombstones on), so the
+// rules ship with the build that no longer has the pages.
+func Tombstones(l *state.Ledger, roots []config.Root, dryRun bool) ([]string, error) {
+	pages, err := l.Pages()
 	if err != nil {
-		return nil, fmt.Errorf("read ledger %s: %w", s.ledger.Path(), err)
+		return nil, fmt.Errorf("read ledger %s: %w", l.Path(), err)
 	}
 	var gone []string
 	for u, p := range pages {
@@ -182,7 +191,7 @@ func (s *Sender) tombstones() ([]string, error) {
 		}
 	}
 	sort.Strings(gone)
-	result, _, err := site.Tombstones(s.cfg.SiteRoots(), gone, false)
+	result, _, err := site.Tombstones(roots, gone, dryRun)
 	if err != nil {
 		return nil, fmt.Errorf("write tombstones: %w", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/hugosite"
 	"github.com/hugo-pingback/hugo-pingback/sender"
-	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
 const buildSynopsis = `Build the Hugo site in-process with the embedded Hugo (v0.165.0), no hugo install needed:
@@ -22,7 +21,7 @@ gives for the same site, plus the injected tags.`
 const buildExamples = `  # In the site's root: build for production, inject params.pingback.receiver
   hugo-pingback build --minify
 
-  # A preview build with drafts into another dir (send refuses to run on it)
+  # A preview build with drafts into another dir (its page data is never used by send)
   hugo-pingback build --environment staging --buildDrafts --destination /tmp/preview
 `
 
@@ -98,7 +97,8 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	manifest := filepath.Join(filepath.Dir(cfg.Ledger), sender.PagesFile)
-	if err := sender.SavePages(manifest, infos); err != nil {
+	binfo := sender.BuildInfo{Environment: s.Environment(), Drafts: drafts, Dirs: sender.AbsDirs(cfg.SiteRoots())}
+	if err := sender.SavePages(manifest, binfo, infos); err != nil {
 		return err
 	}
 	if jsonOut {
@@ -123,5 +123,5 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 type buildReport struct {
 	Build  *hugosite.BuildResult `json:"build"`
-	Inject *site.InjectReport    `json:"inject,omitempty"`
+	Inject *injectReport         `json:"inject,omitempty"`
 }

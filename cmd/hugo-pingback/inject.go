@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
+	"github.com/hugo-pingback/hugo-pingback/sender"
 	"github.com/hugo-pingback/hugo-pingback/site"
+	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
 const injectSynopsis = `Advertise your receiver in every built page: add <link rel="pingback" href="RECEIVER"> (and
@@ -35,13 +38,14 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		sf                   siteFlags
 		receiver, webmention string
 		headers, dryRun      bool
-		noHugo               bool
+		noHugo, tombstones   bool
 	)
 	sf.register(fs, false)
 	fs.StringVar(&receiver, "receiver", "", "the hosted pingback endpoint `URL` (absolute http(s); default params.pingback.receiver)")
 	fs.StringVar(&webmention, "webmention", "", "the Webmention endpoint `URL` to advertise too (default params.pingback.webmention)")
 	fs.BoolVar(&headers, "headers", false, "also write X-Pingback and Link headers to _headers (Netlify, Cloudflare Pages)")
 	fs.BoolVar(&dryRun, "dry-run", false, "report what would change; write nothing")
+	fs.BoolVar(&tombstones, "tombstones", false, "also write 410 Gone rules to _redirects for pages the ledger knows were deleted\n(Netlify; default params.pingback.tombstones)")
 	fs.BoolVar(&noHugo, "no-hugo", false, "do not load the Hugo site (front matter opt-outs are then unknown)")
 	set, err := parseFlags(fs, args)
 	if err != nil {
@@ -62,6 +66,9 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if set["headers"] {
 		cfg.Headers = headers
 	}
+	if set["tombstones"] {
+		cfg.Tombstones = tombstones
+	}
 	if cfg.Receiver == "" && cfg.Webmention == "" {
 		return usagef("inject: --receiver is required (or params.pingback.receiver in the Hugo config)")
 	}
@@ -76,18 +83,42 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return printInject(stdout, rep, sf.jsonOut, sf.verbose, dryRun)
 }
 
-// injectSite runs inject over every root of cfg.
-func injectSite(ctx context.Context, cfg config.Config, dryRun bool, logger *slog.Logger) (*site.InjectReport, error) {
-	return site.Inject(ctx, cfg.SiteRoots(), site.InjectOptions{
+// injectReport is inject's outcome: the pages, and the tombstones written.
+type injectReport struct {
+	*site.InjectReport
+	Tombstones []string `json:"tombstones,omitempty"`
+}
+
+// injectSite runs inject over every root of cfg, and writes the tombstones
+// of deleted pages when cfg asks for them.
+func injectSite(ctx context.Context, cfg config.Config, dryRun bool, logger *slog.Logger) (*injectReport, error) {
+	rep, err := site.Inject(ctx, cfg.SiteRoots(), site.InjectOptions{
 		Tags:    renderer.Tags{Pingback: cfg.Receiver, Webmention: cfg.Webmention},
 		Headers: cfg.Headers,
 		DryRun:  dryRun,
 		Skip:    cfg.NoReceive,
 		Logger:  logger,
 	})
+	if err != nil {
+		return nil, err
+	}
+	out := &injectReport{InjectReport: rep}
+	if cfg.Tombstones {
+		if _, err := os.Stat(cfg.Ledger); err == nil {
+			l, err := state.Open(cfg.Ledger, &state.Options{ReadOnly: true})
+			if err != nil {
+				return nil, ledgerError(cfg.Ledger, err)
+			}
+			defer l.Close()
+			if out.Tombstones, err = sender.Tombstones(l, cfg.SiteRoots(), dryRun); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
-func printInject(stdout io.Writer, rep *site.InjectReport, jsonOut, verbose, dryRun bool) error {
+func printInject(stdout io.Writer, rep *injectReport, jsonOut, verbose, dryRun bool) error {
 	if jsonOut {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -110,5 +141,8 @@ func printInject(stdout io.Writer, rep *site.InjectReport, jsonOut, verbose, dry
 		fmt.Fprintf(stdout, "; _headers %s", rep.Headers)
 	}
 	fmt.Fprintln(stdout)
+	for _, f := range rep.Tombstones {
+		fmt.Fprintf(stdout, "tombstones: %s %s\n", map[bool]string{true: "would write", false: "wrote"}[dryRun], f)
+	}
 	return nil
 }

@@ -179,6 +179,11 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"inject", "--public", dir}, "--receiver"},
 		// status without a ledger says so.
 		{[]string{"status", "--site", dir}, "no ledger"},
+		// Out-of-range limits are refused, not silently defaulted.
+		{[]string{"send", "--public", dir, "--base-url", "https://blog.example.net/", "--concurrency", "0"}, "--concurrency"},
+		{[]string{"send", "--public", dir, "--base-url", "https://blog.example.net/", "--timeout", "0s"}, "--timeout"},
+		// A date limit needs page dates, which only a loaded Hugo site has.
+		{[]string{"send", "--public", dir, "--base-url", "https://blog.example.net/", "--since", "2026-01-01"}, "--since"},
 		// An invalid selector is caught before any work.
 		{[]string{"send", "--public", dir, "--base-url", "https://blog.example.net/", "--content", "div[["}, "div[["},
 	}

@@ -166,6 +166,16 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if set["tombstones"] {
 		cfg.Tombstones = tombstones
 	}
+	switch {
+	case set["concurrency"] && concurrency < 1:
+		return usagef("--concurrency must be at least 1, got %d", concurrency)
+	case set["timeout"] && timeout <= 0:
+		return usagef("--timeout must be positive, got %s", timeout)
+	case set["max-time"] && maxTime <= 0:
+		return usagef("--max-time must be positive, got %s", maxTime)
+	case set["host-interval"] && hostInterval < 0:
+		return usagef("--host-interval must not be negative, got %s", hostInterval)
+	}
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return &usageError{err.Error()}
@@ -176,7 +186,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	if (!cfg.Since.IsZero() || cfg.MaxAge > 0) && ld.pages == nil {
-		fmt.Fprintln(stderr, "warning: --since/--max-age need page dates from the Hugo site; pages without a date count as older")
+		return usagef("--since and --max-age need page dates from the Hugo site, which did not load here; use --baseline to start without a flood")
 	}
 
 	mode := sender.ModeSend
@@ -216,10 +226,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	rep, err := s.Run(ctx)
 	prog.done()
-	if err != nil {
-		if errors.Is(err, sender.ErrFlood) {
-			return err
-		}
+	if rep == nil {
 		return err
 	}
 	if sf.jsonOut {
@@ -235,6 +242,9 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		}
 		rep.Summary(stdout)
+	}
+	if err != nil { // interrupted: the report above says what was done
+		return err
 	}
 	if strict && rep.Failed > 0 {
 		return &strictError{failed: rep.Failed}

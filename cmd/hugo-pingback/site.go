@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -67,7 +68,7 @@ func loadSite(ctx context.Context, sf siteFlags, set map[string]bool, noHugo, wa
 
 	cfg := ld.cfg.WithDefaults()
 	manifest := filepath.Join(filepath.Dir(cfg.Ledger), sender.PagesFile)
-	pages, err := sender.LoadPages(manifest, cfg.SiteRoots())
+	pages, err := sender.LoadPages(manifest, cfg.SiteRoots(), hs.Environment())
 	if err != nil {
 		log.Warn("ignoring the pages file of the last build", "err", err)
 	}
@@ -132,14 +133,19 @@ func noReceive(pages map[string]sender.PageInfo) map[string]bool {
 }
 
 // productionGuard refuses to send from a preview: a Hugo environment other
-// than production, or a placeholder baseURL. An explicit --base-url is the
-// user's own decision.
+// than production (from the site, --environment or HUGO_ENVIRONMENT), or a
+// placeholder baseURL. An explicit --base-url is the user's own decision, so
+// it lifts only the placeholder check.
 func (ld *loaded) productionGuard(explicitBaseURL bool) error {
+	env := ld.cfg.Environment
+	if env == "" {
+		env = os.Getenv("HUGO_ENVIRONMENT")
+	}
+	if env != "" && env != "production" {
+		return fmt.Errorf("refusing to send from Hugo environment %q: previews must never ping the web (use --environment production, or --force)", env)
+	}
 	if !ld.hugo || explicitBaseURL {
 		return nil
-	}
-	if env := ld.cfg.Environment; env != "" && env != "production" {
-		return fmt.Errorf("refusing to send from Hugo environment %q: previews must never ping the web (use --environment production, or --force)", env)
 	}
 	for _, r := range ld.cfg.SiteRoots() {
 		if hugosite.PlaceholderBaseURL(r.BaseURL) {

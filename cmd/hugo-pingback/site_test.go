@@ -178,6 +178,56 @@ func TestCLIProductionGuard(t *testing.T) {
 	if _, stderr, code := cli(t, dir, "send", "--dry-run"); code != 0 {
 		t.Errorf("dry run under the guard: exit %d: %s", code, stderr)
 	}
+	// An explicit --base-url lifts the placeholder check, never the environment's.
+	_, stderr, code = cli(t, dir, "send", "--environment", "staging", "--base-url", "https://blog.example.net/")
+	if code != 1 || !strings.Contains(stderr, `environment "staging"`) {
+		t.Errorf("--base-url with a staging environment: exit %d: %s", code, stderr)
+	}
+}
+
+// TestCLIPreviewBuildNeverFeedsSend: the page data of a build with drafts is
+// never used by send, so a draft can never ping.
+func TestCLIPreviewBuildNeverFeedsSend(t *testing.T) {
+	dir := copyExampleSite(t)
+	if _, stderr, code := cli(t, dir, "build", "--buildDrafts"); code != 0 {
+		t.Fatalf("build --buildDrafts: %s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "public", "posts", "draft", "index.html")); err != nil {
+		t.Fatalf("the preview build has no draft page: %v", err)
+	}
+	for _, p := range pairs(dryRunPlan(t, dir)) {
+		if strings.HasPrefix(p, "/posts/draft/") {
+			t.Errorf("draft planned after a preview build: %s", p)
+		}
+	}
+}
+
+// TestCLIInjectTombstones: inject writes the 410 rules of deleted pages
+// before the deploy, so they ship with the build that lost the pages.
+func TestCLIInjectTombstones(t *testing.T) {
+	dir := copyExampleSite(t)
+	if _, stderr, code := cli(t, dir, "build"); code != 0 {
+		t.Fatalf("build: %s", stderr)
+	}
+	if _, stderr, code := cli(t, dir, "send", "--baseline"); code != 0 {
+		t.Fatalf("baseline: %s", stderr)
+	}
+	os.Remove(filepath.Join(dir, "content", "posts", "shortcodes.md"))
+	os.RemoveAll(filepath.Join(dir, "public"))
+	if _, stderr, code := cli(t, dir, "build"); code != 0 {
+		t.Fatalf("build: %s", stderr)
+	}
+	if _, stderr, code := cli(t, dir, "send", "--baseline"); code != 0 { // records the deletion
+		t.Fatalf("baseline: %s", stderr)
+	}
+	out, stderr, code := cli(t, dir, "inject", "--tombstones")
+	if code != 0 || !strings.Contains(out, "tombstones") {
+		t.Fatalf("inject --tombstones: exit %d\n%s%s", code, out, stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "public", "_redirects"))
+	if err != nil || !strings.Contains(string(data), "/posts/shortcodes/ /404.html 410") {
+		t.Errorf("_redirects: %v\n%s", err, data)
+	}
 }
 
 // TestCLIFallsBackToPublic: a site the embedded Hugo cannot load (here, a

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
@@ -26,18 +25,24 @@ const statusExamples = `  hugo-pingback status
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("status [flags]", statusSynopsis, statusExamples, stdout)
 	var (
-		site, ledgerPath string
-		jsonOut, all     bool
+		site, ledgerPath, environment string
+		jsonOut, all                  bool
 	)
-	fs.StringVar(&site, "site", ".", "the site `dir` (the ledger defaults to SITE/.hugo-pingback/ledger.db)")
+	fs.StringVar(&site, "site", ".", "the site `dir` (the ledger defaults to params.pingback.ledger, else SITE/.hugo-pingback/ledger.db)")
 	fs.StringVar(&ledgerPath, "ledger", "", "the ledger `file`")
+	fs.StringVar(&environment, "environment", "", "the Hugo `environment` whose config names the ledger")
 	fs.BoolVar(&jsonOut, "json", false, "print every notification as JSON")
 	fs.BoolVar(&all, "all", false, "list every notification, including those sent")
-	if _, err := parseFlags(fs, args); err != nil {
+	set, err := parseFlags(fs, args)
+	if err != nil {
 		return err
 	}
 	if ledgerPath == "" {
-		ledgerPath = config.Config{SiteDir: site}.WithDefaults().Ledger
+		ld, err := loadSite(ctx, siteFlags{site: site, environment: environment}, set, false, false, newLogger(stderr, false))
+		if err != nil {
+			return err
+		}
+		ledgerPath = ld.cfg.WithDefaults().Ledger
 	}
 	if _, err := os.Stat(ledgerPath); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("no ledger at %s: nothing was sent yet (run `hugo-pingback send`, or pass --ledger)", ledgerPath)
