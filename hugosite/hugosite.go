@@ -17,6 +17,7 @@ import (
 	"github.com/gohugoio/hugo/common/loggers"
 	hconfig "github.com/gohugoio/hugo/config"
 	"github.com/gohugoio/hugo/config/allconfig"
+	"github.com/gohugoio/hugo/config/security"
 	"github.com/gohugoio/hugo/hugofs"
 	"github.com/gohugoio/hugo/hugolib"
 )
@@ -44,6 +45,12 @@ type Options struct {
 	Minify bool
 	// Logger receives Hugo's warnings and errors; nil discards them.
 	Logger *slog.Logger
+	// Offline forbids the site any network access while it loads and
+	// renders: no resources.GetRemote, no module downloads. send and inject
+	// load the site this way (a dry run makes no request, and every request
+	// of the tool goes through its guarded client); build does not, since
+	// building is the site's own business, as with hugo.
+	Offline bool
 }
 
 // configDirName is the hugo command's default --configDir.
@@ -127,6 +134,10 @@ func Load(ctx context.Context, opts Options) (*Site, error) {
 	if opts.Minify {
 		cfg.Set("minify.minifyOutput", true)
 	}
+	if opts.Offline {
+		cfg.Set("security.http.urls", []string{"none"})
+		cfg.Set("module.proxy", "off")
+	}
 
 	s.hlog = s.newHugoLogger(nil)
 	configs, err := allconfig.LoadConfig(allconfig.ConfigSourceDescriptor{
@@ -151,6 +162,15 @@ func Load(ctx context.Context, opts Options) (*Site, error) {
 	s.hlog = s.newHugoLogger(configs.GetFirstLanguageConfig().IgnoredLogs())
 	loggers.SetGlobalLogger(s.hlog)
 
+	if opts.Offline {
+		// The flag alone loses to a site's own [security.http] urls: set
+		// the loaded policy of every language too.
+		none := security.MustNewWhitelist("none")
+		configs.Base.Security.HTTP.URLs = none
+		for _, l := range configs.LanguageConfigMap {
+			l.Security.HTTP.URLs = none
+		}
+	}
 	base := configs.Base
 	cfg.Set("publishDir", base.PublishDir)
 	cfg.Set("publishDirStatic", base.PublishDir)

@@ -35,6 +35,7 @@ func loadSite(ctx context.Context, sf siteFlags, set map[string]bool, noHugo, wa
 	if !noHugo && hugosite.HasConfig(sf.site) {
 		s, err := hugosite.Load(ctx, hugosite.Options{
 			Dir: sf.site, Environment: sf.environment, BaseURL: sf.baseURL, Logger: log,
+			Offline: true, // every request of send goes through its guarded client
 		})
 		if err != nil {
 			log.Warn("cannot load the Hugo site with the embedded Hugo "+hugosite.HugoVersion+"; reading the built files only", "site", sf.site, "err", err)
