@@ -26,19 +26,23 @@ var feedNames = map[string]bool{"index.xml": true, "feed.xml": true, "atom.xml":
 func isFeedRecord(p state.Page) bool { return strings.HasSuffix(p.File, ".xml") }
 
 // services tells the wider web that the site changed, once per run in which
-// a page was new, changed or deleted: weblogUpdates pings to each update
-// service, and WebSub publish requests for each changed feed.
+// a page or a feed was new, changed or deleted: weblogUpdates pings to each
+// update service, and WebSub publish requests for each changed feed.
+//
+// A feed's new hash is recorded only once its hub has the news (or refused
+// it for good): a run killed before, or a hub that failed for a passing
+// reason, leaves the feed changed for the next run, which tells again.
 func (s *Sender) services(ctx context.Context, known map[string]state.Page, rep *Report) error {
-	if rep.NewPages+rep.Changed+rep.Deleted == 0 {
-		return nil
-	}
 	now := s.opts.Now()
 	var b state.Batch
 	home := s.cfg.SiteRoots()[0].BaseURL
 
-	feeds, err := s.changedFeeds(known, &b)
+	feeds, err := s.changedFeeds(known)
 	if err != nil {
 		return err
+	}
+	if rep.NewPages+rep.Changed+rep.Deleted == 0 && len(feeds) == 0 {
+		return nil
 	}
 	feedURL := s.cfg.FeedURL
 	if feedURL == "" && len(feeds) > 0 {
@@ -68,7 +72,11 @@ func (s *Sender) services(ctx context.Context, known map[string]state.Page, rep 
 		if hub == "" {
 			hub = f.hub
 		}
-		if hub == "" || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			break
+		}
+		if hub == "" {
+			b.Pages = append(b.Pages, f.record)
 			continue
 		}
 		n := state.Notification{Source: f.url, Target: hub, Protocol: "websub", Endpoint: hub, Created: now, Updated: now}
@@ -80,6 +88,9 @@ func (s *Sender) services(ctx context.Context, known map[string]state.Page, rep 
 		})
 		s.recordService(&n, res, err, rep)
 		b.Notifications = append(b.Notifications, n)
+		if c := linkback.Classify(err); c == linkback.ClassDone || c == linkback.ClassPermanent {
+			b.Pages = append(b.Pages, f.record)
+		}
 	}
 	if b.Len() == 0 {
 		return nil
@@ -115,11 +126,14 @@ func (s *Sender) recordService(n *state.Notification, res *linkback.Result, err 
 	rep.mu.Unlock()
 }
 
-type feed struct{ url, hub string }
+type feed struct {
+	url, hub string
+	record   state.Page // the feed's new hash, committed once told
+}
 
 // changedFeeds finds the feeds of the build whose bytes changed since the
-// ledger saw them, and queues their new hashes in b.
-func (s *Sender) changedFeeds(known map[string]state.Page, b *state.Batch) ([]feed, error) {
+// ledger saw them.
+func (s *Sender) changedFeeds(known map[string]state.Page) ([]feed, error) {
 	var feeds []feed
 	now := s.opts.Now()
 	for _, root := range s.cfg.SiteRoots() {
@@ -144,8 +158,8 @@ func (s *Sender) changedFeeds(known map[string]state.Page, b *state.Batch) ([]fe
 			if old, ok := known[u]; ok && old.Hash == hash {
 				return nil
 			}
-			b.Pages = append(b.Pages, state.Page{URL: u, File: rel, Hash: hash, FirstSeen: now, LastSeen: now})
-			feeds = append(feeds, feed{url: u, hub: linkback.FindHub(data)})
+			rec := state.Page{URL: u, File: rel, Hash: hash, FirstSeen: now, LastSeen: now}
+			feeds = append(feeds, feed{url: u, hub: linkback.FindHub(data), record: rec})
 			return nil
 		})
 		if err != nil {

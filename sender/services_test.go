@@ -177,3 +177,35 @@ func TestSendTombstones(t *testing.T) {
 		t.Errorf("second run rewrote %v", rep.Tombstones)
 	}
 }
+
+// A hub that fails for a passing reason hears of the feed again on the next
+// run, although no page changed: the feed's new hash waits for the hub.
+func TestSendWebSubRetriesFailedHub(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	hubSrv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 1 {
+			http.Error(rw, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		rw.WriteHeader(http.StatusNoContent)
+	}))
+	defer hubSrv.Close()
+	w := newWorld(t)
+	w.page("posts/a/index.html")
+	w.feed("index.xml", hubSrv.URL+"/", "a")
+	if rep := w.run(w.cfg(), Options{}); len(rep.Services) != 1 || rep.Services[0].Status != string(state.StatusFailed) {
+		t.Fatalf("first run: %+v", rep.Services)
+	}
+	rep := w.run(w.cfg(), Options{})
+	if len(rep.Services) != 1 || rep.Services[0].Status != string(state.StatusNotified) {
+		t.Fatalf("second run: %+v, want the hub told again", rep.Services)
+	}
+	if rep := w.run(w.cfg(), Options{}); len(rep.Services) != 0 {
+		t.Errorf("third run: %+v, want nothing", rep.Services)
+	}
+}
