@@ -110,6 +110,12 @@ func (s *Site) Build(ctx context.Context) (*BuildResult, error) {
 		}
 	}
 	s.processed, s.built = true, true
+	if s.tfs != nil {
+		// Hugo drops the errors of Close, where transformed files are written.
+		if err := s.tfs.Err(); err != nil {
+			return nil, fmt.Errorf("build Hugo site %s: %w", s.dir, err)
+		}
+	}
 
 	res := &BuildResult{Files: int(static.Load()), Duration: time.Since(start), Warnings: int(s.warned.Load() - warned)}
 	for _, site := range h.Sites {
@@ -148,6 +154,9 @@ func (s *Site) syncStatic(sfs *filesystems.SourceFilesystem) (int64, error) {
 	syncer.ChmodFilter = chmodFilter
 	syncer.SrcFs = src
 	syncer.DestFs = s.fs.PublishDirStatic
+	if s.tfs != nil {
+		syncer.DestFs = staticDestFs{s.fs.PublishDirStatic}
+	}
 	syncer.Delete = s.configs.Base.CleanDestinationDir
 	if syncer.Delete {
 		syncer.DeleteFilter = func(f fsync.FileInfo) bool {

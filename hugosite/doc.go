@@ -11,7 +11,8 @@
 // filesystems and deps.DepsCfg.TestLogger; nothing else of Hugo's leaks out.
 //
 // hugosite never sends, injects or writes anything but what Hugo itself
-// writes. It never prints: Hugo's warnings and errors go to
+// writes, passed through the caller's Options.Transform when one is given.
+// It never prints: Hugo's warnings and errors go to
 // Options.Logger (as slog warnings and errors), the rest of Hugo's log is
 // dropped.
 //
@@ -70,4 +71,14 @@
 // where hugo keeps them: cacheDir, else $HUGO_CACHEDIR, else
 // os.UserCacheDir()/hugo_cache, shared with an installed hugo; resources/_gen
 // and .hugo_build.lock in the site directory, as with hugo.
+//
+// With Options.Transform, the publish filesystem Hugo writes through buffers
+// every .html/.htm file opened for writing and hands its whole content to
+// Transform at Close, before it reaches the disk: pages and aliases (Hugo's
+// publisher), pages Hugo rewrites for templates.Defer and
+// resources.PostProcess (read back, then written again: Transform sees its
+// own output), and static pages (the static copy, which is told no page in
+// the publish dir is up to date, so a page an earlier plain build left there
+// is copied again, through Transform). Hugo drops the errors of Close, where
+// these writes happen; Build reports the first.
 package hugosite

@@ -20,6 +20,7 @@ import (
 	"github.com/gohugoio/hugo/config/security"
 	"github.com/gohugoio/hugo/hugofs"
 	"github.com/gohugoio/hugo/hugolib"
+	"github.com/spf13/afero"
 )
 
 // ErrNoConfig is returned by Load for a directory that has no Hugo
@@ -51,6 +52,19 @@ type Options struct {
 	// of the tool goes through its guarded client); build does not, since
 	// building is the site's own business, as with hugo.
 	Offline bool
+	// Transform, when set, rewrites every .html/.htm file Hugo writes into
+	// the publish dir (pages and static files alike) as it is written, with
+	// the file's absolute path and its whole content. `hugo-pingback build`
+	// injects its link tags this way instead of rewriting the built files
+	// afterwards.
+	//
+	// It is called from several goroutines at once, and must not keep data
+	// after it returns. A page Hugo rewrites after writing it (templates.Defer,
+	// resources.PostProcess: Hugo reads the page back, fills in the
+	// placeholders and writes it again) passes through Transform twice, the
+	// second time with the output of the first, so it must be idempotent. A
+	// failed write of a transformed file fails the Build.
+	Transform func(path string, data []byte) []byte
 }
 
 // configDirName is the hugo command's default --configDir.
@@ -81,6 +95,7 @@ type Site struct {
 	env     string
 	configs *allconfig.Configs
 	fs      *hugofs.Fs
+	tfs     *transformFs // the destination, when Options.Transform is set
 	log     *slog.Logger
 	hlog    loggers.Logger
 	warned  *atomic.Int64
@@ -176,7 +191,12 @@ func Load(ctx context.Context, opts Options) (*Site, error) {
 	cfg.Set("publishDirStatic", base.PublishDir)
 	cfg.Set("publishDirDynamic", base.PublishDir)
 	s.configs = configs
-	s.fs = hugofs.NewFromSourceAndDestination(hugofs.Os, hugofs.Os, cfg)
+	var dest afero.Fs = hugofs.Os
+	if opts.Transform != nil {
+		s.tfs = newTransformFs(hugofs.Os, opts.Transform)
+		dest = s.tfs
+	}
+	s.fs = hugofs.NewFromSourceAndDestination(hugofs.Os, dest, cfg)
 	return s, nil
 }
 

@@ -2,6 +2,8 @@
 // mapping each file to the URL it is published at, writing files atomically,
 // running the tag injector over every page, and merging the host
 // configuration files `_headers` and `_redirects` (Netlify, Cloudflare Pages).
+// Injector does the injection while a build writes the pages instead, and
+// takes the tags out again of pages found afterwards to be opted out.
 //
 // It never parses HTML itself (package renderer does, on bytes it is given),
 // never touches the network, never runs Hugo, and never writes a file whose
