@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/hugosite"
+	"github.com/hugo-pingback/hugo-pingback/renderer"
 	"github.com/hugo-pingback/hugo-pingback/sender"
+	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
 const buildSynopsis = `Build the Hugo site in-process with the embedded Hugo (v0.165.0), no hugo install needed:
@@ -28,12 +31,12 @@ const buildExamples = `  # In the site's root: build for production, inject para
 func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("build [flags]", buildSynopsis, buildExamples, stdout)
 	var (
-		site, environment, baseURL, destination string
-		minify, drafts, noInject, jsonOut       bool
-		verbose, headers                        bool
-		receiver, webmention                    string
+		siteDir, environment, baseURL, destination string
+		minify, drafts, noInject, jsonOut          bool
+		verbose, headers                           bool
+		receiver, webmention                       string
 	)
-	fs.StringVar(&site, "site", ".", "the Hugo site `dir`")
+	fs.StringVar(&siteDir, "site", ".", "the Hugo site `dir`")
 	fs.StringVar(&environment, "environment", "", "the Hugo `environment` (default production)")
 	fs.StringVar(&baseURL, "baseURL", "", "override the site's baseURL, like hugo --baseURL")
 	fs.StringVar(&baseURL, "base-url", "", "same as --baseURL")
@@ -51,16 +54,26 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	logger := newLogger(stderr, verbose)
+	// The tags are injected as Hugo writes each page, not by rewriting the
+	// built files afterwards; the injector is set once the config is known,
+	// before the build starts.
+	var injector *site.Injector
+	transform := func(path string, data []byte) []byte {
+		if injector == nil {
+			return data
+		}
+		return injector.Transform(path, data)
+	}
 	s, err := hugosite.Load(ctx, hugosite.Options{
-		Dir: site, Environment: environment, BaseURL: baseURL, Destination: destination,
-		BuildDrafts: drafts, Minify: minify, Logger: logger,
+		Dir: siteDir, Environment: environment, BaseURL: baseURL, Destination: destination,
+		BuildDrafts: drafts, Minify: minify, Logger: logger, Transform: transform,
 	})
 	if err != nil {
-		return fmt.Errorf("load Hugo site %s: %w", site, err)
+		return fmt.Errorf("load Hugo site %s: %w", siteDir, err)
 	}
-	cfg := config.Config{SiteDir: site}
+	cfg := config.Config{SiteDir: siteDir}
 	if err := s.Apply(&cfg); err != nil {
-		return fmt.Errorf("config of %s: %w", site, err)
+		return fmt.Errorf("config of %s: %w", siteDir, err)
 	}
 	if set["receiver"] {
 		cfg.Receiver = receiver
@@ -75,24 +88,37 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
+	inject := !noInject && (cfg.Receiver != "" || cfg.Webmention != "")
+	if inject {
+		injector = site.NewInjector(renderer.Tags{Pingback: cfg.Receiver, Webmention: cfg.Webmention})
+		injector.Root = cfg.PublishDir
+	}
 
 	br, err := s.Build(ctx)
 	if err != nil {
-		return fmt.Errorf("build %s: %w", site, err)
+		return fmt.Errorf("build %s: %w", siteDir, err)
 	}
 	pages, err := s.Pages(ctx)
 	if err != nil {
-		return fmt.Errorf("read pages of %s: %w", site, err)
+		return fmt.Errorf("read pages of %s: %w", siteDir, err)
 	}
 	infos, err := pageInfos(pages, cfg)
 	if err != nil {
 		return err
 	}
 	out := buildReport{Build: br}
-	if !noInject && (cfg.Receiver != "" || cfg.Webmention != "") {
-		cfg.NoReceive = noReceive(infos)
-		out.Inject, err = injectSite(ctx, cfg, false, logger)
-		if err != nil {
+	if inject {
+		// Front matter is known only now: take the tags out of opted-out pages.
+		var optedOut []string
+		for p := range noReceive(infos) {
+			optedOut = append(optedOut, p)
+		}
+		sort.Strings(optedOut)
+		if err := injector.Undo(optedOut); err != nil {
+			return err
+		}
+		out.Inject = &injectReport{InjectReport: injector.Report()}
+		if err := hostFiles(cfg, out.Inject, false); err != nil {
 			return err
 		}
 	}
@@ -106,7 +132,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	fmt.Fprintf(stdout, "build: %d pages and %d other files into %s in %s", br.Pages, br.Files, relOrAbs(site, cfg.PublishDir), br.Duration.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "build: %d pages and %d other files into %s in %s", br.Pages, br.Files, relOrAbs(siteDir, cfg.PublishDir), br.Duration.Round(time.Millisecond))
 	if br.Warnings > 0 {
 		fmt.Fprintf(stdout, ", %d warnings", br.Warnings)
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
@@ -103,19 +105,45 @@ func injectSite(ctx context.Context, cfg config.Config, dryRun bool, logger *slo
 		return nil, err
 	}
 	out := &injectReport{InjectReport: rep}
-	if cfg.Tombstones {
-		if _, err := os.Stat(cfg.Ledger); err == nil {
-			l, err := state.Open(cfg.Ledger, &state.Options{ReadOnly: true})
-			if err != nil {
-				return nil, ledgerError(cfg.Ledger, err)
-			}
-			defer l.Close()
-			if out.Tombstones, err = sender.Tombstones(l, cfg.SiteRoots(), dryRun); err != nil {
-				return nil, err
-			}
-		}
+	if err := tombstones(cfg, out, dryRun); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// hostFiles writes what inject writes besides the pages, for a build that
+// injected its pages as they were written: _headers, and the tombstones.
+func hostFiles(cfg config.Config, rep *injectReport, dryRun bool) error {
+	if cfg.Headers {
+		tags := renderer.Tags{Pingback: cfg.Receiver, Webmention: cfg.Webmention}
+		var states []string
+		for _, r := range cfg.SiteRoots() {
+			st, err := site.MergeFile(filepath.Join(r.Dir, "_headers"), func(b []byte) ([]byte, bool) { return site.MergeHeaders(b, tags) }, dryRun)
+			if err != nil {
+				return err
+			}
+			states = append(states, st)
+		}
+		rep.Headers = strings.Join(states, ", ")
+	}
+	return tombstones(cfg, rep, dryRun)
+}
+
+// tombstones writes the 410 rules of deleted pages when cfg asks for them.
+func tombstones(cfg config.Config, rep *injectReport, dryRun bool) error {
+	if !cfg.Tombstones {
+		return nil
+	}
+	if _, err := os.Stat(cfg.Ledger); err != nil {
+		return nil // nothing was ever sent, so nothing was deleted
+	}
+	l, err := state.Open(cfg.Ledger, &state.Options{ReadOnly: true})
+	if err != nil {
+		return ledgerError(cfg.Ledger, err)
+	}
+	defer l.Close()
+	rep.Tombstones, err = sender.Tombstones(l, cfg.SiteRoots(), dryRun)
+	return err
 }
 
 func printInject(stdout io.Writer, rep *injectReport, jsonOut, verbose, dryRun bool) error {
