@@ -143,8 +143,10 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 		if seen {
 			rec.FirstSeen = old.FirstSeen
 		}
+		recAt := -1
 		if write {
 			cur.Pages = append(cur.Pages, rec)
+			recAt = len(cur.Pages) - 1
 		}
 		var existing map[string]state.Notification
 		if seen {
@@ -190,6 +192,11 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 				newLinks++
 				sending[sp.file.URL] = true
 				addJob(&job{n: n, kind: KindNew})
+				if recAt >= 0 {
+					// The page's record keeps every target it ever tried
+					// (the ledger merges this with the stored set).
+					cur.Pages[recAt].Targets = append(cur.Pages[recAt].Targets, target)
+				}
 			}
 			if write {
 				cur.Notifications = append(cur.Notifications, n)

@@ -342,11 +342,21 @@ func TestSendSecondRunSendsNothing(t *testing.T) {
 	if got := len(w.pinged()); got != 3 {
 		t.Errorf("receiver saw %d pings, want 3", got)
 	}
-	// A new link on a page: only it is sent.
-	w.page("posts/b/index.html", w.T("/link/b1"), w.T("/link/b2"))
+	// A new link on a page, and an old one gone: only the new one is sent,
+	// and the page's record keeps every target it ever notified.
+	w.page("posts/b/index.html", w.T("/link/b2"))
 	third := w.run(w.cfg(), Options{})
 	if third.Notified != 1 || third.Changed != 1 {
 		t.Errorf("third run: %d notified, %d changed; want 1, 1", third.Notified, third.Changed)
+	}
+	l, err := state.Open(w.ledger, &state.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	pg, _, err := l.Page(w.B("/posts/b/"))
+	if want := []string{w.T("/link/b1"), w.T("/link/b2")}; err != nil || fmt.Sprint(pg.Targets) != fmt.Sprint(want) {
+		t.Errorf("page targets %v (%v), want %v", pg.Targets, err, want)
 	}
 }
 
