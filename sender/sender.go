@@ -140,7 +140,7 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 	rep.Finished = s.opts.Now()
 	if s.opts.Mode != ModeDryRun {
 		b := &state.Batch{Runs: []state.Run{{
-			Started: rep.Started, Finished: rep.Finished, Command: "send " + rep.Mode,
+			Started: rep.Started, Finished: rep.Finished, Command: s.opts.Mode.command(),
 			Counts: rep.Counts(), Interrupted: rep.BudgetExhausted || rep.Interrupted,
 		}}}
 		if err := s.ledger.Commit(b); err != nil {
@@ -151,6 +151,14 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 		return rep, ErrInterrupted
 	}
 	return rep, nil
+}
+
+// command is how the run appears in the ledger's run log.
+func (m Mode) command() string {
+	if m == ModeSend {
+		return "send"
+	}
+	return "send --" + m.String()
 }
 
 func (m Mode) String() string {

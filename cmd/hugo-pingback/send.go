@@ -81,7 +81,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	sf.register(fs, true)
 	fs.BoolVar(&dryRun, "dry-run", false, "print the full plan of what would be sent; make no request and write nothing")
 	fs.BoolVar(&baseline, "baseline", false, "record every current link as already handled, send nothing, make no request\n(the safe first run on an existing blog)")
-	fs.BoolVar(&all, "all", false, "lift the first-run guard: notify every link of every page")
+	fs.BoolVar(&all, "all", false, "lift the flood guards: notify although a first run, or a run on a known site,\nwould notify more than 100 pages (or delete as many)")
 	fs.Var(&since, "since", "send only for pages published on or after `date` (2026-01-31); older pages' links are\nrecorded as handled (needs page dates from the Hugo site)")
 	fs.Var(&maxAge, "max-age", "send only for pages published within `age` (30d, 2w, 36h)")
 	fs.BoolVar(&noSelf, "no-self-ping", false, "skip links to the site's own origin (scheme, host and port of the base URL) and --self-host")

@@ -96,7 +96,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	for _, st := range []state.Status{state.StatusNotified, state.StatusRetry, state.StatusDeferred, state.StatusPending, state.StatusInFlight, state.StatusFailed, state.StatusNoEndpoint, state.StatusSkipped, state.StatusBaseline} {
 		if counts[st] > 0 {
-			fmt.Fprintf(stdout, "  %-12s %d  %s\n", st, counts[st], statusMeaning[st])
+			fmt.Fprintf(stdout, "  %-12s %6d  %s\n", st, counts[st], statusMeaning[st])
 		}
 	}
 	sort.SliceStable(ns, func(i, j int) bool { return statusOrder(ns[i].Status) < statusOrder(ns[j].Status) })
