@@ -117,30 +117,87 @@ type discovered struct {
 	err  error
 }
 
-// host runs one host's jobs in order. A failing job is recorded, never
+// markWindow is how many of a host's notifications are marked in flight in
+// one transaction before they are sent. A run killed meanwhile re-sends at
+// most these (a pingback re-send is answered 48, a Webmention re-send is
+// harmless), and a host with many links costs a commit per window, not one
+// per link.
+const markWindow = 8
+
+// ready is a notification checked and discovered, about to be sent.
+type ready struct {
+	n, prev  state.Notification // prev: the record before it was marked in flight
+	item     Item
+	protocol string
+	endpoint string
+}
+
+// host runs one host's jobs in order, a window at a time: each job of the
+// window is checked and discovered, the sendable ones are marked in flight in
+// one commit, then sent one by one. A failing job is recorded, never
 // returned: only a ledger write error stops the run.
 func (d *delivery) host(ctx context.Context, jobs []*job) error {
-	for _, j := range jobs {
-		if ctx.Err() != nil {
-			d.rep.unsent()
+	for start := 0; start < len(jobs); start += markWindow {
+		var batch []*ready
+		for _, j := range jobs[start:min(start+markWindow, len(jobs))] {
+			if ctx.Err() != nil {
+				d.rep.unsent()
+				d.progress()
+				continue
+			}
+			r, err := d.prepare(ctx, j)
+			if err != nil {
+				return err
+			}
+			if r == nil {
+				d.progress()
+				continue
+			}
+			batch = append(batch, r)
+		}
+		if len(batch) == 0 {
 			continue
 		}
-		if err := d.run(ctx, j); err != nil {
+		// Marked in flight, durably, before any request: Sends counts every
+		// delivery that may have happened.
+		marks := make([]state.Notification, len(batch))
+		for i, r := range batch {
+			r.n.Status, r.n.Sends = state.StatusInFlight, r.n.Sends+1
+			marks[i] = r.n
+		}
+		if err := d.rec.putAll(marks); err != nil {
 			return err
 		}
-		d.mu.Lock()
-		d.done++
-		done := d.done
-		d.mu.Unlock()
-		if d.s.opts.Progress != nil {
-			d.s.opts.Progress(done, d.total)
+		for _, r := range batch {
+			if ctx.Err() != nil {
+				// Never sent: back to where it stood, for the next run.
+				d.rep.unsent()
+				if err := d.rec.put(r.prev, false); err != nil {
+					return err
+				}
+			} else if err := d.deliverReady(ctx, r); err != nil {
+				return err
+			}
+			d.progress()
 		}
 	}
 	return nil
 }
 
-// run delivers one job and records its outcome.
-func (d *delivery) run(ctx context.Context, j *job) error {
+func (d *delivery) progress() {
+	d.mu.Lock()
+	d.done++
+	done := d.done
+	d.mu.Unlock()
+	if d.s.opts.Progress != nil {
+		d.s.opts.Progress(done, d.total)
+	}
+}
+
+// prepare checks the source is live and finds the target's endpoint. It
+// records the outcome of a job that will not be sent (deferred, no endpoint,
+// discovery failed) and returns nil for it.
+func (d *delivery) prepare(ctx context.Context, j *job) (*ready, error) {
 	n := j.n
 	now := d.s.opts.Now()
 	item := Item{Source: n.Source, Target: n.Target, Kind: j.kind}
@@ -152,7 +209,7 @@ func (d *delivery) run(ctx context.Context, j *job) error {
 		if why := d.verifyLive(ctx, n.Source, n.Target); why != "" {
 			if ctx.Err() != nil {
 				d.rep.unsent()
-				return nil
+				return nil, nil
 			}
 			if n.DeferredSince.IsZero() {
 				n.DeferredSince = now
@@ -165,7 +222,7 @@ func (d *delivery) run(ctx context.Context, j *job) error {
 			}
 			item.Status, item.Error = string(n.Status), n.LastError
 			d.rep.add(item)
-			return d.rec.put(n, false)
+			return nil, d.rec.put(n, false)
 		}
 	}
 	n.DeferredSince = time.Time{}
@@ -176,36 +233,36 @@ func (d *delivery) run(ctx context.Context, j *job) error {
 		if err != nil {
 			if ctx.Err() != nil {
 				d.rep.unsent()
-				return nil
+				return nil, nil
 			}
 			d.settle(&n, &item, err, now)
-			return d.rec.put(n, false)
+			return nil, d.rec.put(n, false)
 		}
 		protocol, endpoint = d.choose(disc)
 		if endpoint == "" {
 			n.Status, n.Protocol, n.Endpoint, n.LastError = state.StatusNoEndpoint, "", "", "target does not accept "+strings.Join(d.s.cfg.Protocols, " or ")
 			item.Status, item.Error = string(n.Status), n.LastError
 			d.rep.add(item)
-			return d.rec.put(n, false)
+			return nil, d.rec.put(n, false)
 		}
 	}
 	n.Protocol, n.Endpoint = protocol, endpoint
 	item.Protocol, item.Endpoint = protocol, endpoint
+	return &ready{n: n, prev: j.n, item: item, protocol: protocol, endpoint: endpoint}, nil
+}
 
+// deliverReady sends a notification already marked in flight, backing the
+// endpoint's host off on a 429 within the run's budget, and records the outcome.
+func (d *delivery) deliverReady(ctx context.Context, r *ready) error {
+	n, item := r.n, r.item
 	for backoffs := 0; ; backoffs++ {
-		// Marked in flight, durably, before the request: a run killed now
-		// re-sends this one, and only this one, next time.
-		n.Status, n.Sends = state.StatusInFlight, n.Sends+1
-		if err := d.rec.put(n, true); err != nil {
-			return err
-		}
 		var res *linkback.Result
-		err := d.gates.do(ctx, hostOf(endpoint), true, func(rctx context.Context) error {
+		err := d.gates.do(ctx, hostOf(r.endpoint), true, func(rctx context.Context) error {
 			var err error
-			res, err = d.send(rctx, n, protocol, endpoint)
+			res, err = d.send(rctx, n, r.protocol, r.endpoint)
 			return err
 		})
-		now = d.s.opts.Now()
+		now := d.s.opts.Now()
 		if ctx.Err() != nil && err != nil {
 			// The budget ran out mid-request: whether it arrived is unknown,
 			// so it stays in flight and is re-sent next run.
@@ -218,8 +275,9 @@ func (d *delivery) run(ctx context.Context, j *job) error {
 				wait = defaultBackoff
 			}
 			if dl, ok := ctx.Deadline(); !ok || now.Add(wait).Before(dl) {
-				d.gates.block(hostOf(endpoint), now.Add(wait))
-				n.Sends-- // refused, not delivered
+				// Refused, not delivered: the in-flight mark (one possible
+				// delivery) still covers the next try.
+				d.gates.block(hostOf(r.endpoint), now.Add(wait))
 				continue
 			}
 		}

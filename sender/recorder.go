@@ -49,6 +49,20 @@ func (r *recorder) put(n state.Notification, wait bool) error {
 	return nil
 }
 
+// putAll records ns and waits until they are durable, in one commit
+// (shared with whatever else is queued).
+func (r *recorder) putAll(ns []state.Notification) error {
+	done := make(chan error, 1)
+	for i := range ns {
+		rec := record{n: &ns[i]}
+		if i == len(ns)-1 {
+			rec.done = done
+		}
+		r.in <- rec
+	}
+	return <-done
+}
+
 func (r *recorder) putDiscovery(d state.Discovery) {
 	r.in <- record{d: &d}
 }
