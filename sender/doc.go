@@ -13,9 +13,9 @@
 //     any request, so a crash never loses a link;
 //   - deliver.go discovers endpoints and sends, with bounded concurrency, one
 //     request in flight per host, POSTs to one host spaced apart, a per-request
-//     timeout and a whole-run budget; every notification is marked in flight
-//     (durably, in a group commit shared by all workers) before it is sent and
-//     settled afterwards;
+//     timeout and a whole-run budget; notifications are marked in flight
+//     durably before they are sent (up to 8 per host in one transaction, and
+//     the marks of all hosts share commits) and settled afterwards in batches;
 //   - report.go counts what happened for the summary and --json.
 //
 // Package sender never parses HTML itself (package renderer does), never
