@@ -52,27 +52,22 @@ type scannedPage struct {
 }
 
 // scan reads every page of every root. Unchanged pages cost a read and a
-// hash; only changed ones are tokenized.
-func (s *Sender) scan(ctx context.Context, known map[string]state.Page, rep *Report) ([]*scannedPage, error) {
-	var files []site.File
+// hash; only changed ones are tokenized. The same walk finds the site's
+// feeds, returned for the update services.
+func (s *Sender) scan(ctx context.Context, known map[string]state.Page, rep *Report) ([]*scannedPage, []site.File, error) {
+	var dirs []string
 	for _, root := range s.cfg.SiteRoots() {
 		if _, err := os.Stat(root.Dir); err != nil {
-			return nil, fmt.Errorf("publish dir %s: %w (build the site first, or pass --public)", root.Dir, err)
+			return nil, nil, fmt.Errorf("publish dir %s: %w (build the site first, or pass --public)", root.Dir, err)
 		}
-		err := site.Walk(root, func(f site.File) error {
-			files = append(files, f)
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("scan %s: %w", root.Dir, err)
-		}
+		dirs = append(dirs, root.Dir)
+	}
+	files, feeds, err := site.Contents(s.cfg.SiteRoots())
+	if err != nil {
+		return nil, nil, fmt.Errorf("scan %s: %w", strings.Join(dirs, ", "), err)
 	}
 	if len(files) == 0 {
-		dirs := make([]string, 0, 1)
-		for _, r := range s.cfg.SiteRoots() {
-			dirs = append(dirs, r.Dir)
-		}
-		return nil, fmt.Errorf("%w in %s", ErrNoPages, strings.Join(dirs, ", "))
+		return nil, nil, fmt.Errorf("%w in %s", ErrNoPages, strings.Join(dirs, ", "))
 	}
 
 	opts := &renderer.Options{Content: s.cfg.Content, SkipRels: s.cfg.SkipRels, SkipClasses: s.cfg.SkipClasses}
@@ -100,7 +95,7 @@ func (s *Sender) scan(ctx context.Context, known map[string]state.Page, rep *Rep
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sort.Strings(rep.Warnings)
 	for _, p := range pages {
@@ -117,7 +112,7 @@ func (s *Sender) scan(ctx context.Context, known map[string]state.Page, rep *Rep
 			rep.NotSources++
 		}
 	}
-	return pages, nil
+	return pages, feeds, nil
 }
 
 // scanPage reads, hashes and, when changed, extracts one page. A page that

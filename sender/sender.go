@@ -114,7 +114,7 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages, err := s.scan(ctx, known, rep)
+	pages, feeds, err := s.scan(ctx, known, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 		if !rep.Interrupted {
-			if err := s.services(ctx, known, rep); err != nil {
+			if err := s.services(ctx, known, feeds, rep); err != nil {
 				return nil, err
 			}
 		}

@@ -17,10 +17,6 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
-// feedNames are the files taken for feeds: Hugo's RSS output and the usual
-// names of Atom and JSON-less feeds. sitemap.xml is not a feed.
-var feedNames = map[string]bool{"index.xml": true, "feed.xml": true, "atom.xml": true, "rss.xml": true}
-
 // isFeedRecord tells feed records apart from page records in the ledger's
 // pages bucket: a feed is tracked there only for its hash.
 func isFeedRecord(p state.Page) bool { return strings.HasSuffix(p.File, ".xml") }
@@ -32,12 +28,12 @@ func isFeedRecord(p state.Page) bool { return strings.HasSuffix(p.File, ".xml") 
 // A feed's new hash is recorded only once its hub has the news (or refused
 // it for good): a run killed before, or a hub that failed for a passing
 // reason, leaves the feed changed for the next run, which tells again.
-func (s *Sender) services(ctx context.Context, known map[string]state.Page, rep *Report) error {
+func (s *Sender) services(ctx context.Context, known map[string]state.Page, files []site.File, rep *Report) error {
 	now := s.opts.Now()
 	var b state.Batch
 	home := s.cfg.SiteRoots()[0].BaseURL
 
-	feeds, err := s.changedFeeds(known)
+	feeds, err := s.changedFeeds(known, files)
 	if err != nil {
 		return err
 	}
@@ -131,40 +127,22 @@ type feed struct {
 	record   state.Page // the feed's new hash, committed once told
 }
 
-// changedFeeds finds the feeds of the build whose bytes changed since the
-// ledger saw them.
-func (s *Sender) changedFeeds(known map[string]state.Page) ([]feed, error) {
+// changedFeeds reads the feeds of the build and returns those whose bytes
+// changed since the ledger saw them.
+func (s *Sender) changedFeeds(known map[string]state.Page, files []site.File) ([]feed, error) {
 	var feeds []feed
 	now := s.opts.Now()
-	for _, root := range s.cfg.SiteRoots() {
-		err := filepath.WalkDir(root.Dir, func(p string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() || !feedNames[d.Name()] {
-				return nil
-			}
-			rel, err := filepath.Rel(root.Dir, p)
-			if err != nil {
-				return err
-			}
-			rel = filepath.ToSlash(rel)
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return fmt.Errorf("read feed %s: %w", p, err)
-			}
-			u := site.PageURL(root.BaseURL, rel)
-			hash := fmt.Sprintf("%016x", xxhash.Sum64(data))
-			if old, ok := known[u]; ok && old.Hash == hash {
-				return nil
-			}
-			rec := state.Page{URL: u, File: rel, Hash: hash, FirstSeen: now, LastSeen: now}
-			feeds = append(feeds, feed{url: u, hub: linkback.FindHub(data), record: rec})
-			return nil
-		})
+	for _, f := range files {
+		data, err := os.ReadFile(f.Path)
 		if err != nil {
-			return nil, fmt.Errorf("scan feeds in %s: %w", root.Dir, err)
+			return nil, fmt.Errorf("read feed %s: %w", f.Path, err)
 		}
+		hash := fmt.Sprintf("%016x", xxhash.Sum64(data))
+		if old, ok := known[f.URL]; ok && old.Hash == hash {
+			continue
+		}
+		rec := state.Page{URL: f.URL, File: f.Rel, Hash: hash, FirstSeen: now, LastSeen: now}
+		feeds = append(feeds, feed{url: f.URL, hub: linkback.FindHub(data), record: rec})
 	}
 	sort.Slice(feeds, func(i, j int) bool { return feeds[i].url < feeds[j].url })
 	return feeds, nil

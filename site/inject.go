@@ -89,7 +89,7 @@ func Inject(ctx context.Context, roots []config.Root, opts InjectOptions) (*Inje
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	files, err := listRoots(roots)
+	files, err := listRoots(roots, isHTML)
 	if err != nil {
 		return nil, err
 	}

@@ -95,7 +95,7 @@ func isHTML(name string) bool {
 // linked page is not a file Walk may rewrite, and there are no link loops to
 // fall into); the root itself may be a link. Errors name the path.
 func Walk(root config.Root, fn func(File) error) error {
-	files, err := list(root, nil)
+	files, err := list(root, nil, isHTML)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func Walk(root config.Root, fn func(File) error) error {
 // files: they are visited once, under the innermost root. A directory given
 // twice is walked once, under its first root.
 func WalkRoots(roots []config.Root, fn func(File) error) error {
-	files, err := listRoots(roots)
+	files, err := listRoots(roots, isHTML)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,35 @@ func WalkRoots(roots []config.Root, fn func(File) error) error {
 	return nil
 }
 
-func listRoots(roots []config.Root) ([]File, error) {
+// Contents lists, in one walk, the pages (HTML files, as WalkRoots visits
+// them) and the feeds (see IsFeed) under roots, each sorted by Rel within its root.
+func Contents(roots []config.Root) (pages, feeds []File, err error) {
+	files, err := listRoots(roots, func(name string) bool { return isHTML(name) || IsFeed(name) })
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range files {
+		if IsFeed(path.Base(f.Rel)) {
+			feeds = append(feeds, f)
+		} else {
+			pages = append(pages, f)
+		}
+	}
+	return pages, feeds, nil
+}
+
+// IsFeed reports whether a file name is a feed's: Hugo's RSS output
+// (index.xml in every list's directory) and the usual names of RSS and
+// Atom feeds. sitemap.xml is not a feed.
+func IsFeed(name string) bool {
+	switch name {
+	case "index.xml", "feed.xml", "atom.xml", "rss.xml":
+		return true
+	}
+	return false
+}
+
+func listRoots(roots []config.Root, want func(name string) bool) ([]File, error) {
 	dirs := make(map[string]bool, len(roots))
 	for _, r := range roots {
 		d, err := cleanRoot(r.Dir)
@@ -141,7 +169,7 @@ func listRoots(roots []config.Root) ([]File, error) {
 			continue // the same directory twice: its files once
 		}
 		seen[d] = true
-		files, err := list(r, dirs)
+		files, err := list(r, dirs, want)
 		if err != nil {
 			return nil, err
 		}
@@ -169,9 +197,10 @@ func cleanRoot(dir string) (string, error) {
 	return d, nil
 }
 
-// list returns the HTML files of root, sorted by Rel, skipping directories
-// that are other roots (keys of otherRoots, cleaned absolute paths).
-func list(root config.Root, otherRoots map[string]bool) ([]File, error) {
+// list returns the files of root whose names want accepts, sorted by Rel,
+// skipping directories that are other roots (keys of otherRoots, cleaned
+// absolute paths).
+func list(root config.Root, otherRoots map[string]bool, want func(name string) bool) ([]File, error) {
 	start, err := cleanRoot(root.Dir)
 	if err != nil {
 		return nil, err
@@ -187,7 +216,7 @@ func list(root config.Root, otherRoots map[string]bool) ([]File, error) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || !isHTML(d.Name()) {
+		if !d.Type().IsRegular() || !want(d.Name()) {
 			return nil
 		}
 		rel, err := filepath.Rel(start, p)
