@@ -54,19 +54,7 @@ func copySite(t testing.TB, src string) string {
 // readTree returns every regular file under dir by slash path.
 func readTree(t testing.TB, dir string) map[string][]byte {
 	t.Helper()
-	files := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		files[filepath.ToSlash(rel)] = b
-		return nil
-	})
+	files, err := hugotest.ReadTree(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package hugosite_test
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/hugosite"
+	"github.com/hugo-pingback/hugo-pingback/hugosite/hugotest"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
 	"github.com/hugo-pingback/hugo-pingback/site"
 )
@@ -83,22 +83,10 @@ func copyExample(t *testing.T) string {
 	return dir
 }
 
-// tree reads every regular file under dir by slash path.
-func tree(t *testing.T, dir string) map[string][]byte {
+// tree returns every regular file under dir by slash path.
+func tree(t testing.TB, dir string) map[string][]byte {
 	t.Helper()
-	files := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		files[filepath.ToSlash(rel)] = b
-		return nil
-	})
+	files, err := hugotest.ReadTree(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

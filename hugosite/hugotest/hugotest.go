@@ -8,6 +8,9 @@ package hugotest
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/gohugoio/hugo/commands"
@@ -20,4 +23,23 @@ func Build(dir, dest string, args ...string) error {
 		return fmt.Errorf("hugo %s: %w", strings.Join(argv, " "), err)
 	}
 	return nil
+}
+
+// ReadTree returns every regular file under dir by slash path, to compare
+// two built sites.
+func ReadTree(dir string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = b
+		return nil
+	})
+	return files, err
 }
