@@ -12,6 +12,8 @@ import (
 
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
+
+	"github.com/hugo-pingback/hugo-pingback/linkurl"
 )
 
 // Kind says what sort of page Extract looked at. Only KindSingle pages are
@@ -231,7 +233,7 @@ func Links(r io.Reader, base *url.URL, opts *Options) ([]Link, error) {
 func (s *scanner) links(region uint8, pageURL *url.URL) []Link {
 	base := pageURL
 	if s.haveBase {
-		if b, err := url.Parse(trimHref(s.base)); err == nil {
+		if b, err := url.Parse(linkurl.Trim(s.base)); err == nil {
 			if pageURL != nil {
 				base = pageURL.ResolveReference(b)
 			} else if b.IsAbs() {
@@ -264,7 +266,7 @@ func (s *scanner) links(region uint8, pageURL *url.URL) []Link {
 		if r.mask&region == 0 {
 			continue
 		}
-		u, us := resolveHref(base, r.href)
+		u, us := linkurl.Resolve(base, r.href)
 		if u == nil || isSameDoc(u, self) {
 			continue
 		}
@@ -293,60 +295,6 @@ func (s *scanner) links(region uint8, pageURL *url.URL) []Link {
 		out = append(out, l)
 	}
 	return out
-}
-
-// trimHref strips what the URL standard strips: leading and trailing
-// ASCII whitespace and C0 controls, and tabs and newlines anywhere.
-func trimHref(h string) string {
-	h = strings.TrimFunc(h, func(r rune) bool { return r <= ' ' })
-	if strings.ContainsAny(h, "\t\n\r") {
-		h = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(h)
-	}
-	return h
-}
-
-// resolveHref returns the absolute http(s) URL of href without its
-// fragment, and its string form; or nil.
-func resolveHref(base *url.URL, href string) (*url.URL, string) {
-	h := trimHref(href)
-	ref, err := url.Parse(h)
-	if err != nil {
-		return nil, ""
-	}
-	u := ref
-	if !ref.IsAbs() {
-		if base == nil {
-			return nil, ""
-		}
-		u = base.ResolveReference(ref)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "" {
-		return nil, ""
-	}
-	if u == ref && plainAbsolute(h) {
-		// What u.String() would build, without building it.
-		return u, h
-	}
-	u.Fragment, u.RawFragment = "", ""
-	return u, u.String()
-}
-
-// plainAbsolute reports whether h is a lower-case http(s) URL without a
-// fragment whose bytes url.URL.String reproduces unchanged.
-func plainAbsolute(h string) bool {
-	if !strings.HasPrefix(h, "https://") && !strings.HasPrefix(h, "http://") {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		switch c := h[i]; {
-		case c <= ' ' || c >= 0x7f:
-			return false
-		case c == '#' || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`' ||
-			c == '{' || c == '|' || c == '}' || c == '%':
-			return false
-		}
-	}
-	return true
 }
 
 // isSameDoc reports whether u is the page itself: same URL, host compared
