@@ -25,8 +25,16 @@ import (
 // Defaults that other packages name.
 const (
 	DefaultLedger     = ".hugo-pingback/ledger.db"
+	DefaultData       = ".hugo-pingback/mentions.db"
 	DefaultPublishDir = "public"
 )
+
+func withSlash(u string) string {
+	if u != "" && !strings.HasSuffix(u, "/") {
+		return u + "/"
+	}
+	return u
+}
 
 // Root is one published site: a directory of built files and the URL it is
 // served at. A multilingual Hugo site with multihost has one Root per language.
@@ -111,7 +119,43 @@ type Config struct {
 	PingServices []string
 	// WebSubHub overrides the hub advertised in the feed.
 	WebSubHub string
+
+	// Receive configures the receiver (hugo-pingback serve) and the
+	// mentions commands: [params.pingback.receive].
+	Receive Receive
 }
+
+// Receive is the receiver's part of the Config.
+type Receive struct {
+	// Listen is the address serve listens on.
+	Listen string
+	// Data is the mention store (a bbolt file of its own).
+	Data string
+	// Sites are the base URLs whose pages mentions are accepted for;
+	// empty means the site's own base URLs.
+	Sites []string
+	// Moderate is "all", "unknown" or "none": which new mentions wait for a
+	// moderator (unknown: those from hosts with no approved mention yet).
+	Moderate string
+	// Allow and Deny are host patterns (linkurl.Pattern) whose mentions are
+	// approved, or refused as spam, without moderation.
+	Allow, Deny []string
+	// AdminTokenFile holds the bearer token of the admin API and page.
+	AdminTokenFile string
+	// ScraperThreshold is the share of the target page's own text a source
+	// may copy before it is marked spam as a scraper.
+	ScraperThreshold float64
+	// OnApproveURL is POSTed (a Netlify build hook or similar) when
+	// mentions are approved, at most once per OnApproveInterval.
+	OnApproveURL      string
+	OnApproveInterval time.Duration
+	// TrustProxy takes the client address from X-Forwarded-For, for a
+	// receiver behind a proxy (Caddy, nginx) on the same host.
+	TrustProxy bool
+}
+
+// Moderation modes of Receive.Moderate.
+var ModerationModes = []string{"all", "unknown", "none"}
 
 // Resolved returns a copy of c with what derives from other settings
 // filled in: paths made absolute against SiteDir (PublishDir defaulting to
@@ -127,14 +171,23 @@ func (c Config) Resolved() Config {
 	if c.Ledger == "" {
 		c.Ledger = DefaultLedger
 	}
+	if c.Receive.Data == "" {
+		c.Receive.Data = DefaultData
+	}
 	c.PublishDir = c.Path(c.PublishDir)
 	c.Ledger = c.Path(c.Ledger)
+	c.Receive.Data = c.Path(c.Receive.Data)
+	if len(c.Receive.Sites) == 0 {
+		for _, r := range c.SiteRoots() {
+			if r.BaseURL != "" {
+				c.Receive.Sites = append(c.Receive.Sites, withSlash(r.BaseURL))
+			}
+		}
+	}
 	for i := range c.Roots {
 		c.Roots[i].Dir = c.Path(c.Roots[i].Dir)
 	}
-	if c.BaseURL != "" && !strings.HasSuffix(c.BaseURL, "/") {
-		c.BaseURL += "/"
-	}
+	c.BaseURL = withSlash(c.BaseURL)
 	if c.Server != "" {
 		server := strings.TrimSuffix(c.Server, "/")
 		if c.Receiver == "" {

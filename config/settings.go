@@ -600,6 +600,33 @@ func checkBaseURL(v any) error {
 	return nil
 }
 
+func checkBaseURLs(v any) error {
+	for _, u := range v.([]string) {
+		if err := checkBaseURL(u); err != nil {
+			return fmt.Errorf("%q: %w", u, err)
+		}
+	}
+	return nil
+}
+
+func oneOf(choices ...string) func(any) error {
+	return func(v any) error {
+		for _, c := range choices {
+			if v.(string) == c {
+				return nil
+			}
+		}
+		return fmt.Errorf("want one of %s", strings.Join(choices, ", "))
+	}
+}
+
+func share(v any) error {
+	if f := v.(float64); f <= 0 || f > 1 {
+		return errors.New("want a share between 0 (exclusive) and 1")
+	}
+	return nil
+}
+
 // clearRoots makes an explicit publish dir the only root.
 func clearRoots(c *Config) error { c.Roots = nil; return nil }
 
