@@ -383,7 +383,7 @@ func (d *delivery) discover(ctx context.Context, target string) (state.Discovery
 	d.mu.Unlock()
 	c.once.Do(func() {
 		now := d.s.opts.Now()
-		if cached, ok, err := d.s.ledger.Discovery(target, now); err == nil && ok && cached.Err == "" {
+		if cached, ok, err := d.s.ledger.Discovery(target, now); err == nil && ok {
 			c.d = cached
 			return
 		}

@@ -220,7 +220,7 @@ func (s *Sender) plan(ctx context.Context, pages []*scannedPage, known map[strin
 	}
 	for _, url := range sortedKeys(known) {
 		old := known[url]
-		if old.Deleted || p.pages[url] != nil || isFeedRecord(old) {
+		if old.Deleted || p.pages[url] != nil {
 			continue
 		}
 		if err := gone(url); err != nil {

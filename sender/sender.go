@@ -133,7 +133,7 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 		if !rep.Interrupted {
-			if err := s.services(ctx, known, feeds, rep); err != nil {
+			if err := s.services(ctx, feeds, rep); err != nil {
 				return nil, err
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -17,10 +16,6 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
-// isFeedRecord tells feed records apart from page records in the ledger's
-// pages bucket: a feed is tracked there only for its hash.
-func isFeedRecord(p state.Page) bool { return strings.HasSuffix(p.File, ".xml") }
-
 // services tells the wider web that the site changed, once per run in which
 // a page or a feed was new, changed or deleted: weblogUpdates pings to each
 // update service, and WebSub publish requests for each changed feed.
@@ -28,12 +23,12 @@ func isFeedRecord(p state.Page) bool { return strings.HasSuffix(p.File, ".xml") 
 // A feed's new hash is recorded only once its hub has the news (or refused
 // it for good): a run killed before, or a hub that failed for a passing
 // reason, leaves the feed changed for the next run, which tells again.
-func (s *Sender) services(ctx context.Context, known map[string]state.Page, files []site.File, rep *Report) error {
+func (s *Sender) services(ctx context.Context, files []site.File, rep *Report) error {
 	now := s.opts.Now()
 	var b state.Batch
 	home := s.cfg.SiteRoots()[0].BaseURL
 
-	feeds, err := s.changedFeeds(known, files)
+	feeds, err := s.changedFeeds(files)
 	if err != nil {
 		return err
 	}
@@ -61,7 +56,7 @@ func (s *Sender) services(ctx context.Context, known map[string]state.Page, file
 			return err
 		})
 		s.recordService(&n, res, err, rep)
-		b.Notifications = append(b.Notifications, n)
+		b.Services = append(b.Services, n)
 	}
 	for _, f := range feeds {
 		hub := s.cfg.WebSubHub
@@ -72,7 +67,7 @@ func (s *Sender) services(ctx context.Context, known map[string]state.Page, file
 			break
 		}
 		if hub == "" {
-			b.Pages = append(b.Pages, f.record)
+			b.Feeds = append(b.Feeds, f.record)
 			continue
 		}
 		n := state.Notification{Source: f.url, Target: hub, Protocol: "websub", Endpoint: hub, Created: now, Updated: now}
@@ -83,9 +78,9 @@ func (s *Sender) services(ctx context.Context, known map[string]state.Page, file
 			return err
 		})
 		s.recordService(&n, res, err, rep)
-		b.Notifications = append(b.Notifications, n)
+		b.Services = append(b.Services, n)
 		if c := linkback.Classify(err); c == linkback.ClassDone || c == linkback.ClassPermanent {
-			b.Pages = append(b.Pages, f.record)
+			b.Feeds = append(b.Feeds, f.record)
 		}
 	}
 	if b.Len() == 0 {
@@ -124,12 +119,16 @@ func (s *Sender) recordService(n *state.Notification, res *linkback.Result, err 
 
 type feed struct {
 	url, hub string
-	record   state.Page // the feed's new hash, committed once told
+	record   state.Feed // the feed's new hash, committed once told
 }
 
 // changedFeeds reads the feeds of the build and returns those whose bytes
 // changed since the ledger saw them.
-func (s *Sender) changedFeeds(known map[string]state.Page, files []site.File) ([]feed, error) {
+func (s *Sender) changedFeeds(files []site.File) ([]feed, error) {
+	known, err := s.ledger.Feeds()
+	if err != nil {
+		return nil, err
+	}
 	var feeds []feed
 	now := s.opts.Now()
 	for _, f := range files {
@@ -141,7 +140,7 @@ func (s *Sender) changedFeeds(known map[string]state.Page, files []site.File) ([
 		if old, ok := known[f.URL]; ok && old.Hash == hash {
 			continue
 		}
-		rec := state.Page{URL: f.URL, File: f.Rel, Hash: hash, FirstSeen: now, LastSeen: now}
+		rec := state.Feed{URL: f.URL, File: f.Rel, Hash: hash, LastSeen: now}
 		feeds = append(feeds, feed{url: f.URL, hub: linkback.FindHub(data), record: rec})
 	}
 	sort.Slice(feeds, func(i, j int) bool { return feeds[i].url < feeds[j].url })
@@ -173,7 +172,7 @@ func Tombstones(l *state.Ledger, roots []config.Root, dryRun bool) ([]string, er
 	}
 	var gone []string
 	for u, p := range pages {
-		if p.Deleted && !isFeedRecord(p) {
+		if p.Deleted {
 			gone = append(gone, u)
 		}
 	}

@@ -27,6 +27,13 @@ type Batch struct {
 	Notifications []Notification
 	// Discoveries are stored by Target.
 	Discoveries []Discovery
+	// Feeds are stored by URL, replacing the stored record except for a
+	// zero FirstSeen.
+	Feeds []Feed
+	// Services are the calls to update services (weblogUpdates) and WebSub
+	// hubs, stored by (Source, Target) apart from the notifications of
+	// pages, like them (a zero Created keeps the stored one).
+	Services []Notification
 	// DeletePages are URLs of pages that left the site: each stored page is
 	// marked Deleted and kept, so its Targets can still be told. Unknown
 	// URLs are ignored.
@@ -41,7 +48,8 @@ func (b *Batch) Len() int {
 	if b == nil {
 		return 0
 	}
-	return len(b.Pages) + len(b.Notifications) + len(b.Discoveries) + len(b.DeletePages) + len(b.Runs)
+	return len(b.Pages) + len(b.Notifications) + len(b.Discoveries) + len(b.DeletePages) + len(b.Runs) +
+		len(b.Feeds) + len(b.Services)
 }
 
 // Reset empties b, keeping its slices' storage for the next batch.
@@ -51,12 +59,14 @@ func (b *Batch) Reset() {
 	b.Discoveries = b.Discoveries[:0]
 	b.DeletePages = b.DeletePages[:0]
 	b.Runs = b.Runs[:0]
+	b.Feeds = b.Feeds[:0]
+	b.Services = b.Services[:0]
 }
 
 // Commit writes b in one transaction, durable (fsynced) when Commit returns
 // nil; on error nothing of b is written. The records are applied in this
-// order: Pages, DeletePages, Notifications, Discoveries, Runs; a key given
-// twice ends with the later value (merged as below).
+// order: Pages, DeletePages, Notifications, Discoveries, Feeds, Services,
+// Runs; a key given twice ends with the later value (merged as below).
 //
 // What Commit stores differs from what it is given in these ways, all on
 // its own copy (b is not modified, except for the IDs of new Runs):
@@ -70,6 +80,8 @@ func (b *Batch) Reset() {
 //   - A zero Notification.Created keeps the stored one, or becomes now; a
 //     zero Updated becomes now; Answer and LastError are cut to MaxText.
 //   - A zero Discovery.Fetched becomes now.
+//   - A zero Feed.FirstSeen keeps the stored one, or becomes now; a zero
+//     LastSeen becomes now.
 //   - Times are stored in UTC.
 //
 // Commit fails with ErrInvalidRecord (naming the record) for an empty or
@@ -98,6 +110,12 @@ func (l *Ledger) Commit(b *Batch) error {
 			return err
 		}
 		if err := putDiscoveries(discovery, b.Discoveries, now); err != nil {
+			return err
+		}
+		if err := putFeeds(tx.Bucket(bucketFeeds), b.Feeds, now); err != nil {
+			return err
+		}
+		if err := putNotificationsIn(tx.Bucket(bucketServices), "service", b.Services, now); err != nil {
 			return err
 		}
 		return putRuns(tx.Bucket(bucketRuns), b.Runs, runIDs)
@@ -184,16 +202,22 @@ func deletePages(bk *bolt.Bucket, urls []string, now time.Time) error {
 }
 
 func putNotifications(bk *bolt.Bucket, ns []Notification, now time.Time) error {
+	return putNotificationsIn(bk, "notification", ns, now)
+}
+
+// putNotificationsIn stores notifications, or service calls (kind names
+// which in errors), in bk.
+func putNotificationsIn(bk *bolt.Bucket, kind string, ns []Notification, now time.Time) error {
 	for i := range ns {
 		n := ns[i]
-		if err := checkKey("notification source", n.Source); err != nil {
+		if err := checkKey(kind+" source", n.Source); err != nil {
 			return err
 		}
-		if err := checkKey("notification target", n.Target); err != nil {
+		if err := checkKey(kind+" target", n.Target); err != nil {
 			return err
 		}
 		if !n.Status.Valid() {
-			return fmt.Errorf("%w: notification %s -> %s: unknown status %q", ErrInvalidRecord, n.Source, n.Target, n.Status)
+			return fmt.Errorf("%w: %s %s -> %s: unknown status %q", ErrInvalidRecord, kind, n.Source, n.Target, n.Status)
 		}
 		key := notificationKey(n.Source, n.Target)
 		n.Answer = truncate(n.Answer, MaxText)
@@ -204,7 +228,7 @@ func putNotifications(bk *bolt.Bucket, ns []Notification, now time.Time) error {
 			if v := bk.Get(key); v != nil {
 				old, err := decodeNotificationValue(n.Source, n.Target, v)
 				if err != nil {
-					return corruptValue("notification", n.Source+" -> "+n.Target, err)
+					return corruptValue(kind, n.Source+" -> "+n.Target, err)
 				}
 				if !old.Created.IsZero() {
 					n.Created = old.Created
@@ -215,7 +239,7 @@ func putNotifications(bk *bolt.Bucket, ns []Notification, now time.Time) error {
 			n.Updated = now
 		}
 		if err := bk.Put(key, encodeNotification(&n)); err != nil {
-			return fmt.Errorf("notification %s -> %s: %w", n.Source, n.Target, err)
+			return fmt.Errorf("%s %s -> %s: %w", kind, n.Source, n.Target, err)
 		}
 	}
 	return nil
@@ -233,6 +257,35 @@ func putDiscoveries(bk *bolt.Bucket, ds []Discovery, now time.Time) error {
 		}
 		if err := bk.Put([]byte(d.Target), encodeDiscovery(&d)); err != nil {
 			return fmt.Errorf("discovery %s: %w", d.Target, err)
+		}
+	}
+	return nil
+}
+
+func putFeeds(bk *bolt.Bucket, feeds []Feed, now time.Time) error {
+	for i := range feeds {
+		f := feeds[i]
+		if err := checkKey("feed URL", f.URL); err != nil {
+			return err
+		}
+		f.FirstSeen, f.LastSeen = utc(f.FirstSeen), utc(f.LastSeen)
+		if f.FirstSeen.IsZero() {
+			f.FirstSeen = now
+			if v := bk.Get([]byte(f.URL)); v != nil {
+				old, err := decodeFeed(f.URL, v)
+				if err != nil {
+					return corruptValue("feed", f.URL, err)
+				}
+				if !old.FirstSeen.IsZero() {
+					f.FirstSeen = old.FirstSeen
+				}
+			}
+		}
+		if f.LastSeen.IsZero() {
+			f.LastSeen = now
+		}
+		if err := bk.Put([]byte(f.URL), encodeFeed(&f)); err != nil {
+			return fmt.Errorf("feed %s: %w", f.URL, err)
 		}
 	}
 	return nil

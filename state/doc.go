@@ -53,17 +53,28 @@
 // have happened, even one whose outcome a kill lost, and a crash test can
 // assert from the ledger alone that nothing was sent more than twice.
 //
-// # Layout (schema version 1)
+// # Layout (schema version 2)
 //
-// The file has five top-level buckets, created when the file is:
+// The file has seven top-level buckets, created when the file is:
 //
 //	meta           "tool"    = "hugo-pingback"        (marker: a bbolt file without it is not ours)
-//	               "schema"  = "1"                    (decimal SchemaVersion)
+//	               "schema"  = "2"                    (decimal SchemaVersion)
 //	               "created" = RFC 3339 time, UTC
 //	pages          key: page URL                       value: encoded Page
 //	notifications  key: source URL + 0x00 + target URL value: encoded Notification
 //	discovery      key: target URL as linked           value: encoded Discovery
+//	feeds          key: feed URL                       value: encoded Feed
+//	services       key: source URL + 0x00 + service URL value: encoded Notification
 //	runs           key: run ID, 8 bytes big-endian     value: encoded Run
+//
+// pages holds the HTML pages of the site, and only them: PageCount is the
+// number of pages the site has had. notifications holds one record per
+// link of a page to a target. feeds holds the site's RSS and Atom feeds,
+// for the hash of what their WebSub hub was last told. services holds the
+// calls to update services (source: the home page, target: the
+// weblogUpdates endpoint) and WebSub hubs (source: the feed, target: the
+// hub), in the encoding of a notification; they are not notifications of a
+// page and are never counted as such.
 //
 // The NUL separator in notification keys cannot occur in a URL (Commit
 // refuses one), keeps all notifications of one source adjacent and sorted
@@ -92,8 +103,9 @@
 //	Notification:  1 Status, 2 Protocol, 3 Endpoint, 4 Attempts, 5 NextAttempt,
 //	               6 LastError, 7 Code, 8 Answer, 9 Location, 10 Version, 11 Sends,
 //	               12 Created, 13 Updated, 14 NotifiedAt, 15 DeferredSince
-//	Discovery:     1 Final, 2 Pingback, 3 Webmention, 4 Trackback, 5 Err,
-//	               6 Fetched, 7 Expires
+//	Discovery:     1 Final, 2 Pingback, 3 Webmention, 4 Trackback,
+//	               5 (retired: an error text no release wrote), 6 Fetched, 7 Expires
+//	Feed:          1 File, 2 Hash, 3 FirstSeen, 4 LastSeen
 //	Run:           1 Started, 2 Finished, 3 Command,
 //	               4 Counts (repeated: uvarint name length, name, zig-zag varint),
 //	               5 Interrupted
@@ -106,8 +118,17 @@
 // # Schema versions
 //
 // SchemaVersion is stored in meta/schema. A build opens ledgers of its own
-// or an older schema (migrating older ones inside the opening transaction)
-// and refuses newer ones with ErrSchema rather than misreading them. Adding
-// a field does not need a new version; changing a key layout, the value
-// format byte or the meaning of a field does.
+// or an older schema and refuses newer ones with ErrSchema rather than
+// misreading them. Adding a field does not need a new version; changing a
+// key layout, the value format byte or the meaning of a field does.
+//
+//	1  the first: feeds in pages (told apart by a File ending in .xml), and
+//	   update-service and WebSub calls in notifications (protocols
+//	   "weblogUpdates" and "websub")
+//	2  feeds and services moved to buckets of their own
+//
+// A writable Open migrates an older ledger in place, in one write
+// transaction: killed at any moment, the file is all migrated or not at
+// all, and the next Open migrates again. A read-only Open never writes: it
+// migrates a copy in a temporary file and reads that, and Close removes it.
 package state

@@ -41,7 +41,7 @@ var (
 
 // SchemaVersion is the layout version this build writes and reads. Open
 // refuses a ledger with a higher version (ErrSchema) and migrates a lower one.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // DefaultTimeout is how long Open waits for the file lock when
 // Options.Timeout is zero.
@@ -60,12 +60,20 @@ var (
 	bucketNotifications = []byte("notifications")
 	bucketDiscovery     = []byte("discovery")
 	bucketRuns          = []byte("runs")
+	bucketFeeds         = []byte("feeds")
+	bucketServices      = []byte("services")
 
 	metaTool    = []byte("tool")
 	metaSchema  = []byte("schema")
 	metaCreated = []byte("created")
 
-	dataBuckets = [][]byte{bucketPages, bucketNotifications, bucketDiscovery, bucketRuns}
+	// dataBuckets are the buckets of the current schema besides meta.
+	dataBuckets = [][]byte{bucketPages, bucketNotifications, bucketDiscovery, bucketRuns, bucketFeeds, bucketServices}
+	// schemaBuckets are the buckets each schema has besides meta.
+	schemaBuckets = map[uint64][][]byte{
+		1: {bucketPages, bucketNotifications, bucketDiscovery, bucketRuns},
+		2: dataBuckets,
+	}
 )
 
 // Options configures Open. A nil *Options means the defaults.
@@ -94,6 +102,9 @@ type Ledger struct {
 	created  bool
 	readOnly bool
 	now      func() time.Time
+	// copyPath is the migrated copy a read-only Open of an older schema
+	// reads instead of path; Close removes it.
+	copyPath string
 
 	closeOnce sync.Once
 	closeErr  error
@@ -162,13 +173,68 @@ func Open(path string, opts *Options) (*Ledger, error) {
 	// would make a small site's ledger mostly padding in a CI cache.
 	db.AllocSize = allocSize
 	l := &Ledger{db: db, file: f, path: path, readOnly: o.ReadOnly, now: now}
-	empty, err := l.checkMeta()
+	version, empty, err := l.checkMeta()
+	if err == nil && version < SchemaVersion {
+		if o.ReadOnly {
+			// A reader must not change the file: it reads a migrated copy.
+			copied, cerr := l.migratedCopy(timeout, now)
+			_ = l.Close()
+			if cerr != nil {
+				return nil, cerr
+			}
+			l = copied
+		} else {
+			err = l.migrate(version)
+		}
+	}
 	if err != nil {
 		_ = l.Close()
 		return nil, err
 	}
 	l.created = created || empty
 	return l, nil
+}
+
+// migrate brings a ledger of an older schema to SchemaVersion in one write
+// transaction: a kill at any moment leaves it all migrated or not at all,
+// and the next Open migrates again.
+func (l *Ledger) migrate(from uint64) error {
+	return l.update("migrate ledger", func(tx *bolt.Tx) error {
+		for v := from; v < SchemaVersion; v++ {
+			if err := migrations[v](tx); err != nil {
+				return fmt.Errorf("schema %d to %d: %w", v, v+1, err)
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(metaSchema, []byte(strconv.Itoa(SchemaVersion)))
+	})
+}
+
+// migratedCopy writes a consistent copy of l's file to a temporary file,
+// migrates the copy and returns it as a read-only Ledger that still names
+// l's path. The copy is removed by Close.
+func (l *Ledger) migratedCopy(timeout time.Duration, now func() time.Time) (*Ledger, error) {
+	tmp, err := os.CreateTemp("", "hugo-pingback-ledger-*.db")
+	if err != nil {
+		return nil, fmt.Errorf("open ledger %s: copy to migrate: %w", l.path, err)
+	}
+	err = l.view("open ledger", func(tx *bolt.Tx) error {
+		_, err := tx.WriteTo(tmp)
+		return err
+	})
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return nil, err
+	}
+	c, err := Open(tmp.Name(), &Options{Timeout: timeout, Now: now})
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return nil, fmt.Errorf("open ledger %s: migrate a copy: %w", l.path, err)
+	}
+	c.path, c.readOnly, c.copyPath = l.path, true, tmp.Name()
+	return c, nil
 }
 
 // Created reports whether the ledger is new: this Open created the file, or
@@ -202,6 +268,9 @@ func (l *Ledger) Close() error {
 			l.closeErr = fmt.Errorf("close ledger %s: %w", l.path, err)
 		}
 	})
+	if l.copyPath != "" {
+		_ = os.Remove(l.copyPath)
+	}
 	return l.closeErr
 }
 
@@ -236,39 +305,23 @@ func (l *Ledger) Check() error {
 
 // checkRecords decodes every record of every bucket.
 func checkRecords(tx *bolt.Tx) error {
-	err := tx.Bucket(bucketPages).ForEach(func(k, v []byte) error {
-		_, err := decodePage(string(k), v)
-		if err != nil {
-			return corruptValue("page", string(k), err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
+	checks := []struct {
+		bucket []byte
+		decode func(k, v []byte) error
+	}{
+		{bucketPages, func(k, v []byte) error { _, err := decodePageKV(k, v); return err }},
+		{bucketNotifications, func(k, v []byte) error { _, err := decodeNotificationKV(k, v); return err }},
+		{bucketDiscovery, func(k, v []byte) error { _, err := decodeDiscoveryKV(k, v); return err }},
+		{bucketFeeds, func(k, v []byte) error { _, err := decodeFeedKV(k, v); return err }},
+		{bucketServices, func(k, v []byte) error { _, err := decodeNotificationKV(k, v); return err }},
+		{bucketRuns, func(k, v []byte) error { _, err := decodeRunKV(k, v); return err }},
 	}
-	err = tx.Bucket(bucketNotifications).ForEach(func(k, v []byte) error {
-		n, err := decodeNotification(k, v)
-		if err == nil && !n.Status.Valid() {
-			err = fmt.Errorf("%w: notification %s -> %s: unknown status %q", ErrCorrupt, n.Source, n.Target, n.Status)
+	for _, c := range checks {
+		if err := tx.Bucket(c.bucket).ForEach(c.decode); err != nil {
+			return err
 		}
-		return err
-	})
-	if err != nil {
-		return err
 	}
-	err = tx.Bucket(bucketDiscovery).ForEach(func(k, v []byte) error {
-		if _, err := decodeDiscovery(string(k), v); err != nil {
-			return corruptValue("discovery", string(k), err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(bucketRuns).ForEach(func(k, v []byte) error {
-		_, err := decodeRunKV(k, v)
-		return err
-	})
+	return nil
 }
 
 // openBolt opens the bbolt file, turning bbolt's errors and its panics on
@@ -307,9 +360,9 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, f *os.File, err error)
 }
 
 // checkMeta verifies, without writing, that the file is a hugo-pingback
-// ledger of a schema this build reads, with all its buckets, and reports
-// whether they are all empty.
-func (l *Ledger) checkMeta() (empty bool, err error) {
+// ledger of a schema this build reads, with all the buckets of its schema,
+// and reports its schema version and whether its buckets are all empty.
+func (l *Ledger) checkMeta() (version uint64, empty bool, err error) {
 	err = l.view("open ledger", func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil || string(meta.Get(metaTool)) != toolMarker {
@@ -322,11 +375,12 @@ func (l *Ledger) checkMeta() (empty bool, err error) {
 		if v > SchemaVersion {
 			return fmt.Errorf("%w: schema %d, this build reads up to %d", ErrSchema, v, SchemaVersion)
 		}
-		// Schema 1 is the first, so there is nothing to migrate yet. A later
-		// schema migrates older ledgers in an Update after this check (not
-		// in read-only mode), then bumps meta/schema.
+		if v == 0 {
+			return fmt.Errorf("%w: unreadable schema version %q", ErrCorrupt, meta.Get(metaSchema))
+		}
+		version = v
 		empty = true
-		for _, name := range dataBuckets {
+		for _, name := range schemaBuckets[v] {
 			b := tx.Bucket(name)
 			if b == nil {
 				return fmt.Errorf("%w: bucket %q is missing", ErrCorrupt, name)
@@ -337,7 +391,7 @@ func (l *Ledger) checkMeta() (empty bool, err error) {
 		}
 		return nil
 	})
-	return empty, err
+	return version, empty, err
 }
 
 // create writes a new, complete ledger next to path and links it into place

@@ -411,9 +411,9 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 			name: "newer schema",
 			make: func(t *testing.T, path string) {
 				bigLedger(t, path, 1)
-				setMeta(t, path, metaSchema, "2")
+				setMeta(t, path, metaSchema, strconv.Itoa(SchemaVersion+1))
 			},
-			want: ErrSchema, message: "schema 2, this build reads up to 1",
+			want: ErrSchema, message: fmt.Sprintf("schema %d, this build reads up to %d", SchemaVersion+1, SchemaVersion),
 		},
 		{
 			// Our ledger with a schema version nobody wrote.
@@ -747,7 +747,7 @@ func fullBatch() Batch {
 		}},
 		Discoveries: []Discovery{{
 			Target: "https://x.example/1", Final: "https://x.example/1/", Pingback: "https://x.example/xmlrpc.php",
-			Webmention: "https://x.example/wm", Trackback: "https://x.example/tb", Err: "",
+			Webmention: "https://x.example/wm", Trackback: "https://x.example/tb",
 			Fetched: t0, Expires: t0.Add(24 * time.Hour),
 		}},
 		Runs: []Run{{Started: t0, Finished: t0.Add(time.Minute), Command: "send --all",

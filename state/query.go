@@ -244,10 +244,15 @@ func (l *Ledger) LastRun() (r Run, ok bool, err error) {
 
 // Runs returns the stored runs, oldest first (at most MaxRuns).
 func (l *Ledger) Runs() ([]Run, error) {
-	var out []Run
+	return readAll(l, bucketRuns, decodeRunKV)
+}
+
+// readAll decodes every record of a bucket, in key order.
+func readAll[T any](l *Ledger, bucket []byte, decode func(k, v []byte) (T, error)) ([]T, error) {
+	var out []T
 	err := l.view(readOp, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRuns).ForEach(func(k, v []byte) error {
-			r, err := decodeRunKV(k, v)
+		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+			r, err := decode(k, v)
 			if err != nil {
 				return err
 			}
@@ -284,4 +289,56 @@ func decodeRunKV(k, v []byte) (Run, error) {
 
 func corruptValue(kind, key string, err error) error {
 	return fmt.Errorf("%w: %s %s: %w", ErrCorrupt, kind, key, err)
+}
+
+// Feeds returns every stored feed, by URL.
+func (l *Ledger) Feeds() (map[string]Feed, error) {
+	list, err := readAll(l, bucketFeeds, decodeFeedKV)
+	if err != nil {
+		return nil, err
+	}
+	feeds := make(map[string]Feed, len(list))
+	for _, f := range list {
+		feeds[f.URL] = f
+	}
+	return feeds, nil
+}
+
+// Services returns every stored call to an update service or WebSub hub,
+// by Source, then Target.
+func (l *Ledger) Services() ([]Notification, error) {
+	return readAll(l, bucketServices, decodeNotification)
+}
+
+func decodeFeedKV(k, v []byte) (Feed, error) {
+	f, err := decodeFeed(string(k), v)
+	if err != nil {
+		return Feed{}, corruptValue("feed", string(k), err)
+	}
+	return f, nil
+}
+
+func decodePageKV(k, v []byte) (Page, error) {
+	p, err := decodePage(string(k), v)
+	if err != nil {
+		return Page{}, corruptValue("page", string(k), err)
+	}
+	return p, nil
+}
+
+func decodeDiscoveryKV(k, v []byte) (Discovery, error) {
+	d, err := decodeDiscovery(string(k), v)
+	if err != nil {
+		return Discovery{}, corruptValue("discovery", string(k), err)
+	}
+	return d, nil
+}
+
+// decodeNotificationKV is decodeNotification, refusing an unknown status.
+func decodeNotificationKV(k, v []byte) (Notification, error) {
+	n, err := decodeNotification(k, v)
+	if err == nil && !n.Status.Valid() {
+		err = fmt.Errorf("%w: notification %s -> %s: unknown status %q", ErrCorrupt, n.Source, n.Target, n.Status)
+	}
+	return n, err
 }
