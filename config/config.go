@@ -89,6 +89,10 @@ type Config struct {
 	// FloodLimit is how many pages may send (or re-send, or be deleted) in
 	// one run before it stops and asks for --all.
 	FloodLimit int
+	// FloodNotifications is how many notifications (new, updates, deletes)
+	// one run may send before it stops and asks for --all: one page with
+	// thousands of links is a flood too.
+	FloodNotifications int
 	// Since limits sending to pages published at or after it (zero: no limit).
 	Since time.Time
 	// MaxAge limits sending to pages published within it (zero: no limit).
@@ -239,6 +243,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("maxTime must be positive, got %s", c.MaxTime)
 	case c.FloodLimit < 1:
 		return fmt.Errorf("floodLimit must be at least 1, got %d", c.FloodLimit)
+	case c.FloodNotifications < 1:
+		return fmt.Errorf("floodNotifications must be at least 1, got %d", c.FloodNotifications)
 	case c.HostInterval < 0:
 		return fmt.Errorf("hostInterval must not be negative, got %s", c.HostInterval)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hugo-pingback/hugo-pingback/linkback"
+	"github.com/hugo-pingback/hugo-pingback/linkurl"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
@@ -33,9 +33,10 @@ const (
 
 // deliver runs the jobs: targets are grouped by host, hosts are served by at
 // most Concurrency workers, and each host's jobs run one after another.
-func (s *Sender) deliver(ctx context.Context, p *planned, rep *Report) error {
+func (s *Sender) deliver(ctx context.Context, p *planResult) (*deliverResult, error) {
+	res := &deliverResult{}
 	if len(p.jobs) == 0 {
-		return nil
+		return res, nil
 	}
 	runCtx, cancel := context.WithTimeout(ctx, s.cfg.MaxTime)
 	defer cancel()
@@ -43,12 +44,11 @@ func (s *Sender) deliver(ctx context.Context, p *planned, rep *Report) error {
 	rec := newRecorder(s.ledger)
 	defer rec.close()
 	d := &delivery{
-		s: s, rep: rep, rec: rec, pages: p.pages,
-		gates:  newGates(s.cfg.HostInterval, s.opts.Now),
-		live:   map[string]*liveCheck{},
-		disc:   map[string]*discovered{},
-		total:  len(p.jobs),
-		cancel: cancel,
+		s: s, res: res, rec: rec, sources: p.sources,
+		gates: newGates(s.cfg.HostInterval, s.opts.Now),
+		live:  map[string]*liveCheck{},
+		disc:  map[string]*discovered{},
+		total: len(p.jobs),
 	}
 
 	d.byPage = map[string][]string{}
@@ -75,25 +75,20 @@ func (s *Sender) deliver(ctx context.Context, p *planned, rep *Report) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write ledger %s: %w", s.ledger.Path(), err)
+		return nil, err // a ledger error; it names the ledger
 	}
-	if runCtx.Err() != nil && ctx.Err() == nil {
-		rep.BudgetExhausted = true
-	}
-	if ctx.Err() != nil {
-		rep.Interrupted = true
-	}
-	return nil
+	res.budgetExhausted = runCtx.Err() != nil && ctx.Err() == nil
+	res.interrupted = ctx.Err() != nil
+	return res, nil
 }
 
 // delivery is the shared state of one deliver call.
 type delivery struct {
-	s      *Sender
-	rep    *Report
-	rec    *recorder
-	gates  *gates
-	pages  map[string]*scannedPage
-	cancel context.CancelFunc
+	s       *Sender
+	res     *deliverResult
+	rec     *recorder
+	gates   *gates
+	sources map[string]*source
 
 	mu   sync.Mutex
 	live map[string]*liveCheck
@@ -113,7 +108,7 @@ type liveCheck struct {
 
 type discovered struct {
 	once sync.Once
-	d    state.Discovery
+	ep   *linkback.Endpoints
 	err  error
 }
 
@@ -141,7 +136,7 @@ func (d *delivery) host(ctx context.Context, jobs []*job) error {
 		var batch []*ready
 		for _, j := range jobs[start:min(start+markWindow, len(jobs))] {
 			if ctx.Err() != nil {
-				d.rep.unsent()
+				d.res.addUnsent()
 				d.progress()
 				continue
 			}
@@ -170,9 +165,7 @@ func (d *delivery) host(ctx context.Context, jobs []*job) error {
 		}
 		for _, r := range batch {
 			if ctx.Err() != nil {
-				// Never sent: back to where it stood, for the next run.
-				d.rep.unsent()
-				if err := d.rec.put(r.prev, false); err != nil {
+				if err := d.unmark(r); err != nil {
 					return err
 				}
 			} else if err := d.deliverReady(ctx, r); err != nil {
@@ -208,7 +201,7 @@ func (d *delivery) prepare(ctx context.Context, j *job) (*ready, error) {
 	if j.kind != KindDelete && d.s.cfg.VerifyLive {
 		if why := d.verifyLive(ctx, n.Source, n.Target); why != "" {
 			if ctx.Err() != nil {
-				d.rep.unsent()
+				d.res.addUnsent()
 				return nil, nil
 			}
 			if n.DeferredSince.IsZero() {
@@ -221,7 +214,7 @@ func (d *delivery) prepare(ctx context.Context, j *job) (*ready, error) {
 				n.LastError = why + fmt.Sprintf(" (gave up: not live for %s)", maxDeferral)
 			}
 			item.Status, item.Error = string(n.Status), n.LastError
-			d.rep.add(item)
+			d.res.add(item)
 			return nil, d.rec.put(n, false)
 		}
 	}
@@ -229,20 +222,23 @@ func (d *delivery) prepare(ctx context.Context, j *job) (*ready, error) {
 
 	endpoint, protocol := n.Endpoint, n.Protocol
 	if j.kind != KindUpdate && j.kind != KindDelete {
-		disc, err := d.discover(ctx, n.Target)
-		if err != nil {
-			if ctx.Err() != nil {
-				d.rep.unsent()
-				return nil, nil
-			}
+		ep, err := d.discover(ctx, n.Target)
+		var lerr *ledgerError
+		switch {
+		case errors.As(err, &lerr):
+			return nil, lerr.err // the ledger could not be read: stop the run
+		case err != nil && ctx.Err() != nil:
+			d.res.addUnsent()
+			return nil, nil
+		case err != nil:
 			d.settle(&n, &item, err, now)
 			return nil, d.rec.put(n, false)
 		}
-		protocol, endpoint = d.choose(disc)
-		if endpoint == "" {
+		protocol, endpoint, err = ep.Choose(d.s.cfg.Protocols)
+		if err != nil { // linkback.ErrNoEndpoint: an outcome, not a failure
 			n.Status, n.Protocol, n.Endpoint, n.LastError = state.StatusNoEndpoint, "", "", "target does not accept "+strings.Join(d.s.cfg.Protocols, " or ")
 			item.Status, item.Error = string(n.Status), n.LastError
-			d.rep.add(item)
+			d.res.add(item)
 			return nil, d.rec.put(n, false)
 		}
 	}
@@ -263,11 +259,16 @@ func (d *delivery) deliverReady(ctx context.Context, r *ready) error {
 			return err
 		})
 		now := d.s.opts.Now()
+		if errors.Is(err, errNotStarted) {
+			// The run ended while the host's turn was awaited: never sent.
+			return d.unmark(r)
+		}
 		if ctx.Err() != nil && err != nil {
-			// The budget ran out mid-request: whether it arrived is unknown,
-			// so it stays in flight and is re-sent next run.
-			d.rep.unsent()
-			return nil
+			// The run ended mid-request: whether it arrived is unknown, so
+			// it stays in flight, saying so, and is re-sent next run.
+			d.res.addUnsent()
+			n.LastError = "the run " + d.stopped(ctx) + " during the request, so whether it arrived is unknown; the next run sends it again"
+			return d.rec.put(n, false)
 		}
 		if linkback.Classify(err) == linkback.ClassBackoff && backoffs < maxBackoffsInRun {
 			wait := linkback.RetryAfter(err)
@@ -319,7 +320,7 @@ func (d *delivery) settle(n *state.Notification, item *Item, err error, now time
 		n.Status, n.NotifiedAt, n.NextAttempt, n.LastError = state.StatusNotified, now, time.Time{}, ""
 		if err != nil { // fault 48 or 409: the receiver has it already
 			n.Answer = "already registered"
-			d.rep.alreadyRegistered()
+			d.res.addAlreadyRegistered()
 		}
 	case linkback.ClassPermanent:
 		n.Status, n.LastError, n.NextAttempt = state.StatusFailed, linkback.Explain(err), time.Time{}
@@ -340,8 +341,30 @@ func (d *delivery) settle(n *state.Notification, item *Item, err error, now time
 	}
 	item.Status, item.Error, item.Code, item.Answer = string(n.Status), n.LastError, n.Code, n.Answer
 	item.Protocol, item.Endpoint = n.Protocol, n.Endpoint
-	d.rep.add(*item)
+	d.res.add(*item)
 }
+
+// unmark puts a notification marked in flight but never sent back where it
+// stood, for the next run.
+func (d *delivery) unmark(r *ready) error {
+	d.res.addUnsent()
+	return d.rec.put(r.prev, false)
+}
+
+// stopped says why the run's context ended.
+func (d *delivery) stopped(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+		return "ran out of its time budget (--max-time)"
+	}
+	return "was interrupted"
+}
+
+// ledgerError is a failure to read the ledger, which stops the run, as
+// opposed to a failure of the target, which is the notification's outcome.
+type ledgerError struct{ err error }
+
+func (e *ledgerError) Error() string { return e.err.Error() }
+func (e *ledgerError) Unwrap() error { return e.err }
 
 // backoff is the wait before attempt n+1: 15 min, 30 min, 1 h, … up to a day.
 func backoff(attempts int) time.Duration {
@@ -352,28 +375,10 @@ func backoff(attempts int) time.Duration {
 	return min(w, retryCap)
 }
 
-// choose picks the first configured protocol the target advertises.
-func (d *delivery) choose(disc state.Discovery) (protocol, endpoint string) {
-	for _, p := range d.s.cfg.Protocols {
-		var e string
-		switch p {
-		case "webmention":
-			e = disc.Webmention
-		case "pingback":
-			e = disc.Pingback
-		case "trackback":
-			e = disc.Trackback
-		}
-		if e != "" {
-			return p, e
-		}
-	}
-	return "", ""
-}
-
 // discover finds a target's endpoints once per run, from the ledger's cache
-// when it is fresh.
-func (d *delivery) discover(ctx context.Context, target string) (state.Discovery, error) {
+// when it is fresh. A ledger that cannot be read comes back as a
+// *ledgerError.
+func (d *delivery) discover(ctx context.Context, target string) (*linkback.Endpoints, error) {
 	d.mu.Lock()
 	c, ok := d.disc[target]
 	if !ok {
@@ -383,27 +388,30 @@ func (d *delivery) discover(ctx context.Context, target string) (state.Discovery
 	d.mu.Unlock()
 	c.once.Do(func() {
 		now := d.s.opts.Now()
-		if cached, ok, err := d.s.ledger.Discovery(target, now); err == nil && ok {
-			c.d = cached
+		cached, ok, err := d.s.ledger.Discovery(target, now)
+		if err != nil {
+			c.err = &ledgerError{err}
 			return
 		}
-		var ep *linkback.Endpoints
+		if ok {
+			c.ep = &linkback.Endpoints{Target: target, Final: cached.Final, Pingback: cached.Pingback, Webmention: cached.Webmention, Trackback: cached.Trackback}
+			return
+		}
 		c.err = d.gates.do(ctx, hostOf(target), false, func(rctx context.Context) error {
 			var err error
-			ep, err = d.s.client.Discover(rctx, target, d.s.cfg.Protocols)
+			c.ep, err = d.s.client.Discover(rctx, target, d.s.cfg.Protocols)
 			return err
 		})
 		if c.err != nil {
 			return
 		}
-		c.d = state.Discovery{
-			Target: target, Final: ep.Final,
-			Pingback: ep.Pingback, Webmention: ep.Webmention, Trackback: ep.Trackback,
+		d.rec.putDiscovery(state.Discovery{
+			Target: target, Final: c.ep.Final,
+			Pingback: c.ep.Pingback, Webmention: c.ep.Webmention, Trackback: c.ep.Trackback,
 			Fetched: now, Expires: now.Add(discoveryTTL),
-		}
-		d.rec.putDiscovery(c.d)
+		})
 	})
-	return c.d, c.err
+	return c.ep, c.err
 }
 
 // verifyLive checks once per run and page that the live source page answers
@@ -460,41 +468,42 @@ func (d *delivery) verifyLive(ctx context.Context, source, target string) string
 
 // targetsOf lists the targets a page links to in this build.
 func (d *delivery) targetsOf(source string) []string {
-	if p := d.pages[source]; p != nil && p.changed {
-		return p.links
-	}
-	if pg, ok, err := d.s.ledger.Page(source); err == nil && ok {
-		return pg.Links
+	if src := d.sources[source]; src != nil {
+		return src.links
 	}
 	return nil
 }
 
 // describe gives the title and excerpt of a source page for Trackback,
-// parsing it again when this run did not.
+// parsing the built file again when this run did not.
 func (d *delivery) describe(source string) (title, excerpt string) {
-	p := d.pages[source]
-	if p == nil {
+	src := d.sources[source]
+	if src == nil {
 		return "", ""
 	}
-	if p.changed {
-		return p.title, p.excerpt
+	if src.parsed || src.path == "" {
+		return src.title, src.excerpt
 	}
-	src, err := os.ReadFile(p.file.Path)
+	data, err := os.ReadFile(src.path)
 	if err != nil {
 		return "", ""
 	}
-	u, _ := url.Parse(source)
-	ex, err := renderer.Extract(src, u, &renderer.Options{Content: d.s.cfg.Content})
+	ex, err := renderer.Extract(data, linkurl.Parse(source), &renderer.Options{Content: d.s.cfg.Content})
 	if err != nil {
 		return "", ""
 	}
 	return ex.Title, ex.Excerpt
 }
 
+// hostOf is the host a request to raw goes to, as the gates know it: the
+// host name without case or trailing dot, and the port when one is given.
 func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
+	u := linkurl.Parse(raw)
+	if u == nil {
 		return raw
 	}
-	return strings.ToLower(u.Host)
+	if p := u.Port(); p != "" {
+		return linkurl.Host(u) + ":" + p
+	}
+	return linkurl.Host(u)
 }

@@ -2,6 +2,8 @@ package sender
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -37,14 +39,19 @@ func (g *gates) get(host string) *gate {
 	return gt
 }
 
+// errNotStarted wraps ctx's error when the wait for a host outlasted ctx:
+// the request was never made.
+var errNotStarted = errors.New("not started")
+
 // do runs fn as the only request to host, after any wait the host is owed.
-// It returns ctx's error without calling fn when the wait outlasts ctx.
+// It returns ctx's error, wrapped in errNotStarted, without calling fn when
+// the wait outlasts ctx.
 func (g *gates) do(ctx context.Context, host string, post bool, fn func(context.Context) error) error {
 	gt := g.get(host)
 	select {
 	case gt.sem <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return fmt.Errorf("%w: %w", errNotStarted, ctx.Err())
 	}
 	defer func() { <-gt.sem }()
 	g.mu.Lock()
@@ -61,7 +68,7 @@ func (g *gates) do(ctx context.Context, host string, post bool, fn func(context.
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return fmt.Errorf("%w: %w", errNotStarted, ctx.Err())
 		}
 	}
 	err := fn(ctx)

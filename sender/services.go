@@ -23,17 +23,18 @@ import (
 // A feed's new hash is recorded only once its hub has the news (or refused
 // it for good): a run killed before, or a hub that failed for a passing
 // reason, leaves the feed changed for the next run, which tells again.
-func (s *Sender) services(ctx context.Context, files []site.File, rep *Report) error {
+func (s *Sender) services(ctx context.Context, pagesChanged bool, files []site.File) ([]Item, error) {
 	now := s.opts.Now()
 	var b state.Batch
+	var items []Item
 	home := s.cfg.SiteRoots()[0].BaseURL
 
 	feeds, err := s.changedFeeds(files)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if rep.NewPages+rep.Changed+rep.Deleted == 0 && len(feeds) == 0 {
-		return nil
+	if !pagesChanged && len(feeds) == 0 {
+		return nil, nil
 	}
 	feedURL := s.cfg.FeedURL
 	if feedURL == "" && len(feeds) > 0 {
@@ -55,7 +56,7 @@ func (s *Sender) services(ctx context.Context, files []site.File, rep *Report) e
 			res, err = s.client.WeblogUpdate(c, svc, s.siteTitle(), home, feedURL)
 			return err
 		})
-		s.recordService(&n, res, err, rep)
+		items = append(items, s.recordService(&n, res, err))
 		b.Services = append(b.Services, n)
 	}
 	for _, f := range feeds {
@@ -77,19 +78,16 @@ func (s *Sender) services(ctx context.Context, files []site.File, rep *Report) e
 			res, err = s.client.WebSubPublish(c, hub, f.url)
 			return err
 		})
-		s.recordService(&n, res, err, rep)
+		items = append(items, s.recordService(&n, res, err))
 		b.Services = append(b.Services, n)
 		if c := linkback.Classify(err); c == linkback.ClassDone || c == linkback.ClassPermanent {
 			b.Feeds = append(b.Feeds, f.record)
 		}
 	}
-	if b.Len() == 0 {
-		return nil
-	}
 	if err := s.ledger.Commit(&b); err != nil {
-		return fmt.Errorf("write ledger %s: %w", s.ledger.Path(), err)
+		return nil, err // names the ledger already
 	}
-	return nil
+	return items, nil
 }
 
 // gateless runs one request to a service within the run's request timeout.
@@ -99,7 +97,7 @@ func (s *Sender) gateless(ctx context.Context, fn func(context.Context) error) e
 	return fn(c)
 }
 
-func (s *Sender) recordService(n *state.Notification, res *linkback.Result, err error, rep *Report) {
+func (s *Sender) recordService(n *state.Notification, res *linkback.Result, err error) Item {
 	now := s.opts.Now()
 	it := Item{Source: n.Source, Target: n.Target, Kind: n.Protocol, Protocol: n.Protocol, Endpoint: n.Endpoint}
 	if res != nil {
@@ -112,9 +110,7 @@ func (s *Sender) recordService(n *state.Notification, res *linkback.Result, err 
 	}
 	n.Attempts, n.Sends = 1, 1
 	it.Status, it.Error, it.Answer = string(n.Status), n.LastError, n.Answer
-	rep.mu.Lock()
-	rep.Services = append(rep.Services, it)
-	rep.mu.Unlock()
+	return it
 }
 
 type feed struct {
@@ -166,17 +162,16 @@ func (s *Sender) siteTitle() string {
 // Run it before the deploy (inject and build do, with tombstones on), so the
 // rules ship with the build that no longer has the pages.
 func Tombstones(l *state.Ledger, roots []config.Root, dryRun bool) ([]string, error) {
-	pages, err := l.Pages()
-	if err != nil {
-		return nil, fmt.Errorf("read ledger %s: %w", l.Path(), err)
-	}
 	var gone []string
-	for u, p := range pages {
-		if p.Deleted {
-			gone = append(gone, u)
+	err := l.ForEachPageHead(func(url string, h state.PageHead) error {
+		if h.Deleted {
+			gone = append(gone, url)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err // names the ledger already
 	}
-	sort.Strings(gone)
 	result, _, err := site.Tombstones(roots, gone, dryRun)
 	if err != nil {
 		return nil, fmt.Errorf("write tombstones: %w", err)

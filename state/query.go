@@ -52,6 +52,56 @@ func (l *Ledger) Pages() (map[string]Page, error) {
 	return pages, err
 }
 
+// PageHead is what a scan needs to know of a stored page to tell whether it
+// changed, without its links.
+type PageHead struct {
+	Known    bool   // the ledger has a record of the page
+	Deleted  bool   // the record is marked deleted
+	Hash     string // Page.Hash
+	HasLinks bool   // Page.Links is not empty
+}
+
+// PageHeads returns the head of the stored page of each URL, in one read
+// transaction; a URL the ledger does not know has the zero PageHead.
+func (l *Ledger) PageHeads(urls []string) ([]PageHead, error) {
+	heads := make([]PageHead, len(urls))
+	err := l.view(readOp, func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketPages)
+		for i, u := range urls {
+			v := bk.Get([]byte(u))
+			if v == nil {
+				continue
+			}
+			h, err := decodePageHead(v)
+			if err != nil {
+				return corruptValue("page", u, err)
+			}
+			heads[i] = h
+		}
+		return nil
+	})
+	return heads, err
+}
+
+// ForEachPageHead calls fn with the URL and head of every stored page,
+// deleted ones included, by URL, and stops at the first error fn returns,
+// which it returns as is. Like ForEachNotification it reads in chunks and
+// calls fn outside any transaction.
+func (l *Ledger) ForEachPageHead(fn func(url string, h PageHead) error) error {
+	type entry struct {
+		url  string
+		head PageHead
+	}
+	decode := func(k, v []byte) (entry, error) {
+		h, err := decodePageHead(v)
+		if err != nil {
+			return entry{}, corruptValue("page", string(k), err)
+		}
+		return entry{string(k), h}, nil
+	}
+	return forEachChunked(l, bucketPages, decode, func(e entry) error { return fn(e.url, e.head) })
+}
+
 // PageCount returns how many pages are stored, deleted ones included.
 func (l *Ledger) PageCount() (int, error) {
 	var n int
@@ -109,11 +159,18 @@ const forEachChunk = 1024
 // method, Commit included; the notifications are read in chunks, so a
 // change fn commits is seen only for keys not yet visited.
 func (l *Ledger) ForEachNotification(fn func(Notification) error) error {
+	return forEachChunked(l, bucketNotifications, decodeNotification, fn)
+}
+
+// forEachChunked calls fn for every record of a bucket in key order,
+// reading forEachChunk records per read transaction and calling fn outside
+// of it.
+func forEachChunked[T any](l *Ledger, bucket []byte, decode func(k, v []byte) (T, error), fn func(T) error) error {
 	var after []byte
 	for {
-		chunk := make([]Notification, 0, forEachChunk)
+		chunk := make([]T, 0, forEachChunk)
 		err := l.view(readOp, func(tx *bolt.Tx) error {
-			c := tx.Bucket(bucketNotifications).Cursor()
+			c := tx.Bucket(bucket).Cursor()
 			k, v := c.First()
 			if after != nil {
 				if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
@@ -121,11 +178,11 @@ func (l *Ledger) ForEachNotification(fn func(Notification) error) error {
 				}
 			}
 			for ; k != nil && len(chunk) < forEachChunk; k, v = c.Next() {
-				n, err := decodeNotification(k, v)
+				r, err := decode(k, v)
 				if err != nil {
 					return err
 				}
-				chunk = append(chunk, n)
+				chunk = append(chunk, r)
 				after = append(after[:0], k...)
 			}
 			return nil
@@ -133,8 +190,8 @@ func (l *Ledger) ForEachNotification(fn func(Notification) error) error {
 		if err != nil {
 			return err
 		}
-		for _, n := range chunk {
-			if err := fn(n); err != nil {
+		for _, r := range chunk {
+			if err := fn(r); err != nil {
 				return err
 			}
 		}

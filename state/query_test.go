@@ -294,3 +294,37 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestPageHeads(t *testing.T) {
+	l, _ := openTest(t)
+	b := Batch{Pages: []Page{
+		{URL: "https://blog.example/a/", Hash: "ha", Links: []string{"https://x/"}},
+		{URL: "https://blog.example/b/", Hash: "hb"},
+		{URL: "https://blog.example/c/", Hash: "hc", Links: []string{"https://y/"}},
+	}, DeletePages: []string{"https://blog.example/c/"}}
+	if err := l.Commit(&b); err != nil {
+		t.Fatal(err)
+	}
+	urls := []string{"https://blog.example/b/", "https://blog.example/nope/", "https://blog.example/a/", "https://blog.example/c/"}
+	heads, err := l.PageHeads(urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PageHead{
+		{Known: true, Hash: "hb"}, // no links
+		{},                        // unknown
+		{Known: true, Hash: "ha", HasLinks: true},                // links
+		{Known: true, Deleted: true, Hash: "hc", HasLinks: true}, // deleted, links kept
+	}
+	if !equal(heads, want) {
+		t.Errorf("PageHeads =\n %+v\nwant\n %+v", heads, want)
+	}
+	var got []string
+	err = l.ForEachPageHead(func(url string, h PageHead) error {
+		got = append(got, fmt.Sprintf("%s %s %v", url, h.Hash, h.Deleted))
+		return nil
+	})
+	if want := []string{"https://blog.example/a/ ha false", "https://blog.example/b/ hb false", "https://blog.example/c/ hc true"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("ForEachPageHead = %v, %v; want %v", got, err, want)
+	}
+}
