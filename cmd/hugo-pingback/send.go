@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/hugosite"
 	"github.com/hugo-pingback/hugo-pingback/linkback"
 	"github.com/hugo-pingback/hugo-pingback/sender"
 	"github.com/hugo-pingback/hugo-pingback/state"
@@ -101,7 +102,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	client := linkback.NewClient(linkback.ClientOptions{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivate, Logger: logger})
 	prog := newProgress(stderr, "sending")
 	s, err := sender.New(cfg, ledger, client, sender.Options{
-		Mode: mode, All: *all, Pages: ld.pages, Logger: logger, Progress: prog.update,
+		Mode: mode, All: *all, Verbose: *verbose, Pages: ld.pages, Logger: logger, Progress: prog.update,
 	})
 	if err != nil {
 		return &usageError{err.Error()}
@@ -110,6 +111,13 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	prog.done()
 	if rep == nil {
 		return err
+	}
+	if mode == sender.ModeDryRun {
+		for _, r := range cfg.SiteRoots() {
+			if hugosite.PlaceholderBaseURL(r.BaseURL) {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("baseURL %q is a placeholder: this plan names pages at URLs that can never be live, and a real send refuses to run (set baseURL, or pass --base-url)", r.BaseURL))
+			}
+		}
 	}
 	if *jsonOut {
 		enc := json.NewEncoder(stdout)
@@ -122,6 +130,9 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			for _, it := range rep.Items {
 				fmt.Fprintln(stdout, it.Line())
 			}
+		}
+		for _, it := range rep.Skipped {
+			fmt.Fprintln(stdout, it.Line())
 		}
 		rep.Summary(stdout)
 	}
