@@ -3,7 +3,6 @@ package sender
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/linkback"
+	"github.com/hugo-pingback/hugo-pingback/linkurl"
 	"github.com/hugo-pingback/hugo-pingback/site"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
@@ -147,11 +147,10 @@ func (s *Sender) siteTitle() string {
 	if s.cfg.SiteTitle != "" {
 		return s.cfg.SiteTitle
 	}
-	u, err := url.Parse(s.cfg.SiteRoots()[0].BaseURL)
-	if err != nil {
-		return ""
+	if u := linkurl.Parse(s.cfg.SiteRoots()[0].BaseURL); u != nil {
+		return u.Host
 	}
-	return u.Host
+	return ""
 }
 
 // Tombstones writes, into the _redirects of the root each page belonged to,
