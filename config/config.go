@@ -97,6 +97,13 @@ type Config struct {
 	Since time.Time
 	// MaxAge limits sending to pages published within it (zero: no limit).
 	MaxAge time.Duration
+	// FirstRunMaxAge, on a first run (no run recorded in the ledger) with
+	// page dates, records the links of pages published longer ago than it
+	// as handled, so a lost ledger never floods (zero: off).
+	FirstRunMaxAge time.Duration
+	// LedgerExport is a JSON Lines export of the ledger that send keeps
+	// current, and imports when there is no ledger yet ("" : none).
+	LedgerExport string
 
 	// Server is the public URL of the project's receiver (hugo-pingback
 	// serve): Receiver and Webmention default to its endpoints.
@@ -180,6 +187,7 @@ func (c Config) Resolved() Config {
 	}
 	c.PublishDir = c.Path(c.PublishDir)
 	c.Ledger = c.Path(c.Ledger)
+	c.LedgerExport = c.Path(c.LedgerExport)
 	c.Receive.Data = c.Path(c.Receive.Data)
 	if len(c.Receive.Sites) == 0 {
 		for _, r := range c.SiteRoots() {

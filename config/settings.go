@@ -208,12 +208,18 @@ var Settings = []*Setting{
 	{Key: "maxAge", Flag: "max-age", Scope: Send, kind: kDuration, Arg: "AGE",
 		Help:  "send only for pages published within this age (30d, 2w, 36h)",
 		field: func(c *Config) any { return &c.MaxAge }},
+	{Key: "firstRunMaxAge", Flag: "first-run-max-age", Scope: Send, kind: kDuration, Arg: "AGE", Default: "14d",
+		Help:  "on a first run (no run recorded in the ledger, say a lost CI cache), pages published longer ago than this are recorded as handled and only newer ones send; needs page dates from the Hugo site (0: off)",
+		field: func(c *Config) any { return &c.FirstRunMaxAge }},
 	{Key: "pingServices", Flag: "ping-service", Scope: Send, kind: kURLs,
 		Help:  "weblogUpdates XML-RPC endpoints pinged when pages changed (repeatable)",
 		field: func(c *Config) any { return &c.PingServices }},
 	{Key: "websubHub", Flag: "websub-hub", Scope: Send, kind: kURL,
 		Help:  "WebSub hub told of changed feeds (default: the hub the feed names)",
 		field: func(c *Config) any { return &c.WebSubHub }},
+	{Key: "ledgerExport", Flag: "ledger-export", Scope: Send, kind: kPath, Arg: "FILE",
+		Help:  "a JSON Lines export of the ledger, kept current after each send and imported when there is no ledger yet: commit it to the repository instead of caching the ledger",
+		field: func(c *Config) any { return &c.LedgerExport }},
 }
 
 // ParamError is an invalid value under [params.pingback].

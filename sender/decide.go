@@ -65,6 +65,7 @@ type decision struct {
 	// Counts for the report and the flood guard.
 	newLinks  int // new links to notify now
 	baselined int // new links recorded as handled, not sent
+	datedOut  int // ... of them because of the date limit
 	selfPings int // new links skipped as self-pings
 	excluded  int // new links skipped by an exclude pattern
 	updates   int // Webmention updates and deletes due
@@ -129,6 +130,7 @@ func decide(p *scannedPage, b before, r rules) decision {
 		case !r.since.IsZero() && (p.published.IsZero() || p.published.Before(r.since)):
 			n.Status, n.LastError = state.StatusBaseline, r.sinceWhy
 			d.baselined++
+			d.datedOut++
 		default:
 			d.newLinks++
 			d.jobs = append(d.jobs, &job{n: n, kind: KindNew})

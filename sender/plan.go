@@ -31,6 +31,7 @@ type planResult struct {
 	SelfPing      int // new links skipped as self-pings
 	Excluded      int // new links skipped by an exclude pattern
 	Baseline      int // new links recorded as handled, not sent
+	FirstRun      *FirstRun
 	Warnings      []string
 	Skipped       []Item
 }
@@ -72,16 +73,42 @@ type planner struct {
 
 func (s *Sender) newPlanner(fresh bool, now time.Time) *planner {
 	r := rules{mode: s.opts.Mode, now: now, excluded: s.excluded}
+	res := &planResult{sources: map[string]*source{}}
 	if since := s.dateLimit(now); !since.IsZero() {
 		r.since, r.sinceWhy = since, "page published before "+since.Format("2006-01-02")+", not sent"
+	} else if s.firstRunCutoff(fresh) {
+		// Losing the ledger must not flood: on a first run, only pages
+		// published recently send (they may be the reason for this run).
+		cut := now.Add(-s.cfg.FirstRunMaxAge)
+		r.since = cut
+		r.sinceWhy = "first run without a ledger: page published before " + cut.Format("2006-01-02") + " (firstRunMaxAge), not sent"
+		res.FirstRun = &FirstRun{Cutoff: cut, MaxAge: age(s.cfg.FirstRunMaxAge)}
 	}
 	return &planner{
 		s: s, rules: r, fresh: fresh,
 		write:  s.opts.Mode != ModeDryRun,
 		hold:   s.opts.Mode == ModeSend && !s.opts.All,
-		res:    &planResult{sources: map[string]*source{}},
+		res:    res,
 		inPlan: map[pair]bool{}, cancelled: map[pair]bool{},
 	}
+}
+
+// age writes a duration the way a user gives an age: "14d", "36h".
+func age(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d%day == 0 {
+		return fmt.Sprintf("%dd", d/day)
+	}
+	return d.String()
+}
+
+// firstRunCutoff reports whether a run baselines the pages published
+// before FirstRunMaxAge: a first run, with page dates from the Hugo site
+// (without them nothing tells old pages from new, and the flood guard
+// stands alone), no date limit of the user's own, and not asked to send
+// everything (--all) or nothing (--baseline).
+func (s *Sender) firstRunCutoff(fresh bool) bool {
+	return fresh && s.cfg.FirstRunMaxAge > 0 && s.opts.Pages != nil && !s.opts.All && s.opts.Mode != ModeBaseline
 }
 
 // page decides one changed page of the build.
@@ -122,6 +149,10 @@ func (pl *planner) take(d decision, p *scannedPage) error {
 	r.Excluded += d.excluded
 	r.Skipped = append(r.Skipped, d.skipped...)
 	pl.notifications += d.newLinks + d.updates
+	if d.datedOut > 0 && r.FirstRun != nil {
+		r.FirstRun.Links += d.datedOut
+		r.FirstRun.Pages++
+	}
 	if d.sending() {
 		r.SendingPages++
 	}

@@ -57,6 +57,9 @@ type Report struct {
 	// Waiting is what the ledger holds open after the run (this run's
 	// outcomes and earlier ones): nil in a dry run.
 	Waiting *Waiting `json:"waiting,omitempty"`
+	// FirstRun, on a first run with page dates, is what the
+	// firstRunMaxAge cut-off recorded as handled.
+	FirstRun *FirstRun `json:"first_run,omitempty"`
 
 	BudgetExhausted bool     `json:"budget_exhausted"`
 	Interrupted     bool     `json:"interrupted"`        // stopped by a signal
@@ -64,6 +67,15 @@ type Report struct {
 	Skipped         []Item   `json:"skipped,omitempty"`  // links of changed pages not notified, and why (Options.Verbose)
 	Services        []Item   `json:"services,omitempty"` // update services and WebSub hubs
 	Warnings        []string `json:"warnings,omitempty"`
+}
+
+// FirstRun is what a first run (no run recorded in the ledger) recorded as
+// handled without sending: the links of pages published before Cutoff.
+type FirstRun struct {
+	Cutoff time.Time `json:"cutoff"`
+	MaxAge string    `json:"max_age"` // firstRunMaxAge, as a duration
+	Links  int       `json:"links"`   // links recorded as handled
+	Pages  int       `json:"pages"`   // pages they are on
 }
 
 // Waiting counts the notifications the ledger holds open, by why they wait.
@@ -138,7 +150,7 @@ func (r *Report) setScan(s *scanResult) {
 
 func (r *Report) setPlan(p *planResult) {
 	r.SendingPages, r.NewLinks, r.UpdatingPages, r.Deleted = p.SendingPages, p.NewLinks, p.UpdatingPages, p.Deleted
-	r.SelfPing, r.Excluded, r.Baseline = p.SelfPing, p.Excluded, p.Baseline
+	r.SelfPing, r.Excluded, r.Baseline, r.FirstRun = p.SelfPing, p.Excluded, p.Baseline, p.FirstRun
 	r.Warnings = append(r.Warnings, p.Warnings...)
 	r.Skipped = append(r.Skipped, p.Skipped...)
 }
@@ -175,6 +187,10 @@ func (r *Report) Summary(w io.Writer) {
 		fmt.Fprintf(w, ", %d recorded as baseline (not sent)", r.Baseline)
 	}
 	fmt.Fprintln(w)
+	if f := r.FirstRun; f != nil {
+		fmt.Fprintf(w, "first run (no run recorded in the ledger): %d links on %d pages published before %s recorded as handled, not sent (firstRunMaxAge %s; --all sends them)\n",
+			f.Links, f.Pages, f.Cutoff.Format("2006-01-02"), f.MaxAge)
+	}
 	switch r.Mode {
 	case "dry-run":
 		fmt.Fprintf(w, "dry run: %d notifications would be sent; nothing was sent or written\n", r.Planned)

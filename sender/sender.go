@@ -92,7 +92,7 @@ type Sender struct {
 // ledger file already.
 type ledger interface {
 	Path() string
-	LastRun() (state.Run, bool, error)
+	FirstRun() (time.Time, bool, error)
 	PageHeads(urls []string) ([]state.PageHead, error)
 	ForEachPageHead(fn func(url string, h state.PageHead) error) error
 	Page(url string) (state.Page, bool, error)
@@ -213,7 +213,7 @@ func (s *Sender) fresh() (bool, error) {
 	if s.ledger == nil {
 		return true, nil
 	}
-	_, ok, err := s.ledger.LastRun()
+	_, ok, err := s.ledger.FirstRun()
 	return !ok, err
 }
 

@@ -118,7 +118,7 @@ func (l *Ledger) Commit(b *Batch) error {
 		if err := putNotificationsIn(tx.Bucket(bucketServices), "service", b.Services, now); err != nil {
 			return err
 		}
-		return putRuns(tx.Bucket(bucketRuns), b.Runs, runIDs)
+		return putRuns(tx, b.Runs, runIDs, now)
 	})
 	if err != nil {
 		return err
@@ -291,10 +291,18 @@ func putFeeds(bk *bolt.Bucket, feeds []Feed, now time.Time) error {
 	return nil
 }
 
-func putRuns(bk *bolt.Bucket, runs []Run, ids []uint64) error {
+func putRuns(tx *bolt.Tx, runs []Run, ids []uint64, now time.Time) error {
 	if len(runs) == 0 {
 		return nil
 	}
+	first := runs[0].Started
+	if first.IsZero() {
+		first = now
+	}
+	if err := setFirstRun(tx, first); err != nil {
+		return err
+	}
+	bk := tx.Bucket(bucketRuns)
 	for i := range runs {
 		r := runs[i]
 		if r.ID == 0 {

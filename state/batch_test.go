@@ -244,6 +244,10 @@ func TestCommitRuns(t *testing.T) {
 		t.Fatalf("LastRun on a new ledger = %v, %v; want none", ok, err)
 	}
 
+	if _, ok, err := l.FirstRun(); ok || err != nil {
+		t.Fatalf("FirstRun on a new ledger = %v, %v; want none", ok, err)
+	}
+
 	// Start a run: the ID is assigned and written back into the batch.
 	b := Batch{Runs: []Run{{Started: t1, Command: "send"}}}
 	if err := l.Commit(&b); err != nil {
@@ -267,6 +271,10 @@ func TestCommitRuns(t *testing.T) {
 	many := Batch{Runs: make([]Run, MaxRuns+5)}
 	if err := l.Commit(&many); err != nil {
 		t.Fatal(err)
+	}
+	// The first run stays the first, though its record is gone.
+	if first, ok, err := l.FirstRun(); !ok || err != nil || !first.Equal(t1) {
+		t.Errorf("FirstRun = %v, %v, %v; want %v", first, ok, err, t1)
 	}
 	runs, err := l.Runs()
 	if err != nil {

@@ -30,6 +30,18 @@
 // ErrCorrupt instead of crashing the tool, and after one every call on that
 // Ledger returns it. Ledger.Check verifies a whole ledger.
 //
+// # Export and import
+//
+// Ledger.Export writes the ledger as JSON Lines of its public records (a
+// header with the format version, then pages, notifications, discovery
+// entries, feeds and service calls, each sorted by key), independent of
+// the file's layout; Ledger.Import merges such a file into a ledger, the
+// newer record winning per key. The same ledger always exports to the same
+// bytes, so the export can be committed to a repository instead of caching
+// the ledger (export.go documents the format). meta/first_run, the time of
+// the first recorded run, is exported too: an imported ledger knows its
+// site.
+//
 // # The in-flight protocol (crash safety)
 //
 // A notification must be sent at least once and, whatever moment the process
@@ -60,6 +72,7 @@
 //	meta           "tool"    = "hugo-pingback"        (marker: a bbolt file without it is not ours)
 //	               "schema"  = "2"                    (decimal SchemaVersion)
 //	               "created" = RFC 3339 time, UTC
+//	               "first_run" = RFC 3339 time of the first run recorded (absent before one)
 //	pages          key: page URL                       value: encoded Page
 //	notifications  key: source URL + 0x00 + target URL value: encoded Notification
 //	discovery      key: target URL as linked           value: encoded Discovery

@@ -66,6 +66,9 @@ var (
 	metaTool    = []byte("tool")
 	metaSchema  = []byte("schema")
 	metaCreated = []byte("created")
+	// metaFirstRun is when the first run was recorded: a ledger with one
+	// knows its site, whatever else it holds.
+	metaFirstRun = []byte("first_run")
 
 	// dataBuckets are the buckets of the current schema besides meta.
 	dataBuckets = [][]byte{bucketPages, bucketNotifications, bucketDiscovery, bucketRuns, bucketFeeds, bucketServices}
@@ -592,6 +595,55 @@ func panicText(r any) string {
 		return "memory fault reading the file (truncated or overwritten while open)"
 	}
 	return fmt.Sprint(r)
+}
+
+// FirstRun returns when the first run was recorded in the ledger (the
+// Started time of the first Run committed, or of the oldest run kept when
+// the ledger predates this record); ok is false when no run ever was. A
+// ledger imported from an export knows it too. A run the flood guard
+// stopped records no run, so the next run is still the first.
+func (l *Ledger) FirstRun() (t time.Time, ok bool, err error) {
+	err = l.view(readOp, func(tx *bolt.Tx) error {
+		t, ok, err = firstRun(tx)
+		return err
+	})
+	return t, ok, err
+}
+
+func firstRun(tx *bolt.Tx) (time.Time, bool, error) {
+	if v := tx.Bucket(bucketMeta).Get(metaFirstRun); v != nil {
+		t, err := time.Parse(time.RFC3339Nano, string(v))
+		if err != nil {
+			return time.Time{}, false, fmt.Errorf("%w: meta %s = %q", ErrCorrupt, metaFirstRun, v)
+		}
+		return t, true, nil
+	}
+	k, v := tx.Bucket(bucketRuns).Cursor().First()
+	if k == nil {
+		return time.Time{}, false, nil
+	}
+	r, err := decodeRunKV(k, v)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return r.Started, true, nil
+}
+
+// setFirstRun records t as the first run, unless an earlier one is
+// recorded already (an import may bring an earlier one).
+func setFirstRun(tx *bolt.Tx, t time.Time) error {
+	old, ok, err := firstRun(tx)
+	if err != nil {
+		return err
+	}
+	recorded := tx.Bucket(bucketMeta).Get(metaFirstRun) != nil
+	switch {
+	case recorded && !old.After(t):
+		return nil
+	case ok && old.Before(t): // the oldest run kept by a ledger that predates the record
+		t = old
+	}
+	return tx.Bucket(bucketMeta).Put(metaFirstRun, []byte(t.UTC().Format(time.RFC3339Nano)))
 }
 
 // CreatedAt returns when the ledger file was first created.

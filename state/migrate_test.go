@@ -172,3 +172,36 @@ func TestMigrateSchema1AllOrNothing(t *testing.T) {
 		t.Error("a failed migration changed the file")
 	}
 }
+
+// A ledger written before the first run was recorded in meta knows it from
+// its oldest run.
+func TestFirstRunOfAnOlderLedger(t *testing.T) {
+	l, path := openTest(t)
+	if err := l.Commit(&Batch{Runs: []Run{{Started: t2, Command: "send"}, {Started: t2.Add(time.Hour), Command: "send"}}}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	db, err := bolt.Open(path, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(metaFirstRun) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	l, err = Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if first, ok, err := l.FirstRun(); !ok || err != nil || !first.Equal(t2) {
+		t.Errorf("FirstRun = %v, %v, %v; want the oldest run %v", first, ok, err, t2)
+	}
+	// The next run records it, and it stays the oldest.
+	if err := l.Commit(&Batch{Runs: []Run{{Started: t2.Add(2 * time.Hour), Command: "send"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := l.FirstRun(); !first.Equal(t2) {
+		t.Errorf("FirstRun after another run = %v, want %v", first, t2)
+	}
+}

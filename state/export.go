@@ -1,0 +1,594 @@
+package state
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The export is a logical copy of a ledger: JSON Lines of the public
+// records (Page, Notification, Discovery, Feed, and the service calls), not
+// of the file's layout, so it reads the same whatever schema wrote it and
+// whatever schema imports it. It is deterministic: the same ledger state
+// always exports to the same bytes, so a CI job that commits it makes a
+// commit only when something was sent or recorded.
+//
+// The first line is the header:
+//
+//	{"format":"hugo-pingback ledger","version":1,"created":TIME,"first_run":TIME}
+//
+// then one record per line, in this order, each kind sorted by its key:
+// "page" (by url), "notification" (by source, then target), "discovery"
+// (by target), "feed" (by url), "service" (by source, then target). A
+// record is an object whose "type" names the kind and whose other fields
+// are the record's, in snake case; fields at their zero value are left
+// out; times are RFC 3339 in UTC. The run log is not exported: it is
+// history, and it would change the file on every run.
+
+// ExportFormat and ExportVersion are the header's format and version.
+// Import refuses a higher version, whose records it may not know.
+const (
+	ExportFormat  = "hugo-pingback ledger"
+	ExportVersion = 1
+)
+
+// ErrExport means an export could not be read: not an export, written by a
+// newer version, or a record that is malformed or invalid. The error names
+// the line.
+var ErrExport = errors.New("not a readable ledger export")
+
+type exportHeader struct {
+	Format   string    `json:"format"`
+	Version  int       `json:"version"`
+	Created  time.Time `json:"created,omitzero"`
+	FirstRun time.Time `json:"first_run,omitzero"`
+}
+
+// The records as JSON: each type has the fields of its record, in the same
+// order (so a record converts to it and back), with the export's names.
+
+type pageJSON struct {
+	URL       string    `json:"url"`
+	File      string    `json:"file,omitempty"`
+	Hash      string    `json:"hash,omitempty"`
+	Links     []string  `json:"links,omitempty"`
+	Targets   []string  `json:"targets,omitempty"`
+	Title     string    `json:"title,omitempty"`
+	Published time.Time `json:"published,omitzero"`
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	Deleted   bool      `json:"deleted,omitempty"`
+	DeletedAt time.Time `json:"deleted_at,omitzero"`
+}
+
+type notificationJSON struct {
+	Source        string    `json:"source"`
+	Target        string    `json:"target"`
+	Protocol      string    `json:"protocol,omitempty"`
+	Endpoint      string    `json:"endpoint,omitempty"`
+	Status        Status    `json:"status"`
+	Attempts      int       `json:"attempts,omitempty"`
+	NextAttempt   time.Time `json:"next_attempt,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
+	Code          int       `json:"code,omitempty"`
+	Answer        string    `json:"answer,omitempty"`
+	Location      string    `json:"location,omitempty"`
+	Version       string    `json:"version,omitempty"`
+	Sends         int       `json:"sends,omitempty"`
+	Created       time.Time `json:"created,omitzero"`
+	Updated       time.Time `json:"updated,omitzero"`
+	NotifiedAt    time.Time `json:"notified_at,omitzero"`
+	DeferredSince time.Time `json:"deferred_since,omitzero"`
+}
+
+type discoveryJSON struct {
+	Target     string    `json:"target"`
+	Final      string    `json:"final,omitempty"`
+	Pingback   string    `json:"pingback,omitempty"`
+	Webmention string    `json:"webmention,omitempty"`
+	Trackback  string    `json:"trackback,omitempty"`
+	Fetched    time.Time `json:"fetched,omitzero"`
+	Expires    time.Time `json:"expires,omitzero"`
+}
+
+type feedJSON struct {
+	URL       string    `json:"url"`
+	File      string    `json:"file,omitempty"`
+	Hash      string    `json:"hash,omitempty"`
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+}
+
+// The lines after the header: the record's type, then its fields.
+type (
+	pageLine struct {
+		Type string `json:"type"`
+		*pageJSON
+	}
+	notificationLine struct {
+		Type string `json:"type"`
+		*notificationJSON
+	}
+	discoveryLine struct {
+		Type string `json:"type"`
+		*discoveryJSON
+	}
+	feedLine struct {
+		Type string `json:"type"`
+		*feedJSON
+	}
+)
+
+// Record kinds, as the "type" field names them.
+const (
+	kindPage         = "page"
+	kindNotification = "notification"
+	kindDiscovery    = "discovery"
+	kindFeed         = "feed"
+	kindService      = "service"
+)
+
+// Export writes the ledger to w as JSON Lines (see ExportFormat), from one
+// consistent read of the ledger.
+func (l *Ledger) Export(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	err := l.view("export ledger", func(tx *bolt.Tx) error {
+		h := exportHeader{Format: ExportFormat, Version: ExportVersion}
+		var err error
+		if h.Created, err = time.Parse(time.RFC3339Nano, string(tx.Bucket(bucketMeta).Get(metaCreated))); err != nil {
+			return fmt.Errorf("%w: meta %s = %q", ErrCorrupt, metaCreated, tx.Bucket(bucketMeta).Get(metaCreated))
+		}
+		if h.FirstRun, _, err = firstRun(tx); err != nil {
+			return err
+		}
+		if err := enc.Encode(h); err != nil {
+			return err
+		}
+		return exportRecords(tx, enc)
+	})
+	if err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("export ledger %s: %w", l.path, err)
+	}
+	return nil
+}
+
+// exportRecords writes every record of tx in the order of the format.
+// Every bucket is kept in the order the format sorts its kind by.
+func exportRecords(tx *bolt.Tx, enc *json.Encoder) error {
+	steps := []struct {
+		bucket []byte
+		encode func(k, v []byte) error
+	}{
+		{bucketPages, func(k, v []byte) error {
+			p, err := decodePageKV(k, v)
+			if err != nil {
+				return err
+			}
+			return enc.Encode(pageLine{kindPage, (*pageJSON)(&p)})
+		}},
+		{bucketNotifications, func(k, v []byte) error {
+			n, err := decodeNotificationKV(k, v)
+			if err != nil {
+				return err
+			}
+			return enc.Encode(notificationLine{kindNotification, (*notificationJSON)(&n)})
+		}},
+		{bucketDiscovery, func(k, v []byte) error {
+			d, err := decodeDiscoveryKV(k, v)
+			if err != nil {
+				return err
+			}
+			return enc.Encode(discoveryLine{kindDiscovery, (*discoveryJSON)(&d)})
+		}},
+		{bucketFeeds, func(k, v []byte) error {
+			f, err := decodeFeedKV(k, v)
+			if err != nil {
+				return err
+			}
+			return enc.Encode(feedLine{kindFeed, (*feedJSON)(&f)})
+		}},
+		{bucketServices, func(k, v []byte) error {
+			n, err := decodeNotificationKV(k, v)
+			if err != nil {
+				return err
+			}
+			return enc.Encode(notificationLine{kindService, (*notificationJSON)(&n)})
+		}},
+	}
+	for _, s := range steps {
+		if err := tx.Bucket(s.bucket).ForEach(s.encode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExportFile writes the export to path, through a temporary file in the
+// same directory renamed into place, and only when its bytes differ from
+// what path holds: an unchanged ledger leaves the file (and a CI job that
+// commits it) alone. It reports whether the file changed.
+func (l *Ledger) ExportFile(path string) (changed bool, err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, fmt.Errorf("export ledger to %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return false, fmt.Errorf("export ledger to %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // after the rename, a no-op
+	err = l.Export(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, fmt.Errorf("export ledger to %s: %w", path, err)
+	}
+	same, err := sameFile(tmp.Name(), path)
+	if err != nil || same {
+		return false, err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return false, fmt.Errorf("export ledger to %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return false, fmt.Errorf("export ledger to %s: %w", path, err)
+	}
+	syncDir(dir)
+	return true, nil
+}
+
+// sameFile reports whether the files at a and b hold the same bytes; a
+// missing b is not the same.
+func sameFile(a, b string) (bool, error) {
+	fb, err := os.Open(b)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer fb.Close()
+	fa, err := os.Open(a)
+	if err != nil {
+		return false, err
+	}
+	defer fa.Close()
+	ra, rb := bufio.NewReaderSize(fa, 64<<10), bufio.NewReaderSize(fb, 64<<10)
+	bufA, bufB := make([]byte, 32<<10), make([]byte, 32<<10)
+	for {
+		na, errA := io.ReadFull(ra, bufA)
+		nb, errB := io.ReadFull(rb, bufB)
+		if na != nb || !bytes.Equal(bufA[:na], bufB[:nb]) {
+			return false, nil
+		}
+		if errA != nil || errB != nil {
+			eofA := errA == io.EOF || errA == io.ErrUnexpectedEOF
+			eofB := errB == io.EOF || errB == io.ErrUnexpectedEOF
+			switch {
+			case eofA && eofB:
+				return true, nil
+			case !eofA && errA != nil:
+				return false, errA
+			case !eofB && errB != nil:
+				return false, errB
+			}
+			return false, nil
+		}
+	}
+}
+
+// ImportStats counts what an Import did with the records it read.
+type ImportStats struct {
+	Added     int // records the ledger did not have
+	Updated   int // records newer than the ledger's, which replaced them
+	Unchanged int // records the same as, or older than, the ledger's
+}
+
+// importChunk is how many records Import applies per transaction.
+const importChunk = 2000
+
+// Import merges an export into the ledger: a record the ledger lacks is
+// added; one it has is replaced when the export's is newer (a
+// notification's or service call's Updated, a page's or feed's LastSeen, a
+// discovery's Fetched) and kept otherwise, so importing the same export
+// twice changes nothing. A page's Targets are the union of both. The
+// ledger's creation time and first run become the earlier of both.
+//
+// Records are applied in transactions of a few thousand: an Import that
+// fails or is killed leaves a ledger with part of the export merged, which
+// an Import of the same export completes. A malformed or invalid record
+// stops it with an error wrapping ErrExport (or ErrInvalidRecord) that
+// names the line.
+func (l *Ledger) Import(r io.Reader) (ImportStats, error) {
+	var st ImportStats
+	br := bufio.NewReaderSize(r, 64<<10)
+	line := 0
+	next := func() ([]byte, error) {
+		for {
+			b, err := br.ReadBytes('\n')
+			if len(bytes.TrimSpace(b)) > 0 {
+				line++
+				return b, nil
+			}
+			line++
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	first, err := next()
+	if err == io.EOF {
+		return st, fmt.Errorf("%w: empty", ErrExport)
+	}
+	if err != nil {
+		return st, fmt.Errorf("import ledger: %w", err)
+	}
+	var h exportHeader
+	if err := strictUnmarshal(first, &h); err != nil || h.Format != ExportFormat {
+		return st, fmt.Errorf("%w: line 1 is not the header of a hugo-pingback ledger export", ErrExport)
+	}
+	if h.Version > ExportVersion || h.Version < 1 {
+		return st, fmt.Errorf("%w: version %d, this build reads up to %d", ErrExport, h.Version, ExportVersion)
+	}
+	err = l.update("import into ledger", func(tx *bolt.Tx) error { return mergeMeta(tx, h) })
+	if err != nil {
+		return st, err
+	}
+	chunk := make([]importRecord, 0, importChunk)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := l.update("import into ledger", func(tx *bolt.Tx) error {
+			s, err := mergeRecords(tx, chunk, l.now().UTC())
+			if err == nil {
+				st.Added, st.Updated, st.Unchanged = st.Added+s.Added, st.Updated+s.Updated, st.Unchanged+s.Unchanged
+			}
+			return err
+		})
+		chunk = chunk[:0]
+		return err
+	}
+	for {
+		b, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return st, fmt.Errorf("import ledger: line %d: %w", line+1, err)
+		}
+		rec, err := parseRecord(b)
+		if err != nil {
+			return st, fmt.Errorf("%w: line %d: %w", ErrExport, line, err)
+		}
+		rec.line = line
+		if chunk = append(chunk, rec); len(chunk) == importChunk {
+			if err := flush(); err != nil {
+				return st, err
+			}
+		}
+	}
+	return st, flush()
+}
+
+// importRecord is one record read from an export.
+type importRecord struct {
+	line         int
+	kind         string
+	page         *Page
+	notification *Notification
+	discovery    *Discovery
+	feed         *Feed
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one value on the line")
+	}
+	return nil
+}
+
+func parseRecord(b []byte) (importRecord, error) {
+	var head struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return importRecord{}, err
+	}
+	rec := importRecord{kind: head.Type}
+	var err error
+	switch head.Type {
+	case kindPage:
+		line := pageLine{pageJSON: new(pageJSON)}
+		rec.page = (*Page)(line.pageJSON)
+		err = strictUnmarshal(b, &line)
+	case kindNotification, kindService:
+		line := notificationLine{notificationJSON: new(notificationJSON)}
+		rec.notification = (*Notification)(line.notificationJSON)
+		err = strictUnmarshal(b, &line)
+	case kindDiscovery:
+		line := discoveryLine{discoveryJSON: new(discoveryJSON)}
+		rec.discovery = (*Discovery)(line.discoveryJSON)
+		err = strictUnmarshal(b, &line)
+	case kindFeed:
+		line := feedLine{feedJSON: new(feedJSON)}
+		rec.feed = (*Feed)(line.feedJSON)
+		err = strictUnmarshal(b, &line)
+	default:
+		err = fmt.Errorf("unknown record type %q", head.Type)
+	}
+	return rec, err
+}
+
+// mergeMeta makes the ledger's creation time and first run the earlier of
+// its own and the export's.
+func mergeMeta(tx *bolt.Tx, h exportHeader) error {
+	meta := tx.Bucket(bucketMeta)
+	if !h.Created.IsZero() {
+		created, err := time.Parse(time.RFC3339Nano, string(meta.Get(metaCreated)))
+		if err != nil || h.Created.Before(created) {
+			if err := meta.Put(metaCreated, []byte(h.Created.UTC().Format(time.RFC3339Nano))); err != nil {
+				return err
+			}
+		}
+	}
+	if !h.FirstRun.IsZero() {
+		return setFirstRun(tx, h.FirstRun)
+	}
+	return nil
+}
+
+// mergeRecords applies records where they are new or newer, through the
+// same writers as Commit (which check them and keep every stored Target).
+func mergeRecords(tx *bolt.Tx, recs []importRecord, now time.Time) (ImportStats, error) {
+	var st ImportStats
+	for _, name := range [][]byte{bucketPages, bucketNotifications, bucketDiscovery, bucketFeeds, bucketServices} {
+		tx.Bucket(name).FillPercent = fillPercent // an export comes in key order
+	}
+	for _, rec := range recs {
+		var o outcome
+		var err error
+		switch {
+		case rec.page != nil:
+			o, err = mergePage(tx.Bucket(bucketPages), *rec.page, now)
+		case rec.notification != nil && rec.kind == kindService:
+			o, err = mergeNotification(tx.Bucket(bucketServices), kindService, *rec.notification, now)
+		case rec.notification != nil:
+			o, err = mergeNotification(tx.Bucket(bucketNotifications), kindNotification, *rec.notification, now)
+		case rec.discovery != nil:
+			o, err = mergeDiscovery(tx.Bucket(bucketDiscovery), *rec.discovery, now)
+		case rec.feed != nil:
+			o, err = mergeFeed(tx.Bucket(bucketFeeds), *rec.feed, now)
+		}
+		if err != nil {
+			return st, fmt.Errorf("line %d (%s): %w", rec.line, rec.kind, err)
+		}
+		switch o {
+		case added:
+			st.Added++
+		case updated:
+			st.Updated++
+		default:
+			st.Unchanged++
+		}
+	}
+	return st, nil
+}
+
+// outcome is what a merge did with one record.
+type outcome int
+
+const (
+	unchanged outcome = iota
+	added
+	updated
+)
+
+func mergePage(bk *bolt.Bucket, p Page, now time.Time) (outcome, error) {
+	if err := checkKey("page URL", p.URL); err != nil {
+		return 0, err
+	}
+	stored := bk.Get([]byte(p.URL))
+	if stored == nil {
+		return added, putPages(bk, []Page{p}, now)
+	}
+	old, err := decodePageKV([]byte(p.URL), stored)
+	if err != nil {
+		return 0, err
+	}
+	switch union := sortedSet(old.Targets, p.Targets); {
+	case p.LastSeen.After(old.LastSeen):
+		return updated, putPages(bk, []Page{p}, now) // Targets unioned there
+	case len(union) > len(old.Targets):
+		// An older record still knows targets this one forgot: a page
+		// never forgets a target it notified.
+		old.Targets = union
+		return updated, putPages(bk, []Page{old}, now)
+	}
+	return unchanged, nil
+}
+
+func mergeNotification(bk *bolt.Bucket, kind string, n Notification, now time.Time) (outcome, error) {
+	if err := checkKey(kind+" source", n.Source); err != nil {
+		return 0, err
+	}
+	if err := checkKey(kind+" target", n.Target); err != nil {
+		return 0, err
+	}
+	stored := bk.Get(notificationKey(n.Source, n.Target))
+	if stored != nil {
+		old, err := decodeNotificationValue(n.Source, n.Target, stored)
+		if err != nil {
+			return 0, corruptValue(kind, n.Source+" -> "+n.Target, err)
+		}
+		if !n.Updated.After(old.Updated) {
+			return unchanged, nil
+		}
+	}
+	return addedOr(stored), putNotificationsIn(bk, kind, []Notification{n}, now)
+}
+
+func mergeDiscovery(bk *bolt.Bucket, d Discovery, now time.Time) (outcome, error) {
+	if err := checkKey("discovery target", d.Target); err != nil {
+		return 0, err
+	}
+	stored := bk.Get([]byte(d.Target))
+	if stored != nil {
+		old, err := decodeDiscoveryKV([]byte(d.Target), stored)
+		if err != nil {
+			return 0, err
+		}
+		if !d.Fetched.After(old.Fetched) {
+			return unchanged, nil
+		}
+	}
+	return addedOr(stored), putDiscoveries(bk, []Discovery{d}, now)
+}
+
+func mergeFeed(bk *bolt.Bucket, f Feed, now time.Time) (outcome, error) {
+	if err := checkKey("feed URL", f.URL); err != nil {
+		return 0, err
+	}
+	stored := bk.Get([]byte(f.URL))
+	if stored != nil {
+		old, err := decodeFeedKV([]byte(f.URL), stored)
+		if err != nil {
+			return 0, err
+		}
+		if !f.LastSeen.After(old.LastSeen) {
+			return unchanged, nil
+		}
+	}
+	return addedOr(stored), putFeeds(bk, []Feed{f}, now)
+}
+
+// addedOr is the outcome of writing over stored: a new record when there
+// was none.
+func addedOr(stored []byte) outcome {
+	if stored == nil {
+		return added
+	}
+	return updated
+}
