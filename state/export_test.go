@@ -261,3 +261,72 @@ func TestExportFile(t *testing.T) {
 		t.Errorf("temporary files left: %v", entries)
 	}
 }
+
+// A new ledger can start from an export (Options.Seed): the CI job that
+// commits its export instead of caching the ledger.
+func TestOpenSeed(t *testing.T) {
+	src, _ := openTest(t)
+	if err := src.Commit(&Batch{Pages: []Page{{URL: "https://blog.example/a/", LastSeen: t1}}, Runs: []Run{{Started: t1}}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "ledger.jsonl")
+	if _, err := src.ExportFile(seed); err != nil {
+		t.Fatal(err)
+	}
+	want := export(t, src)
+
+	// Read-only: a temporary seeded copy; no file appears at the path.
+	path := filepath.Join(dir, "new", "ledger.db")
+	ro, err := Open(path, &Options{ReadOnly: true, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := export(t, ro); !bytes.Equal(got, want) || ro.Path() != path {
+		t.Errorf("read-only seeded ledger at %s exports\n%s\nwant\n%s", ro.Path(), got, want)
+	}
+	copyDir := ro.copyPath
+	ro.Close()
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Error("a read-only seeded Open created the ledger")
+	}
+	if _, err := os.Stat(copyDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the seeded copy %s was left behind", copyDir)
+	}
+
+	// Writable: the ledger is created from the seed, and knows its first run.
+	l, err := Open(path, &Options{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, ok := l.Seeded(); !ok || st.Added != 1 {
+		t.Errorf("Seeded() = %+v, %v; want the page added", st, ok)
+	}
+	if _, ok, _ := l.FirstRun(); !ok {
+		t.Error("a ledger seeded from a ledger with runs does not know its first run")
+	}
+	if got := export(t, l); !bytes.Equal(got, want) {
+		t.Errorf("seeded ledger exports\n%s\nwant\n%s", got, want)
+	}
+	l.Close()
+	// An existing ledger is opened as it is.
+	l, err = Open(path, &Options{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.Seeded(); ok {
+		t.Error("an existing ledger was seeded again")
+	}
+	l.Close()
+
+	// A seed that cannot be read leaves no ledger behind.
+	bad := filepath.Join(dir, "bad.jsonl")
+	writeFile(t, bad, []byte("not an export\n"))
+	other := filepath.Join(dir, "other", "ledger.db")
+	if _, err := Open(other, &Options{Seed: bad}); !errors.Is(err, ErrExport) || !strings.Contains(err.Error(), bad) {
+		t.Errorf("Open with a bad seed = %v, want ErrExport naming %s", err, bad)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(other)); len(entries) != 0 {
+		t.Errorf("a failed seeding left %v", entries)
+	}
+}

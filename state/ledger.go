@@ -92,6 +92,12 @@ type Options struct {
 	// Now is the clock Commit uses to fill in zero timestamps; nil means
 	// time.Now.
 	Now func() time.Time
+	// Seed is an export (see Export) that a new ledger starts from: when
+	// there is no file at the path and Seed names a file, Open imports it
+	// into the ledger it creates, which appears complete or not at all.
+	// With ReadOnly, the seeded ledger is a temporary copy removed by
+	// Close. A ledger that exists is opened as it is.
+	Seed string
 }
 
 // Ledger is an open hugo-pingback ledger: one bbolt file holding the pages of
@@ -106,8 +112,11 @@ type Ledger struct {
 	readOnly bool
 	now      func() time.Time
 	// copyPath is the migrated copy a read-only Open of an older schema
-	// reads instead of path; Close removes it.
+	// (or the seeded copy a read-only Open of a missing ledger) reads
+	// instead of path; Close removes it.
 	copyPath string
+	// seeded is what Options.Seed brought into a ledger this Open created.
+	seeded *ImportStats
 
 	closeOnce sync.Once
 	closeErr  error
@@ -146,12 +155,20 @@ func Open(path string, opts *Options) (*Ledger, error) {
 	}
 
 	created := false
+	var seed *seeding
 	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) && o.Seed != "" {
+		if _, serr := os.Stat(o.Seed); serr == nil {
+			seed = &seeding{file: o.Seed, now: now}
+		}
+	}
 	switch {
+	case errors.Is(err, fs.ErrNotExist) && o.ReadOnly && seed != nil:
+		return seededCopy(path, seed, timeout)
 	case errors.Is(err, fs.ErrNotExist) && o.ReadOnly:
 		return nil, fmt.Errorf("open ledger %s: %w", path, fs.ErrNotExist)
 	case errors.Is(err, fs.ErrNotExist):
-		if created, err = create(path, now()); err != nil {
+		if created, err = create(path, now(), seed); err != nil {
 			return nil, fmt.Errorf("create ledger %s: %w", path, err)
 		}
 	case err != nil:
@@ -195,7 +212,68 @@ func Open(path string, opts *Options) (*Ledger, error) {
 		return nil, err
 	}
 	l.created = created || empty
+	if created && seed != nil {
+		l.seeded = &seed.stats
+	}
 	return l, nil
+}
+
+// Seeded reports what Options.Seed brought into the ledger, when this Open
+// created it from the seed.
+func (l *Ledger) Seeded() (ImportStats, bool) {
+	if l.seeded == nil {
+		return ImportStats{}, false
+	}
+	return *l.seeded, true
+}
+
+// seeding is an export a new ledger starts from.
+type seeding struct {
+	file  string
+	now   func() time.Time
+	stats ImportStats
+}
+
+// importInto imports the seed into the new ledger at path.
+func (s *seeding) importInto(path string) error {
+	f, err := os.Open(s.file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	l, err := Open(path, &Options{Now: s.now})
+	if err != nil {
+		return err
+	}
+	s.stats, err = l.Import(f)
+	if cerr := l.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.file, err)
+	}
+	return nil
+}
+
+// seededCopy creates a temporary ledger from the seed and returns it as a
+// read-only Ledger that names path.
+func seededCopy(path string, seed *seeding, timeout time.Duration) (*Ledger, error) {
+	dir, err := os.MkdirTemp("", "hugo-pingback-ledger-")
+	if err != nil {
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	}
+	tmp := filepath.Join(dir, "ledger.db")
+	if _, err := create(tmp, seed.now(), seed); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("open ledger %s: seed: %w", path, err)
+	}
+	c, err := Open(tmp, &Options{Timeout: timeout, Now: seed.now})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("open ledger %s: seed: %w", path, err)
+	}
+	c.path, c.readOnly, c.copyPath, c.created, c.seeded = path, true, dir, true, &seed.stats
+	return c, nil
 }
 
 // migrate brings a ledger of an older schema to SchemaVersion in one write
@@ -272,7 +350,7 @@ func (l *Ledger) Close() error {
 		}
 	})
 	if l.copyPath != "" {
-		_ = os.Remove(l.copyPath)
+		_ = os.RemoveAll(l.copyPath)
 	}
 	return l.closeErr
 }
@@ -397,10 +475,11 @@ func (l *Ledger) checkMeta() (version uint64, empty bool, err error) {
 	return version, empty, err
 }
 
-// create writes a new, complete ledger next to path and links it into place
-// without replacing a file that appeared meanwhile. It reports false when
-// another process won that race; the caller then opens that file.
-func create(path string, now time.Time) (bool, error) {
+// create writes a new, complete ledger next to path (imported from seed,
+// when not nil) and links it into place without replacing a file that
+// appeared meanwhile. It reports false when another process won that race;
+// the caller then opens that file.
+func create(path string, now time.Time, seed *seeding) (bool, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return false, err
@@ -443,6 +522,11 @@ func create(path string, now time.Time) (bool, error) {
 	}
 	if err != nil {
 		return false, err
+	}
+	if seed != nil {
+		if err := seed.importInto(tmpPath); err != nil {
+			return false, err
+		}
 	}
 	if err := os.Chmod(tmpPath, 0o644); err != nil { // CreateTemp made it 0600
 		return false, err

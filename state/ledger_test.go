@@ -221,7 +221,7 @@ func TestCreateNeverReplaces(t *testing.T) {
 	}
 	before := fileSum(t, path)
 	// Another process created the file between Open's stat and the link.
-	created, err := create(path, fixedNow)
+	created, err := create(path, fixedNow, nil)
 	if err != nil || created {
 		t.Fatalf("create over an existing file = %v, %v; want false, nil", created, err)
 	}

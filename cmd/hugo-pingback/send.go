@@ -22,8 +22,10 @@ what was already notified, and send a Webmention, pingback (or Trackback, when a
 new target, in the first protocol it advertises. Each link is notified once.
 
 In a Hugo site the flags default to the site's config ([params.pingback]); without one,
---public and --base-url describe any static site. A first run on a site with no ledger and
-more than 100 pages to notify stops before any request: choose --baseline, --since or --all.
+--public and --base-url describe any static site. A first run (no run recorded in the ledger)
+sends only for pages published in the last 14 days (--first-run-max-age), recording the links
+of older ones as handled; one that would still notify more than 100 pages stops before any
+request: choose --baseline, --since or --all.
 
 Exit status: 0 when the run completed (receivers' answers are recorded, not fatal);
 1 on config, site or ledger errors; 2 on a bad command line; 3 with --strict when a
@@ -90,12 +92,15 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("publish dir %s: not found (build the site first, or pass --public)", r.Dir)
 		}
 	}
-	ledger, err := openLedger(cfg.Ledger, mode == sender.ModeDryRun)
+	ledger, err := openLedger(cfg.Ledger, cfg.LedgerExport, mode == sender.ModeDryRun)
 	if err != nil {
 		return err
 	}
 	if ledger != nil {
 		defer ledger.Close()
+		if st, ok := ledger.Seeded(); ok {
+			fmt.Fprintf(stderr, "no ledger at %s: started it from %s (%d records)\n", cfg.Ledger, cfg.LedgerExport, st.Added)
+		}
 	}
 
 	linkback.Version = version()
@@ -136,6 +141,17 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		rep.Summary(stdout)
 	}
+	if cfg.LedgerExport != "" && mode != sender.ModeDryRun {
+		// Kept current after every run that got to record something, an
+		// interrupted one included; rewritten only when it changed.
+		changed, xerr := ledger.ExportFile(cfg.LedgerExport)
+		if xerr != nil {
+			return xerr
+		}
+		if changed && !*jsonOut {
+			fmt.Fprintf(stdout, "ledger exported to %s\n", cfg.LedgerExport)
+		}
+	}
 	if err != nil { // interrupted: the report above says what was done
 		return err
 	}
@@ -145,24 +161,29 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// openLedger opens the ledger for a run. A dry run never creates one: with no
-// ledger yet it plans as if every link were new.
-func openLedger(path string, dryRun bool) (*state.Ledger, error) {
+// openLedger opens the ledger for a run. A dry run never creates one: with
+// no ledger yet it plans as if every link were new. A missing ledger
+// starts from the export (ledgerExport) when there is one; for a dry run,
+// in a temporary copy.
+func openLedger(path, export string, dryRun bool) (*state.Ledger, error) {
 	if dryRun {
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !fileExists(export) {
 			return nil, nil
 		}
-		l, err := state.Open(path, &state.Options{ReadOnly: true})
-		if err != nil {
-			return nil, ledgerError(path, err)
-		}
-		return l, nil
 	}
-	l, err := state.Open(path, nil)
+	l, err := state.Open(path, &state.Options{ReadOnly: dryRun, Seed: export})
 	if err != nil {
 		return nil, ledgerError(path, err)
 	}
 	return l, nil
+}
+
+func fileExists(path string) bool {
+	if path == "" {
+		return false
+	}
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func ledgerError(path string, err error) error {
