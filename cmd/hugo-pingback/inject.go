@@ -32,6 +32,9 @@ const injectExamples = `  # webmention.io hosts both endpoints for your domain
 
   # What would change, without writing
   hugo-pingback inject --dry-run --verbose
+
+  # A shared CI step (the Netlify plugin): a site with no receiver yet is not an error
+  hugo-pingback inject --headers --if-configured
 `
 
 func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,6 +44,7 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		receiver, webmention string
 		headers, dryRun      bool
 		noHugo, tombstones   bool
+		ifConfigured         bool
 	)
 	sf.register(fs, false)
 	fs.StringVar(&receiver, "receiver", "", "the hosted pingback endpoint `URL` (absolute http(s); default params.pingback.receiver)")
@@ -49,6 +53,7 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.BoolVar(&dryRun, "dry-run", false, "report what would change; write nothing")
 	fs.BoolVar(&tombstones, "tombstones", false, "also write 410 Gone rules to _redirects for pages the ledger knows were deleted\n(Netlify; default params.pingback.tombstones)")
 	fs.BoolVar(&noHugo, "no-hugo", false, "do not load the Hugo site (front matter opt-outs are then unknown)")
+	fs.BoolVar(&ifConfigured, "if-configured", false, "with no receiver configured, say so and exit 0 instead of failing\n(CI steps shared by sites that may not have a receiver, such as the Netlify plugin)")
 	set, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -72,6 +77,9 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cfg.Tombstones = tombstones
 	}
 	if cfg.Receiver == "" && cfg.Webmention == "" {
+		if ifConfigured {
+			return printInject(stdout, &injectReport{InjectReport: &site.InjectReport{}, NoReceiver: true}, sf.jsonOut, false, dryRun)
+		}
 		return usagef("inject: --receiver is required (or params.pingback.receiver in the Hugo config)")
 	}
 	cfg = cfg.WithDefaults()
@@ -89,7 +97,13 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 type injectReport struct {
 	*site.InjectReport
 	Tombstones []string `json:"tombstones,omitempty"`
+	// NoReceiver is set when --if-configured found no receiver: nothing was injected.
+	NoReceiver bool `json:"no_receiver,omitempty"`
 }
+
+// noReceiverNote is what build and inject --if-configured say when the site
+// names no receiver.
+const noReceiverNote = "inject: skipped, no receiver configured (params.pingback.receiver or --receiver)"
 
 // injectSite runs inject over every root of cfg, and writes the tombstones
 // of deleted pages when cfg asks for them.
@@ -151,6 +165,10 @@ func printInject(stdout io.Writer, rep *injectReport, jsonOut, verbose, dryRun b
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
+	}
+	if rep.NoReceiver {
+		fmt.Fprintln(stdout, noReceiverNote)
+		return nil
 	}
 	if verbose || dryRun {
 		for _, f := range rep.Files {
