@@ -214,7 +214,7 @@ describe('broken configuration fails the plugin, never the build', () => {
     const build = await w.newBuild({ inputs: { args: [...w.sendArgs, '--concurrency', '0'] } })
     const r = await w.deploy(build)
     assert.equal(r.success.outcome, 'pluginFailed')
-    assert.match(r.success.error.message, /^hugo-pingback send failed \(exit 1\):\n.*--concurrency must be at least 1/)
+    assert.match(r.success.error.message, /^hugo-pingback send failed \(exit 2\):\nhugo-pingback: send: --concurrency "0": must be at least 1$/)
     assert.match(build.logText(), /saved \.hugo-pingback to the build cache/)
     assert.ok(existsSync(join(w.cacheDir, 'cwd', '.hugo-pingback', 'ledger.db')))
   })
