@@ -86,8 +86,8 @@ export const onPostBuild = async function ({ constants, inputs, utils }) {
     const rep = report(r.stdout, 'inject')
     if (rep.no_receiver) {
       const note =
-        'No receiver is configured, so no pingback or Webmention tags were added: set receiver (and webmention) ' +
-        'under [params.pingback] in the Hugo config to receive linkbacks. Sending works without one.'
+        'No receiver is configured, so no pingback or Webmention tags were added: set server (your hugo-pingback serve), ' +
+        'or receiver and webmention, under [params.pingback] in the Hugo config to receive linkbacks. Sending works without one.'
       build.notes.push(note)
       log(note)
       return
