@@ -64,7 +64,7 @@ export const onPreBuild = async function ({ constants, inputs, utils }) {
     if (v.exitCode !== 0) {
       throw new ToolError(`${bin} does not run here (exit ${v.exitCode}):\n${lastLines(v.stderr)}`)
     }
-    log(`using ${v.stdout.trim()} (${show(bin)})`)
+    log(`using ${v.stdout.trim().split('\n')[0]} at ${show(bin)}`)
   })
 }
 

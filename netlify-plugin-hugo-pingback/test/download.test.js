@@ -90,7 +90,7 @@ describe('the release download', () => {
     assert.equal(pre.outcome, 'ok', `${pre.error?.stack}\n${build.logText()}`)
     assert.match(build.logText(), new RegExp(`downloading hugo-pingback v${PACKAGE_VERSION} for ${target.os}/${target.arch} from ${r.server.url}`))
     assert.match(build.logText(), /verified and cached for the next builds/)
-    assert.match(build.logText(), /using hugo-pingback dev \(\.netlify\/hugo-pingback\//)
+    assert.match(build.logText(), new RegExp(`^hugo-pingback: using hugo-pingback \\S+.* at \\.netlify/hugo-pingback/v${PACKAGE_VERSION}/${target.exe}$`, 'm'))
     assert.deepEqual(await readFile(installed(r.dir)), await readFile(bin), 'the installed binary is the released one')
     assert.deepEqual(r.server.requests, [`/v${PACKAGE_VERSION}/checksums.txt`, `/v${PACKAGE_VERSION}/${NAME}`])
 
@@ -161,7 +161,7 @@ describe('the release download', () => {
     await copyFile(bin, local)
     const res = await build.run('onPreBuild')
     assert.equal(res.outcome, 'ok', build.logText())
-    assert.match(build.logText(), /using hugo-pingback dev \(tools\/hugo-pingback\)/)
+    assert.match(build.logText(), /^hugo-pingback: using hugo-pingback \S+.* at tools\/hugo-pingback$/m)
     assert.deepEqual(r.server.requests, [])
   })
 })
