@@ -117,6 +117,12 @@ export const onSuccess = async function ({ constants, inputs, utils }) {
       skipped(utils, `${context ? `a ${context}` : 'this'} deploy never sends: only production deploys do`)
       return
     }
+    if (constants.IS_LOCAL) {
+      // A CLI build keeps a ledger the next Netlify build never sees (so
+      // links would be sent twice), and `netlify build` deploys nothing.
+      skipped(utils, 'a local build (Netlify CLI) never sends: run hugo-pingback send once the deploy is live')
+      return
+    }
     const site = await siteDir(s)
     const pub = await publishDir(constants, site)
     const bin = await binary(s, utils)

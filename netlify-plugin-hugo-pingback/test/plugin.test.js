@@ -39,7 +39,7 @@ async function world(t, { refuse = false, receiver = true } = {}) {
     // args every production send needs here: the live site is on loopback.
     sendArgs: ['--base-url', `${live.url}/`, '--allow-private', '--host-interval', '0'],
     /** newBuild checks the repository out afresh and returns a FakeBuild of it. */
-    async newBuild({ context = 'production', inputs = {}, publish } = {}) {
+    async newBuild({ context = 'production', inputs = {}, publish, isLocal } = {}) {
       await checkout(dir, { live: live.url, peer: peer.url, receiver })
       return new FakeBuild({
         plugin,
@@ -48,6 +48,7 @@ async function world(t, { refuse = false, receiver = true } = {}) {
         cacheDir,
         context,
         publish,
+        isLocal,
         inputs: { args: w.sendArgs, ...inputs },
         env: { HUGO_PINGBACK_BIN: bin },
       })
@@ -151,6 +152,16 @@ describe('previews', () => {
       assert.ok(!existsSync(join(w.cacheDir, 'cwd', '.hugo-pingback')), "a preview never writes the ledger to the cache production restores")
     })
   }
+})
+
+test('a local production build (netlify build, netlify deploy --build) gets the tags but sends nothing', async (t) => {
+  const w = await world(t)
+  const build = await w.newBuild({ isLocal: true })
+  const r = await w.deploy(build)
+  for (const [event, res] of Object.entries(r)) assertOK(res, build, event)
+  assert.match(await readFile(join(w.dir, 'public', 'posts', 'hello-world', 'index.html'), 'utf8'), /rel="webmention"/)
+  assert.deepEqual(w.peer.requests, [])
+  assert.equal(r.success.status.summary, 'No linkbacks sent: a local build (Netlify CLI) never sends: run hugo-pingback send once the deploy is live')
 })
 
 describe('receivers that refuse', () => {

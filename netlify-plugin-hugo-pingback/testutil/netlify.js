@@ -426,7 +426,7 @@ export function validatePlugin(plugin) {
  * this.
  */
 export class FakeBuild {
-  constructor({ plugin, manifest, dir, cacheDir, context = 'production', inputs = {}, publish = 'public', env = {} }) {
+  constructor({ plugin, manifest, dir, cacheDir, context = 'production', inputs = {}, publish = 'public', env = {}, isLocal = false }) {
     validatePlugin(plugin)
     Object.assign(this, { plugin, manifest, dir, context, inputs, env })
     this.constants = {
@@ -437,7 +437,7 @@ export class FakeBuild {
       INTERNAL_FUNCTIONS_SRC: '.netlify/functions-internal',
       INTERNAL_EDGE_FUNCTIONS_SRC: '.netlify/edge-functions',
       CACHE_DIR: cacheDir,
-      IS_LOCAL: false,
+      IS_LOCAL: isLocal, // true under the Netlify CLI (netlify build, netlify deploy --build)
       NETLIFY_BUILD_VERSION: '35.0.5',
       SITE_ID: '8f5d2a9e-0b1c-4d6e-9f70-1a2b3c4d5e6f',
     }
