@@ -238,16 +238,7 @@ func Links(r io.Reader, base *url.URL, opts *Options) ([]Link, error) {
 
 // links resolves, filters and de-duplicates the recorded links of a region.
 func (s *scanner) links(region uint8, pageURL *url.URL) []Link {
-	base := pageURL
-	if s.haveBase {
-		if b, err := url.Parse(linkurl.Trim(s.base)); err == nil {
-			if pageURL != nil {
-				base = pageURL.ResolveReference(b)
-			} else if b.IsAbs() {
-				base = b
-			}
-		}
-	}
+	base := linkurl.Base(pageURL, s.base, s.haveBase)
 	var self *url.URL
 	if pageURL != nil {
 		u := *pageURL
