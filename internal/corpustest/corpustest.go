@@ -1,4 +1,5 @@
-// Package corpustest finds the shared benchmark corpus for tests: the
+// Package corpustest reads built sites for tests, and finds the shared
+// benchmark corpus: the
 // built Hugo docs site (../shared/corpus/hugodocs-public.tar.zst, see its
 // README), unpacked where HP_CORPUS says or in /tmp/corpus/hugodocs-public.
 // Tests and benchmarks that use it skip when it is not there.
@@ -7,6 +8,7 @@
 package corpustest
 
 import (
+	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
@@ -39,11 +41,21 @@ type Page struct {
 }
 
 // Pages reads every HTML page of the corpus in path order, or skips the
-// test when there is no corpus. DIR/a/b/index.html is published at
-// BaseURL+"a/b/".
+// test when there is no corpus.
 func Pages(tb testing.TB) []Page {
 	tb.Helper()
 	dir := Dir(tb)
+	pages, err := Load(dir, BaseURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pages
+}
+
+// Load reads every HTML page of a built site in dir, in path order, with
+// the URL each is published at under base: DIR/a/b/index.html is at
+// base+"a/b/", DIR/x.html at base+"x.html".
+func Load(dir, base string) ([]Page, error) {
 	var pages []Page
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
@@ -57,7 +69,7 @@ func Pages(tb testing.TB) []Page {
 		if err != nil {
 			return err
 		}
-		u, err := url.Parse(BaseURL + strings.TrimSuffix(filepath.ToSlash(rel), "index.html"))
+		u, err := url.Parse(base + strings.TrimSuffix(filepath.ToSlash(rel), "index.html"))
 		if err != nil {
 			return err
 		}
@@ -65,7 +77,7 @@ func Pages(tb testing.TB) []Page {
 		return nil
 	})
 	if err != nil {
-		tb.Fatalf("read corpus %s: %v", dir, err)
+		return nil, fmt.Errorf("read site %s: %w", dir, err)
 	}
-	return pages
+	return pages, nil
 }
