@@ -3,6 +3,8 @@ package sender
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,21 +25,25 @@ import (
 )
 
 // The send benchmarks run on a synthetic built site of HP_BENCH_PAGES pages
-// (default 2,000; the README's figures use 10,000) or, with HP_CORPUS=DIR,
-// on a real built site such as the Hugo docs in ../shared/corpus/.
+// (default 2,000; the README's figures use 10,000 and 100,000) or, with
+// HP_CORPUS=DIR, on a real built site such as the Hugo docs in
+// ../shared/corpus/. Generating 100,000 pages takes minutes and 2.6 GB:
+// HP_BENCH_DIR=DIR keeps the generated site there for the next run.
 //
 //	go test ./sender -run '^$' -bench . -benchtime 5x
 //	HP_BENCH_PAGES=10000 go test ./sender -run '^$' -bench . -benchtime 5x
+//	HP_BENCH_PAGES=100000 HP_BENCH_DIR=/tmp/site100k go test ./sender -run '^$' -bench 'Ratios|PeakRSS' -benchtime 1x -timeout 1h
 //
 // BenchmarkTokenizeFloor is the floor the others are measured against: read
 // every page and run the HTML tokenizer over it once, in parallel like the
 // scan, doing nothing else.
 
 var benchSite struct {
-	once sync.Once
-	dir  string
-	base string
-	err  error
+	once  sync.Once
+	dir   string
+	base  string
+	stats sitegen.Stats
+	err   error
 }
 
 func benchPublic(b *testing.B) (dir, base string) {
@@ -50,16 +56,41 @@ func benchPublic(b *testing.B) (dir, base string) {
 		if v, err := strconv.Atoi(os.Getenv("HP_BENCH_PAGES")); err == nil && v > 0 {
 			n = v
 		}
+		benchSite.base = sitegen.DefaultBaseURL
+		opts := sitegen.Options{Pages: n, Seed: 1, ListPages: true}
+		if keep := os.Getenv("HP_BENCH_DIR"); keep != "" {
+			benchSite.dir = filepath.Join(keep, fmt.Sprintf("site-%d", n))
+			benchSite.stats, benchSite.err = generateOnce(benchSite.dir, opts)
+			return
+		}
 		benchSite.dir, benchSite.err = os.MkdirTemp("", "hp-bench-")
 		if benchSite.err == nil {
-			_, benchSite.err = sitegen.Generate(benchSite.dir, sitegen.Options{Pages: n, Seed: 1, ListPages: true})
+			benchSite.stats, benchSite.err = sitegen.Generate(benchSite.dir, opts)
 		}
-		benchSite.base = sitegen.DefaultBaseURL
 	})
 	if benchSite.err != nil {
 		b.Fatal(benchSite.err)
 	}
 	return benchSite.dir, benchSite.base
+}
+
+// generateOnce generates the site into dir unless a complete one is there
+// (a stats file is written last), and returns its stats.
+func generateOnce(dir string, opts sitegen.Options) (sitegen.Stats, error) {
+	var st sitegen.Stats
+	statsFile := filepath.Join(dir, ".sitegen.json")
+	if data, err := os.ReadFile(statsFile); err == nil && json.Unmarshal(data, &st) == nil {
+		return st, nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return st, err
+	}
+	st, err := sitegen.Generate(dir, opts)
+	if err != nil {
+		return st, err
+	}
+	data, _ := json.Marshal(st)
+	return st, os.WriteFile(statsFile, data, 0o644)
 }
 
 func benchFiles(b *testing.B, dir, base string) []site.File {
