@@ -80,17 +80,15 @@ func (d *decision) updating() bool { return d.updates > 0 }
 const (
 	whyLinkRemoved = "the link was removed before it was sent"
 	whyPageDeleted = "the page was deleted before it was sent"
-	whyBaseline    = "recorded by --baseline, not sent"
 )
 
 // decide is the decision for a page of this build whose bytes or settings
 // changed since the ledger saw it (p.changed).
 func decide(p *scannedPage, b before, r rules) decision {
 	var d decision
-	rec := &state.Page{
-		URL: p.file.URL, File: p.file.Rel, Hash: p.hash, Links: p.links,
-		Title: p.title, Published: p.published, LastSeen: r.now,
-	}
+	// The title is not kept: nothing reads it back, and the ledger keeps
+	// what later runs need.
+	rec := &state.Page{URL: p.file.URL, File: p.file.Rel, Hash: p.hash, Links: p.links, Published: p.published, LastSeen: r.now}
 	d.page = rec
 	if !p.source {
 		// Opted out or no longer a single page: nothing more is sent from it.
@@ -125,7 +123,8 @@ func decide(p *scannedPage, b before, r rules) decision {
 				d.excluded++
 			}
 		case r.mode == ModeBaseline:
-			n.Status, n.LastError = state.StatusBaseline, whyBaseline
+			// The status says it all: no reason is stored with each link.
+			n.Status = state.StatusBaseline
 			d.baselined++
 		case !r.since.IsZero() && (p.published.IsZero() || p.published.Before(r.since)):
 			n.Status, n.LastError = state.StatusBaseline, r.sinceWhy

@@ -139,7 +139,7 @@ func TestDecide(t *testing.T) {
 			page:   built("v2", decideNow, "https://a.example/"),
 			rules:  baseline,
 			want: outcome{
-				records: []string{"https://a.example/ baseline: " + whyBaseline},
+				records: []string{"https://a.example/ baseline"},
 				counts:  "new 0 baselined 1 self 0 excluded 0 updates 0",
 			},
 		},

@@ -72,7 +72,9 @@ type planner struct {
 }
 
 func (s *Sender) newPlanner(fresh bool, now time.Time) *planner {
-	r := rules{mode: s.opts.Mode, now: now, excluded: s.excluded}
+	// Whole seconds: the ledger stores the times of one scan in a byte or
+	// two each when they have no fraction.
+	r := rules{mode: s.opts.Mode, now: now.Truncate(time.Second), excluded: s.excluded}
 	res := &planResult{sources: map[string]*source{}}
 	if since := s.dateLimit(now); !since.IsZero() {
 		r.since, r.sinceWhy = since, "page published before "+since.Format("2006-01-02")+", not sent"

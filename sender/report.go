@@ -60,6 +60,9 @@ type Report struct {
 	// FirstRun, on a first run with page dates, is what the
 	// firstRunMaxAge cut-off recorded as handled.
 	FirstRun *FirstRun `json:"first_run,omitempty"`
+	// Compacted is the ledger's size before and after the run compacted
+	// it (when a third of the file held nothing).
+	Compacted *Compaction `json:"compacted,omitempty"`
 
 	BudgetExhausted bool     `json:"budget_exhausted"`
 	Interrupted     bool     `json:"interrupted"`        // stopped by a signal
@@ -76,6 +79,13 @@ type FirstRun struct {
 	MaxAge string    `json:"max_age"` // firstRunMaxAge, as a duration
 	Links  int       `json:"links"`   // links recorded as handled
 	Pages  int       `json:"pages"`   // pages they are on
+}
+
+// Compaction is a ledger file's size, in bytes, before and after it was
+// compacted.
+type Compaction struct {
+	Before int64 `json:"before"`
+	After  int64 `json:"after"`
 }
 
 // Waiting counts the notifications the ledger holds open, by why they wait.
@@ -225,6 +235,9 @@ func (r *Report) Summary(w io.Writer) {
 			fmt.Fprintf(w, " (%s)", it.Error)
 		}
 		fmt.Fprintln(w)
+	}
+	if c := r.Compacted; c != nil {
+		fmt.Fprintf(w, "ledger compacted: %.1f MB -> %.1f MB\n", float64(c.Before)/1e6, float64(c.After)/1e6)
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)

@@ -151,7 +151,7 @@ type scanner struct {
 	s        *Sender
 	files    []site.File
 	opts     *renderer.Options
-	settings string
+	settings uint64
 	heads    []headLookup
 }
 
@@ -287,11 +287,14 @@ func (sc *scanner) page(i int) (*scannedPage, error) {
 		p.warnings = []string{fmt.Sprintf("%s: %d bytes, larger than the 32 MiB page limit; not scanned", f.Path, size)}
 		return p, nil
 	}
-	pageSettings := sc.settings
+	// One 64-bit hash of the bytes and of what shapes their reading (the
+	// settings, the Hugo site's data of the page): 16 characters in the
+	// ledger for every page.
+	h := xxhash.Sum64(src) ^ sc.settings
 	if s.opts.Pages != nil {
-		pageSettings += "|" + pageInfoFingerprint(info, hugo)
+		h ^= pageInfoFingerprint(info, hugo)
 	}
-	p.hash = fmt.Sprintf("%016x-%s", xxhash.Sum64(src), pageSettings)
+	p.hash = fmt.Sprintf("%016x", h)
 	p.changed = !head.Known || head.Deleted || head.Hash != p.hash
 	if !p.changed {
 		p.source = true // its links are settled in the ledger already
@@ -459,17 +462,14 @@ func hugoLinks(src []byte, pageURL *url.URL, info PageInfo, opts *renderer.Optio
 
 // settingsFingerprint changes when a setting that shapes extraction changes,
 // so that pages are re-parsed under new rules although their bytes did not.
-func (s *Sender) settingsFingerprint() string {
-	h := fnv.New32a()
-	fmt.Fprintf(h, "v1|%d|%s|%s|%s", renderer.RulesVersion, s.cfg.Content, strings.Join(s.cfg.SkipRels, ","), strings.Join(s.cfg.SkipClasses, ","))
-	return fmt.Sprintf("%08x", h.Sum32())
+func (s *Sender) settingsFingerprint() uint64 {
+	return xxhash.Sum64String(fmt.Sprintf("v2|%d|%s|%s|%s", renderer.RulesVersion, s.cfg.Content, strings.Join(s.cfg.SkipRels, ","), strings.Join(s.cfg.SkipClasses, ",")))
 }
 
-func pageInfoFingerprint(info PageInfo, ok bool) string {
+// pageInfoFingerprint changes when what the Hugo site says of a page does.
+func pageInfoFingerprint(info PageInfo, ok bool) uint64 {
 	if !ok {
-		return "nohugo"
+		return xxhash.Sum64String("nohugo")
 	}
-	h := fnv.New32a()
-	fmt.Fprintf(h, "%t|%d|%s", info.NoSend, info.Published.Unix(), strings.Join(info.Links, "\n"))
-	return fmt.Sprintf("%08x", h.Sum32())
+	return xxhash.Sum64String(fmt.Sprintf("%t|%d|%s", info.NoSend, info.Published.Unix(), strings.Join(info.Links, "\n")))
 }

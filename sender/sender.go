@@ -102,6 +102,7 @@ type ledger interface {
 	Discovery(target string, now time.Time) (state.Discovery, bool, error)
 	Feeds() (map[string]state.Feed, error)
 	Commit(b *state.Batch) error
+	CompactIfSparse() (state.Compaction, bool, error)
 }
 
 // New returns a Sender. cfg is completed with its defaults; ledger may be nil
@@ -198,6 +199,15 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 		}}}
 		if err := s.ledger.Commit(b); err != nil {
 			return rep, err
+		}
+		// A run that wrote much (a baseline) leaves the pages its commits
+		// freed: the ledger a CI job caches or commits is kept dense.
+		c, done, err := s.ledger.CompactIfSparse()
+		if err != nil {
+			return rep, err
+		}
+		if done {
+			rep.Compacted = &Compaction{Before: c.Before, After: c.After}
 		}
 	}
 	if rep.Interrupted {

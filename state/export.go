@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -165,55 +167,119 @@ func (l *Ledger) Export(w io.Writer) error {
 	return nil
 }
 
-// exportRecords writes every record of tx in the order of the format.
-// Every bucket is kept in the order the format sorts its kind by.
+// exportRecords writes every record of tx in the order of the format:
+// each kind sorted by its URLs (the ledger keeps pages and discovery
+// entries by id, so their URLs are sorted here first).
 func exportRecords(tx *bolt.Tx, enc *json.Encoder) error {
-	steps := []struct {
-		bucket []byte
-		encode func(k, v []byte) error
-	}{
-		{bucketPages, func(k, v []byte) error {
-			p, err := decodePageKV(k, v)
-			if err != nil {
-				return err
-			}
-			return enc.Encode(pageLine{kindPage, (*pageJSON)(&p)})
-		}},
-		{bucketNotifications, func(k, v []byte) error {
-			n, err := decodeNotificationKV(k, v)
-			if err != nil {
-				return err
-			}
-			return enc.Encode(notificationLine{kindNotification, (*notificationJSON)(&n)})
-		}},
-		{bucketDiscovery, func(k, v []byte) error {
-			d, err := decodeDiscoveryKV(k, v)
-			if err != nil {
-				return err
-			}
-			return enc.Encode(discoveryLine{kindDiscovery, (*discoveryJSON)(&d)})
-		}},
-		{bucketFeeds, func(k, v []byte) error {
-			f, err := decodeFeedKV(k, v)
-			if err != nil {
-				return err
-			}
-			return enc.Encode(feedLine{kindFeed, (*feedJSON)(&f)})
-		}},
-		{bucketServices, func(k, v []byte) error {
-			n, err := decodeNotificationKV(k, v)
-			if err != nil {
-				return err
-			}
-			return enc.Encode(notificationLine{kindService, (*notificationJSON)(&n)})
-		}},
+	in := newInterner(tx)
+	sources, err := sortedByURL(tx.Bucket(bucketPages), in, func(k, v []byte) (uint64, error) {
+		h, err := decodeSourceHead(v)
+		if err != nil {
+			return 0, corruptValue("page", fmt.Sprintf("record %x", k), err)
+		}
+		return h.urlID, nil
+	})
+	if err != nil {
+		return err
 	}
-	for _, s := range steps {
-		if err := tx.Bucket(s.bucket).ForEach(s.encode); err != nil {
+	pages := tx.Bucket(bucketPages)
+	record := func(k keyed) (*sourceRecord, error) {
+		r, err := decodeSource(pages.Get(k.key))
+		if err != nil {
+			return nil, corruptValue("page", k.url, err)
+		}
+		return r, nil
+	}
+	for _, k := range sources {
+		r, err := record(k)
+		if err != nil {
+			return err
+		}
+		if !r.hasPage {
+			continue
+		}
+		p, err := r.toPage(k.url, in)
+		if err != nil {
+			return err
+		}
+		if err := enc.Encode(pageLine{kindPage, (*pageJSON)(&p)}); err != nil {
 			return err
 		}
 	}
-	return nil
+	for _, k := range sources {
+		r, err := record(k)
+		if err != nil {
+			return err
+		}
+		ns, err := r.notifications(k.url, nil, in)
+		if err != nil {
+			return err
+		}
+		for i := range ns {
+			if err := enc.Encode(notificationLine{kindNotification, (*notificationJSON)(&ns[i])}); err != nil {
+				return err
+			}
+		}
+	}
+	targets, err := sortedByURL(tx.Bucket(bucketDiscovery), in, func(k, _ []byte) (uint64, error) {
+		id, ok := readID(k)
+		if !ok {
+			return 0, fmt.Errorf("%w: discovery key %x is not an id", ErrCorrupt, k)
+		}
+		return id, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range targets {
+		d, err := decodeDiscoveryIDs(k.url, tx.Bucket(bucketDiscovery).Get(k.key), in)
+		if err != nil {
+			return corruptValue("discovery", k.url, err)
+		}
+		if err := enc.Encode(discoveryLine{kindDiscovery, (*discoveryJSON)(&d)}); err != nil {
+			return err
+		}
+	}
+	err = tx.Bucket(bucketFeeds).ForEach(func(k, v []byte) error {
+		f, err := decodeFeedKV(k, v)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(feedLine{kindFeed, (*feedJSON)(&f)})
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketServices).ForEach(func(k, v []byte) error {
+		n, err := decodeNotificationKV(k, v)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(notificationLine{kindService, (*notificationJSON)(&n)})
+	})
+}
+
+// keyed is a key of a bucket with the URL of its record.
+type keyed struct {
+	url string
+	key []byte
+}
+
+// sortedByURL lists the keys of a bucket by the URL of each record, whose
+// url id urlID reads.
+func sortedByURL(bk *bolt.Bucket, in *interner, urlID func(k, v []byte) (uint64, error)) ([]keyed, error) {
+	var out []keyed
+	err := bk.ForEach(func(k, v []byte) error {
+		id, err := urlID(k, v)
+		if err != nil {
+			return err
+		}
+		url, err := in.url(id)
+		out = append(out, keyed{url, k})
+		return err
+	})
+	slices.SortFunc(out, func(a, b keyed) int { return strings.Compare(a.url, b.url) })
+	return out, err
 }
 
 // ExportFile writes the export to path, through a temporary file in the
@@ -461,24 +527,24 @@ func mergeMeta(tx *bolt.Tx, h exportHeader) error {
 }
 
 // mergeRecords applies records where they are new or newer, through the
-// same writers as Commit (which check them and keep every stored Target).
+// same writer as Commit (which checks them and keeps every stored Target).
 func mergeRecords(tx *bolt.Tx, recs []importRecord, now time.Time) (ImportStats, error) {
 	var st ImportStats
-	for _, name := range [][]byte{bucketPages, bucketNotifications, bucketDiscovery, bucketFeeds, bucketServices} {
-		tx.Bucket(name).FillPercent = fillPercent // an export comes in key order
-	}
+	w := newWriter(tx, now)
+	tx.Bucket(bucketFeeds).FillPercent = fillPercent // an export comes in key order
+	tx.Bucket(bucketServices).FillPercent = fillPercent
 	for _, rec := range recs {
 		var o outcome
 		var err error
 		switch {
 		case rec.page != nil:
-			o, err = mergePage(tx.Bucket(bucketPages), *rec.page, now)
+			o, err = w.mergePage(*rec.page)
 		case rec.notification != nil && rec.kind == kindService:
-			o, err = mergeNotification(tx.Bucket(bucketServices), kindService, *rec.notification, now)
+			o, err = mergeService(tx.Bucket(bucketServices), *rec.notification, now)
 		case rec.notification != nil:
-			o, err = mergeNotification(tx.Bucket(bucketNotifications), kindNotification, *rec.notification, now)
+			o, err = w.mergeNotification(*rec.notification)
 		case rec.discovery != nil:
-			o, err = mergeDiscovery(tx.Bucket(bucketDiscovery), *rec.discovery, now)
+			o, err = w.mergeDiscovery(*rec.discovery)
 		case rec.feed != nil:
 			o, err = mergeFeed(tx.Bucket(bucketFeeds), *rec.feed, now)
 		}
@@ -494,7 +560,7 @@ func mergeRecords(tx *bolt.Tx, recs []importRecord, now time.Time) (ImportStats,
 			st.Unchanged++
 		}
 	}
-	return st, nil
+	return st, w.flush()
 }
 
 // outcome is what a merge did with one record.
@@ -506,65 +572,90 @@ const (
 	updated
 )
 
-func mergePage(bk *bolt.Bucket, p Page, now time.Time) (outcome, error) {
+func (w *writer) mergePage(p Page) (outcome, error) {
 	if err := checkKey("page URL", p.URL); err != nil {
 		return 0, err
 	}
-	stored := bk.Get([]byte(p.URL))
-	if stored == nil {
-		return added, putPages(bk, []Page{p}, now)
-	}
-	old, err := decodePageKV([]byte(p.URL), stored)
+	r, err := w.source(p.URL, true)
 	if err != nil {
 		return 0, err
 	}
-	switch union := sortedSet(old.Targets, p.Targets); {
-	case p.LastSeen.After(old.LastSeen):
-		return updated, putPages(bk, []Page{p}, now) // Targets unioned there
-	case len(union) > len(old.Targets):
-		// An older record still knows targets this one forgot: a page
-		// never forgets a target it notified.
-		old.Targets = union
-		return updated, putPages(bk, []Page{old}, now)
+	if !r.rec.hasPage {
+		return added, r.rec.putPage(p, w.now, w.in)
 	}
-	return unchanged, nil
+	if p.LastSeen.After(r.rec.page.LastSeen) {
+		return updated, r.rec.putPage(p, w.now, w.in) // Targets unioned there
+	}
+	// An older record may still know targets this one forgot: a page never
+	// forgets a target it notified.
+	o := unchanged
+	for _, t := range p.Targets {
+		id, err := w.in.intern(t)
+		if err != nil {
+			return 0, err
+		}
+		if en := r.rec.entry(id); !en.tried {
+			en.tried, o = true, updated
+		}
+	}
+	return o, nil
 }
 
-func mergeNotification(bk *bolt.Bucket, kind string, n Notification, now time.Time) (outcome, error) {
-	if err := checkKey(kind+" source", n.Source); err != nil {
+func (w *writer) mergeNotification(n Notification) (outcome, error) {
+	if err := checkNotification(kindNotification, n); err != nil {
 		return 0, err
 	}
-	if err := checkKey(kind+" target", n.Target); err != nil {
+	r, err := w.source(n.Source, true)
+	if err != nil {
+		return 0, err
+	}
+	o := added
+	if id, ok, err := w.in.lookup(n.Target); err != nil {
+		return 0, err
+	} else if i, found := r.rec.find(id); ok && found && r.rec.entries[i].note != nil {
+		if !n.Updated.After(r.rec.entries[i].note.updated) {
+			return unchanged, nil
+		}
+		o = updated
+	}
+	return o, r.rec.putNotification(n, w.now, w.in)
+}
+
+func (w *writer) mergeDiscovery(d Discovery) (outcome, error) {
+	if err := checkKey("discovery target", d.Target); err != nil {
+		return 0, err
+	}
+	o := added
+	if id, ok, err := w.in.lookup(d.Target); err != nil {
+		return 0, err
+	} else if v := w.discovery.Get(idKey(id)); ok && v != nil {
+		old, err := decodeDiscoveryIDs(d.Target, v, w.in)
+		if err != nil {
+			return 0, corruptValue("discovery", d.Target, err)
+		}
+		if !d.Fetched.After(old.Fetched) {
+			return unchanged, nil
+		}
+		o = updated
+	}
+	return o, w.putDiscovery(d)
+}
+
+func mergeService(bk *bolt.Bucket, n Notification, now time.Time) (outcome, error) {
+	if err := checkNotification(kindService, n); err != nil {
 		return 0, err
 	}
 	stored := bk.Get(notificationKey(n.Source, n.Target))
 	if stored != nil {
 		old, err := decodeNotificationValue(n.Source, n.Target, stored)
 		if err != nil {
-			return 0, corruptValue(kind, n.Source+" -> "+n.Target, err)
+			return 0, corruptValue(kindService, n.Source+" -> "+n.Target, err)
 		}
 		if !n.Updated.After(old.Updated) {
 			return unchanged, nil
 		}
 	}
-	return addedOr(stored), putNotificationsIn(bk, kind, []Notification{n}, now)
-}
-
-func mergeDiscovery(bk *bolt.Bucket, d Discovery, now time.Time) (outcome, error) {
-	if err := checkKey("discovery target", d.Target); err != nil {
-		return 0, err
-	}
-	stored := bk.Get([]byte(d.Target))
-	if stored != nil {
-		old, err := decodeDiscoveryKV([]byte(d.Target), stored)
-		if err != nil {
-			return 0, err
-		}
-		if !d.Fetched.After(old.Fetched) {
-			return unchanged, nil
-		}
-	}
-	return addedOr(stored), putDiscoveries(bk, []Discovery{d}, now)
+	return addedOr(stored), putNotificationsIn(bk, kindService, []Notification{n}, now)
 }
 
 func mergeFeed(bk *bolt.Bucket, f Feed, now time.Time) (outcome, error) {

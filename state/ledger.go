@@ -41,14 +41,16 @@ var (
 
 // SchemaVersion is the layout version this build writes and reads. Open
 // refuses a ledger with a higher version (ErrSchema) and migrates a lower one.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // DefaultTimeout is how long Open waits for the file lock when
 // Options.Timeout is zero.
 const DefaultTimeout = time.Second
 
-// allocSize is how much the file grows by once it is larger than that.
-const allocSize = 1 << 20
+// allocSize is how much the file grows by once it is larger than that: a
+// quarter megabyte, so a ledger (what CI caches keep) is at most that much
+// longer than its pages.
+const allocSize = 256 << 10
 
 // toolMarker is stored under meta/tool; a bbolt file without it is not ours.
 const toolMarker = "hugo-pingback"
@@ -62,6 +64,10 @@ var (
 	bucketRuns          = []byte("runs")
 	bucketFeeds         = []byte("feeds")
 	bucketServices      = []byte("services")
+	bucketURLs          = []byte("urls")
+	bucketURLIDs        = []byte("urlids")
+	bucketHosts         = []byte("hosts")
+	bucketHostIDs       = []byte("hostids")
 
 	metaTool    = []byte("tool")
 	metaSchema  = []byte("schema")
@@ -71,11 +77,12 @@ var (
 	metaFirstRun = []byte("first_run")
 
 	// dataBuckets are the buckets of the current schema besides meta.
-	dataBuckets = [][]byte{bucketPages, bucketNotifications, bucketDiscovery, bucketRuns, bucketFeeds, bucketServices}
+	dataBuckets = [][]byte{bucketPages, bucketDiscovery, bucketRuns, bucketFeeds, bucketServices, bucketURLs, bucketURLIDs, bucketHosts, bucketHostIDs}
 	// schemaBuckets are the buckets each schema has besides meta.
 	schemaBuckets = map[uint64][][]byte{
 		1: {bucketPages, bucketNotifications, bucketDiscovery, bucketRuns},
-		2: dataBuckets,
+		2: {bucketPages, bucketNotifications, bucketDiscovery, bucketRuns, bucketFeeds, bucketServices},
+		3: dataBuckets,
 	}
 )
 
@@ -118,6 +125,9 @@ type Ledger struct {
 	// seeded is what Options.Seed brought into a ledger this Open created.
 	seeded *ImportStats
 
+	// swap is held for reading by every transaction and for writing by
+	// Compact, which replaces db and file.
+	swap      sync.RWMutex
 	closeOnce sync.Once
 	closeErr  error
 	broken    atomic.Pointer[error] // set when a transaction found corruption
@@ -189,6 +199,16 @@ func Open(path string, opts *Options) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
+	if replaced(path, f) {
+		// Another process renamed a new file over this one (a migration or
+		// a compaction) while this one waited for the lock: the file it
+		// holds is gone from the directory. Open the new one.
+		_ = db.Close()
+		return Open(path, opts)
+	}
+	if !o.ReadOnly {
+		removeStale(path)
+	}
 	// Grow the file in steps of allocSize instead of bbolt's 16 MiB, which
 	// would make a small site's ledger mostly padding in a CI cache.
 	db.AllocSize = allocSize
@@ -202,10 +222,19 @@ func Open(path string, opts *Options) (*Ledger, error) {
 			if cerr != nil {
 				return nil, cerr
 			}
-			l = copied
-		} else {
-			err = l.migrate(version)
+			copied.created = copied.created || created
+			return copied, nil
 		}
+		// The migration writes a new file and renames it over this one;
+		// opening again opens the new file.
+		err = l.migrate(version)
+		if cerr := l.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		return Open(path, opts)
 	}
 	if err != nil {
 		_ = l.Close()
@@ -276,20 +305,6 @@ func seededCopy(path string, seed *seeding, timeout time.Duration) (*Ledger, err
 	return c, nil
 }
 
-// migrate brings a ledger of an older schema to SchemaVersion in one write
-// transaction: a kill at any moment leaves it all migrated or not at all,
-// and the next Open migrates again.
-func (l *Ledger) migrate(from uint64) error {
-	return l.update("migrate ledger", func(tx *bolt.Tx) error {
-		for v := from; v < SchemaVersion; v++ {
-			if err := migrations[v](tx); err != nil {
-				return fmt.Errorf("schema %d to %d: %w", v, v+1, err)
-			}
-		}
-		return tx.Bucket(bucketMeta).Put(metaSchema, []byte(strconv.Itoa(SchemaVersion)))
-	})
-}
-
 // migratedCopy writes a consistent copy of l's file to a temporary file,
 // migrates the copy and returns it as a read-only Ledger that still names
 // l's path. The copy is removed by Close.
@@ -336,6 +351,8 @@ func (l *Ledger) ReadOnly() bool { return l.readOnly }
 // disk; Close only unmaps and unlocks. Calling Close again returns the first
 // result.
 func (l *Ledger) Close() error {
+	l.swap.Lock()
+	defer l.swap.Unlock()
 	l.closeOnce.Do(func() {
 		if l.broken.Load() != nil {
 			// A panic inside bbolt may have left its mutexes held, and
@@ -384,15 +401,68 @@ func (l *Ledger) Check() error {
 	})
 }
 
-// checkRecords decodes every record of every bucket.
+// checkRecords decodes every record of every bucket, and checks that every
+// id a record names is in the urls bucket and that urlids finds each URL.
 func checkRecords(tx *bolt.Tx) error {
+	in := newInterner(tx)
+	err := tx.Bucket(bucketURLs).ForEach(func(k, _ []byte) error {
+		id, ok := readID(k)
+		if !ok {
+			return fmt.Errorf("%w: url key %x is not an id", ErrCorrupt, k)
+		}
+		url, err := in.url(id)
+		if err != nil {
+			return err
+		}
+		if got, ok, err := in.lookup(url); err != nil || !ok || got != id {
+			return fmt.Errorf("%w: url %d (%s) is not in the url index", ErrCorrupt, id, url)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = tx.Bucket(bucketPages).ForEach(func(k, v []byte) error {
+		url, r, err := decodeRecordKV(in, k, v)
+		if err != nil {
+			return err
+		}
+		key, _ := readID(k)
+		if e, err := in.entry(r.urlID); err != nil || e.page != key {
+			return fmt.Errorf("%w: record %d of %s is not the one its URL names", ErrCorrupt, key, url)
+		}
+		if _, err := r.toPage(url, in); err != nil {
+			return err
+		}
+		if _, err := r.notifications(url, nil, in); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = tx.Bucket(bucketDiscovery).ForEach(func(k, v []byte) error {
+		id, ok := readID(k)
+		if !ok {
+			return fmt.Errorf("%w: discovery key %x is not an id", ErrCorrupt, k)
+		}
+		target, err := in.url(id)
+		if err != nil {
+			return err
+		}
+		if _, err := decodeDiscoveryIDs(target, v, in); err != nil {
+			return corruptValue("discovery", target, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	checks := []struct {
 		bucket []byte
 		decode func(k, v []byte) error
 	}{
-		{bucketPages, func(k, v []byte) error { _, err := decodePageKV(k, v); return err }},
-		{bucketNotifications, func(k, v []byte) error { _, err := decodeNotificationKV(k, v); return err }},
-		{bucketDiscovery, func(k, v []byte) error { _, err := decodeDiscoveryKV(k, v); return err }},
 		{bucketFeeds, func(k, v []byte) error { _, err := decodeFeedKV(k, v); return err }},
 		{bucketServices, func(k, v []byte) error { _, err := decodeNotificationKV(k, v); return err }},
 		{bucketRuns, func(k, v []byte) error { _, err := decodeRunKV(k, v); return err }},
@@ -403,6 +473,29 @@ func checkRecords(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// removeStale removes what a migration or a compaction of the ledger at
+// path left when it was killed: only a writer, which holds the lock, may,
+// since no other migration or compaction of it runs then.
+func removeStale(path string) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	for _, kind := range []string{"migrate", "compact"} {
+		stale, _ := filepath.Glob(filepath.Join(dir, "."+base+"."+kind+"-*"))
+		for _, f := range stale {
+			_ = os.Remove(f)
+		}
+	}
+}
+
+// replaced reports whether path no longer names the file f.
+func replaced(path string, f *os.File) bool {
+	held, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	now, err := os.Stat(path)
+	return err == nil && !os.SameFile(held, now)
 }
 
 // openBolt opens the bbolt file, turning bbolt's errors and its panics on
@@ -636,6 +729,8 @@ func precheck(path string) (noFreelist bool, err error) {
 
 // view runs fn in a read transaction; see guard.
 func (l *Ledger) view(op string, fn func(*bolt.Tx) error) error {
+	l.swap.RLock()
+	defer l.swap.RUnlock()
 	return l.guard(op, func() error { return l.db.View(fn) })
 }
 
@@ -644,6 +739,8 @@ func (l *Ledger) update(op string, fn func(*bolt.Tx) error) error {
 	if l.readOnly {
 		return fmt.Errorf("%s %s: %w", op, l.path, ErrReadOnly)
 	}
+	l.swap.RLock()
+	defer l.swap.RUnlock()
 	return l.guard(op, func() error { return l.db.Update(fn) })
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -70,8 +71,9 @@ func TestForEachNotification(t *testing.T) {
 	}
 	sort.Strings(keys)
 
-	// Every notification once, in key order; fn may Commit (here every
-	// 250th, across chunk boundaries: each Commit is an fsync).
+	// Every notification once, grouped by source, by target within one; fn
+	// may Commit (here every 250th, across chunk boundaries: each Commit is
+	// an fsync).
 	var got []string
 	updated := 0
 	err := l.ForEachNotification(func(n Notification) error {
@@ -86,8 +88,24 @@ func TestForEachNotification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(got, keys) {
-		t.Fatalf("visited %d notifications, want %d in key order", len(got), len(keys))
+	visited := slices.Clone(got)
+	sort.Strings(visited)
+	if !slices.Equal(visited, keys) {
+		t.Fatalf("visited %d notifications, want each of %d once", len(got), len(keys))
+	}
+	done := map[string]bool{}
+	for i, k := range got {
+		src, dst, _ := strings.Cut(k, "\x00")
+		if i > 0 {
+			prevSrc, prevDst, _ := strings.Cut(got[i-1], "\x00")
+			if prevSrc != src && done[src] {
+				t.Fatalf("notifications of %s are not together", src)
+			}
+			if prevSrc == src && prevDst >= dst {
+				t.Fatalf("targets of %s not in order at %s", src, dst)
+			}
+			done[prevSrc] = true
+		}
 	}
 	stats, err := l.Stats()
 	if err != nil {

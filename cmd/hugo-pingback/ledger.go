@@ -19,14 +19,16 @@ Work on the ledger file itself:
   export   write the ledger as sorted JSON Lines (deterministic: commit it to your repository
            instead of caching the ledger in CI)
   import   merge such an export into the ledger; the newer record wins
+  compact  rewrite the ledger without its free pages (send does when a third is free)
 
 Run "hugo-pingback ledger COMMAND --help" for the flags of each.
 `
 
 // ledgerCommands are the subcommands of ledger.
 var ledgerCommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"export": runLedgerExport,
-	"import": runLedgerImport,
+	"export":  runLedgerExport,
+	"import":  runLedgerImport,
+	"compact": runLedgerCompact,
 }
 
 func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -128,6 +130,32 @@ func runLedgerImport(ctx context.Context, args []string, stdout, stderr io.Write
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	fmt.Fprintf(stdout, "imported %s into %s: %d added, %d newer, %d unchanged\n", file, l.Path(), st.Added, st.Updated, st.Unchanged)
+	return nil
+}
+
+const ledgerCompactSynopsis = `Rewrite the ledger into a new file holding only its records, every page filled, and rename
+it over the old one: killed at any moment, the ledger is the old file or the new one. bbolt
+reuses the pages a run frees but never gives them back; send compacts by itself when a third
+of the ledger's pages hold nothing.`
+
+const ledgerCompactExamples = `  hugo-pingback ledger compact
+`
+
+func runLedgerCompact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("ledger compact", config.Ledger, ledgerCompactSynopsis, ledgerCompactExamples, stdout)
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	_, l, err := c.openExisting(ctx, stderr, nil)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	r, err := l.Compact()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "compacted %s: %d -> %d bytes\n", l.Path(), r.Before, r.After)
 	return nil
 }
 

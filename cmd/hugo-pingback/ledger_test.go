@@ -158,3 +158,25 @@ func TestCLIFirstRunExampleSite(t *testing.T) {
 		t.Errorf("second send: exit %d\n%s", code, out)
 	}
 }
+
+// ledger compact rewrites the ledger without changing what it holds.
+func TestCLILedgerCompact(t *testing.T) {
+	dir := t.TempDir()
+	writeSite(t, filepath.Join(dir, "public"), 20, func(i int) []string {
+		return []string{fmt.Sprintf("https://t%d.example/a", i)}
+	})
+	if _, stderr, code := cli(t, dir, "send", "--site", dir, "--base-url", "https://blog.example.net/", "--baseline"); code != 0 {
+		t.Fatalf("baseline: %s", stderr)
+	}
+	before, _, _ := cli(t, dir, "ledger", "export", "--site", dir)
+	out, stderr, code := cli(t, dir, "ledger", "compact", "--site", dir)
+	if code != 0 || !strings.Contains(out, "compacted ") || !strings.Contains(out, " bytes") {
+		t.Fatalf("ledger compact: exit %d: %s%s", code, out, stderr)
+	}
+	if after, _, _ := cli(t, dir, "ledger", "export", "--site", dir); after != before {
+		t.Error("compaction changed the ledger's records")
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, ".hugo-pingback")); len(entries) != 1 {
+		t.Errorf(".hugo-pingback holds %v, want the ledger alone", entries)
+	}
+}

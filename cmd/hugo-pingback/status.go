@@ -160,6 +160,10 @@ func explainNotification(n state.Notification) string {
 		return "was being sent" + via + " when a run was killed; the next run re-sends it"
 	case state.StatusPending:
 		return "waits for the next run"
+	case state.StatusBaseline:
+		if n.LastError == "" {
+			return "recorded as handled by --baseline, not sent"
+		}
 	}
 	return n.LastError
 }
