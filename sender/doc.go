@@ -19,11 +19,15 @@
 //     the guard's verdict as the scan goes, the others once it passed. It
 //     returns the jobs due now, with the notifications left open by earlier
 //     runs;
-//   - deliver.go discovers endpoints and sends, with bounded concurrency, one
-//     request in flight per host, POSTs to one host spaced apart, a per-request
-//     timeout and a whole-run budget; notifications are marked in flight
-//     durably before they are sent (up to 8 per host in one transaction, and
-//     the marks of all hosts share commits) and settled afterwards in batches;
+//   - deliver.go checks that each source is live, discovers endpoints and
+//     sends, each step a task on the host it contacts; schedule.go runs the
+//     tasks with Concurrency workers, one request in flight per host,
+//     requests to one host (discovery and notification alike) HostInterval
+//     apart, and hosts ordered in a heap by when they may next be contacted,
+//     so no worker waits on one host while another is ready. Notifications
+//     are marked in flight durably before they are sent (up to 8 per host in
+//     one transaction, and the marks of all hosts share commits) and settled
+//     afterwards in batches; each request has a timeout, the run a budget;
 //   - services.go tells update services and WebSub hubs of the changes;
 //   - report.go counts what happened for the summary and --json.
 //

@@ -124,6 +124,21 @@ func TestSendBudgetUnsentIsNotInFlight(t *testing.T) {
 	w := newWorld(t)
 	first, second := w.T("/link/1"), w.T("/link/2")
 	w.page("posts/a/index.html", first, second)
+	// Both targets' endpoints are known (a fresh discovery cache), so the
+	// first request to their host is the first notification, and the
+	// second waits an hour for its turn.
+	l, err := state.Open(w.ledger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b state.Batch
+	for _, target := range []string{first, second} {
+		b.Discoveries = append(b.Discoveries, state.Discovery{Target: target, Pingback: w.T("/xmlrpc"), Expires: time.Now().Add(time.Hour)})
+	}
+	if err := l.Commit(&b); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
 	cfg := w.cfg()
 	cfg.HostInterval, cfg.MaxTime = time.Hour, 2*time.Second
 	rep := w.run(cfg, Options{})
