@@ -209,10 +209,12 @@ func reportPeak(b *testing.B) {
 	b.ReportMetric(float64(s[1].Value.Uint64())/(1<<20), "MB-total-mapped")
 }
 
-// BenchmarkRatios runs the floor, a first scan and an unchanged re-run in
-// turn within each iteration, each after a GC, so that load from other
-// processes hits all three alike, and reports the ratios:
-// first-x-floor (target at most 1.3) and rerun-x-floor (at most 0.5).
+// BenchmarkRatios runs the floor, a first scan (a dry run without a
+// ledger), an unchanged re-run and a --baseline into a new ledger in turn
+// within each iteration, each after a GC, so that load from other
+// processes hits them alike, and reports the ratios:
+// first-x-floor (target at most 1.15), rerun-x-floor (at most 0.25) and
+// baseline-x-floor (at most 1.3).
 //
 //	HP_BENCH_PAGES=10000 go test ./sender -run '^$' -bench Ratios -benchtime 5x
 func BenchmarkRatios(b *testing.B) {
@@ -224,9 +226,12 @@ func BenchmarkRatios(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	cfg := benchConfig(dir, base, path)
 	run := func(l *state.Ledger, mode Mode) *Report {
-		s, err := New(cfg, l, linkback.NewClient(linkback.ClientOptions{}), Options{Mode: mode})
+		ledger := path
+		if l != nil {
+			ledger = l.Path()
+		}
+		s, err := New(benchConfig(dir, base, ledger), l, linkback.NewClient(linkback.ClientOptions{}), Options{Mode: mode})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -243,7 +248,7 @@ func BenchmarkRatios(b *testing.B) {
 		fn()
 		return time.Since(start)
 	}
-	var floor, first, rerun time.Duration
+	var floor, first, rerun, baseline time.Duration
 	for b.Loop() {
 		floor += timed(func() { tokenizeAll(b, files) })
 		first += timed(func() { run(nil, ModeDryRun) })
@@ -252,9 +257,16 @@ func BenchmarkRatios(b *testing.B) {
 				b.Fatalf("re-run parsed %d pages", rep.Pages-rep.Unchanged)
 			}
 		})
+		fresh, err := state.Open(filepath.Join(b.TempDir(), "ledger.db"), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		baseline += timed(func() { run(fresh, ModeBaseline) })
+		fresh.Close()
 	}
 	b.ReportMetric(float64(first)/float64(floor), "first-x-floor")
 	b.ReportMetric(float64(rerun)/float64(floor), "rerun-x-floor")
+	b.ReportMetric(float64(baseline)/float64(floor), "baseline-x-floor")
 	b.ReportMetric(float64(floor.Milliseconds())/float64(b.N), "floor-ms/op")
 	reportPeak(b)
 }

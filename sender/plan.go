@@ -15,12 +15,14 @@ import (
 
 // commitEvery bounds the size of one plan transaction; a page's record and
 // its notifications always go in the same one.
-const commitEvery = 1000
+const commitEvery = 10000
 
 // planResult is what the plan decided, for the delivery and the report.
 type planResult struct {
-	// jobs are the notifications due now, in a stable order.
-	jobs []*job
+	// jobs are the notifications due now, in a stable order; in a dry
+	// run, Planned lists them instead.
+	jobs    []*job
+	Planned []Item
 	// sources are the pages the jobs send from.
 	sources map[string]*source
 
@@ -61,14 +63,22 @@ type planner struct {
 	fresh bool
 	write bool // commit anything at all (not a dry run)
 	hold  bool // the flood guard may stop the run: hold what it weighs
-	res   *planResult
+	// trackback is whether Trackback is among the protocols: only then are
+	// the pages' titles and excerpts kept until delivery.
+	trackback bool
+	res       *planResult
 
 	now  state.Batch   // committed whenever it is full
 	held []state.Batch // committed once the guard passed
+	// committing is the commit of the last full batch, under way while
+	// the scan goes on; nil when none is.
+	committing chan error
 
-	inPlan        map[pair]bool // keys of res.jobs
-	cancelled     map[pair]bool // waiting notifications this run cancels
-	notifications int           // new notifications and updates due
+	// decided are the notifications this run decided (jobs, cancelled),
+	// which the open ones of earlier runs must not repeat: kept only when
+	// the ledger holds open ones.
+	decided       map[pair]bool
+	notifications int // new notifications and updates due
 }
 
 func (s *Sender) newPlanner(fresh bool, now time.Time) *planner {
@@ -88,10 +98,10 @@ func (s *Sender) newPlanner(fresh bool, now time.Time) *planner {
 	}
 	return &planner{
 		s: s, rules: r, fresh: fresh,
-		write:  s.opts.Mode != ModeDryRun,
-		hold:   s.opts.Mode == ModeSend && !s.opts.All,
-		res:    res,
-		inPlan: map[pair]bool{}, cancelled: map[pair]bool{},
+		write:     s.opts.Mode != ModeDryRun,
+		hold:      s.opts.Mode == ModeSend && !s.opts.All,
+		trackback: slices.Contains(s.cfg.Protocols, "trackback"),
+		res:       res,
 	}
 }
 
@@ -149,7 +159,9 @@ func (pl *planner) take(d decision, p *scannedPage) error {
 	r.Baseline += d.baselined
 	r.SelfPing += d.selfPings
 	r.Excluded += d.excluded
-	r.Skipped = append(r.Skipped, d.skipped...)
+	if pl.s.opts.Verbose {
+		r.Skipped = append(r.Skipped, d.skipped...)
+	}
 	pl.notifications += d.newLinks + d.updates
 	if d.datedOut > 0 && r.FirstRun != nil {
 		r.FirstRun.Links += d.datedOut
@@ -164,16 +176,29 @@ func (pl *planner) take(d decision, p *scannedPage) error {
 	if d.gone != "" {
 		r.Deleted++
 	}
-	for _, n := range d.records {
-		if n.Status == state.StatusSkipped { // cancelled, or never to be sent
-			pl.cancelled[key(n)] = true
+	if pl.decided != nil {
+		for _, n := range d.records {
+			if n.Status == state.StatusSkipped { // cancelled, or never to be sent
+				pl.decided[key(n)] = true
+			}
 		}
 	}
 	for _, j := range d.jobs {
-		pl.inPlan[key(j.n)] = true
+		if pl.decided != nil {
+			pl.decided[key(j.n)] = true
+		}
+		if !pl.write {
+			// A dry run reports the plan and keeps nothing else of it.
+			r.Planned = append(r.Planned, Item{Source: j.n.Source, Target: j.n.Target, Kind: j.kind, Status: "planned", Protocol: j.n.Protocol, Endpoint: j.n.Endpoint})
+			continue
+		}
 		r.jobs = append(r.jobs, j)
 		if _, ok := r.sources[j.n.Source]; !ok && p != nil {
-			r.sources[j.n.Source] = &source{links: p.links, path: p.file.Path, title: p.title, excerpt: p.excerpt, parsed: true}
+			src := &source{links: p.links, path: p.file.Path, parsed: true}
+			if pl.trackback {
+				src.title, src.excerpt = p.title, p.excerpt
+			}
+			r.sources[j.n.Source] = src
 		}
 	}
 	if !pl.write {
@@ -194,12 +219,40 @@ func (pl *planner) take(d decision, p *scannedPage) error {
 	}
 	b.Notifications = append(b.Notifications, d.records...)
 	if pl.now.Len() >= commitEvery {
-		return pl.commit(&pl.now)
+		return pl.commitAsync()
 	}
 	return nil
 }
 
+// commitAsync hands the full batch to a commit of its own, which runs
+// while the scan goes on (a commit waits for the disk; the scan does not
+// have to), after the previous one finished.
+func (pl *planner) commitAsync() error {
+	if err := pl.wait(); err != nil {
+		return err
+	}
+	b := pl.now
+	pl.now = state.Batch{}
+	done := make(chan error, 1)
+	pl.committing = done
+	go func() { done <- pl.s.ledger.Commit(&b) }()
+	return nil
+}
+
+// wait waits for the commit under way, if any, and returns its error.
+func (pl *planner) wait() error {
+	if pl.committing == nil {
+		return nil
+	}
+	err := <-pl.committing
+	pl.committing = nil
+	return err // names the ledger already
+}
+
 func (pl *planner) commit(b *state.Batch) error {
+	if err := pl.wait(); err != nil {
+		return err
+	}
 	if err := pl.s.ledger.Commit(b); err != nil {
 		return err // names the ledger already
 	}
@@ -212,6 +265,9 @@ func (pl *planner) commit(b *state.Batch) error {
 // notifications left open by earlier runs that are due now.
 func (pl *planner) finish(ctx context.Context, scanned []string) (*planResult, error) {
 	s, r := pl.s, pl.res
+	if err := pl.wait(); err != nil {
+		return nil, err
+	}
 	if s.ledger != nil {
 		var gone []string
 		err := s.ledger.ForEachPageHead(func(url string, h state.PageHead) error {
@@ -258,17 +314,22 @@ func (pl *planner) finish(ctx context.Context, scanned []string) (*planResult, e
 	}
 
 	// Due from earlier runs: never-started, in-flight, and retries whose time has come.
-	if s.ledger != nil && s.opts.Mode != ModeBaseline {
-		open, err := s.ledger.NotificationsWith(state.StatusPending, state.StatusInFlight, state.StatusRetry, state.StatusDeferred)
+	if pl.decided != nil {
+		open, err := s.ledger.NotificationsWith(openStatuses...)
 		if err != nil {
 			return nil, err
 		}
 		for _, n := range open {
-			if pl.inPlan[key(n)] || pl.cancelled[key(n)] {
+			if pl.decided[key(n)] {
 				continue
 			}
 			if n.Status == state.StatusPending || n.Status == state.StatusInFlight || !n.NextAttempt.After(pl.rules.now) {
-				r.jobs = append(r.jobs, &job{n: n, kind: openKind(n)})
+				j := &job{n: n, kind: openKind(n)}
+				if !pl.write {
+					r.Planned = append(r.Planned, Item{Source: n.Source, Target: n.Target, Kind: j.kind, Status: "planned", Protocol: n.Protocol, Endpoint: n.Endpoint})
+					continue
+				}
+				r.jobs = append(r.jobs, j)
 				if err := pl.sourceFromLedger(n.Source); err != nil {
 					return nil, err
 				}
@@ -276,6 +337,28 @@ func (pl *planner) finish(ctx context.Context, scanned []string) (*planResult, e
 		}
 	}
 	return r, nil
+}
+
+// openStatuses are the statuses of notifications still waiting to be sent.
+var openStatuses = []state.Status{state.StatusPending, state.StatusInFlight, state.StatusRetry, state.StatusDeferred}
+
+// watchOpen makes the planner remember what it decides when the ledger
+// holds notifications left open by earlier runs (a baseline sends none).
+func (pl *planner) watchOpen() error {
+	if pl.s.ledger == nil || pl.s.opts.Mode == ModeBaseline {
+		return nil
+	}
+	stats, err := pl.s.ledger.Stats()
+	if err != nil {
+		return err
+	}
+	for _, st := range openStatuses {
+		if stats[st] > 0 {
+			pl.decided = map[pair]bool{}
+			break
+		}
+	}
+	return nil
 }
 
 // sourceFromLedger fills in what the delivery needs of a source page this

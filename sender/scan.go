@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/linkurl"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
 	"github.com/hugo-pingback/hugo-pingback/site"
@@ -32,6 +35,10 @@ const maxPageBytes = 32 << 20
 // a page's bytes are released once it is hashed (and parsed, if it
 // changed), and only the links of changed pages reach the planner.
 const scanWindow = 256
+
+// freeAfterWalk is the number of pages from which the memory of the walk is
+// given back at once: for a small site it does not matter.
+const freeAfterWalk = 20000
 
 // headChunk is how many pages' ledger records are looked up in one read
 // transaction.
@@ -111,12 +118,21 @@ func (s *Sender) scan(ctx context.Context, visit func(*scannedPage) error) (*sca
 	}
 	sc := &scanner{
 		s:        s,
-		files:    files,
 		opts:     &renderer.Options{Content: s.cfg.Content, SkipRels: s.cfg.SkipRels, SkipClasses: s.cfg.SkipClasses},
 		settings: s.settingsFingerprint(),
 		heads:    make([]headLookup, (len(files)+headChunk-1)/headChunk),
 	}
-	res.urls = make([]string, 0, len(files))
+	sc.files, sc.roots = compactFiles(files)
+	// The compact list is all the scan keeps of every page: the walk's
+	// listing (three times its size, and the garbage of making it) goes
+	// back to the system now, before the scan and the ledger's memory map
+	// grow, rather than when the runtime gets round to it.
+	files = nil
+	if len(sc.files) > freeAfterWalk {
+		debug.FreeOSMemory()
+		s.boundMemory()
+	}
+	res.urls = make([]string, 0, len(sc.files))
 	err = sc.run(ctx, func(p *scannedPage) error {
 		res.Pages++
 		res.urls = append(res.urls, p.file.URL)
@@ -132,7 +148,9 @@ func (s *Sender) scan(ctx context.Context, visit func(*scannedPage) error) (*sca
 			res.NotSources++
 		}
 		res.Warnings = append(res.Warnings, p.warnings...)
-		res.Skipped = append(res.Skipped, p.skipped...)
+		if s.opts.Verbose {
+			res.Skipped = append(res.Skipped, p.skipped...)
+		}
 		if !p.changed {
 			return nil
 		}
@@ -146,10 +164,43 @@ func (s *Sender) scan(ctx context.Context, visit func(*scannedPage) error) (*sca
 	return res, nil
 }
 
+// pageFile is a page of the scan as it waits for its turn: small, since a
+// site of 100,000 pages has 100,000 of them (site.File is three times the
+// size, with its path and root spelled out).
+type pageFile struct {
+	rel, url string
+	root     int // index in scanner.roots
+}
+
+// compactFiles turns site.Files into pageFiles and their roots.
+func compactFiles(files []site.File) ([]pageFile, []config.Root) {
+	var roots []config.Root
+	index := map[config.Root]int{}
+	out := make([]pageFile, len(files))
+	for i, f := range files {
+		r, ok := index[f.Root]
+		if !ok {
+			r = len(roots)
+			index[f.Root] = r
+			roots = append(roots, f.Root)
+		}
+		out[i] = pageFile{rel: f.Rel, url: f.URL, root: r}
+	}
+	return out, roots
+}
+
+// file is the site.File of page i.
+func (sc *scanner) file(i int) site.File {
+	f := sc.files[i]
+	root := sc.roots[f.root]
+	return site.File{Path: filepath.Join(root.Dir, filepath.FromSlash(f.rel)), Rel: f.rel, URL: f.url, Root: root}
+}
+
 // scanner runs the scan's workers over a list of files.
 type scanner struct {
 	s        *Sender
-	files    []site.File
+	files    []pageFile
+	roots    []config.Root
 	opts     *renderer.Options
 	settings uint64
 	heads    []headLookup
@@ -246,7 +297,7 @@ func (sc *scanner) head(i int) (state.PageHead, error) {
 		chunk := sc.files[start:min(start+headChunk, len(sc.files))]
 		urls := make([]string, len(chunk))
 		for j, f := range chunk {
-			urls[j] = f.URL
+			urls[j] = f.url
 		}
 		c.heads, c.err = sc.s.ledger.PageHeads(urls)
 	})
@@ -262,7 +313,7 @@ var bufPool = sync.Pool{New: func() any { return new([]byte) }}
 // cannot be read is an error naming the file; a page too large to read is
 // a warning and is not a source.
 func (sc *scanner) page(i int) (*scannedPage, error) {
-	f := sc.files[i]
+	f := sc.file(i)
 	head, err := sc.head(i)
 	if err != nil {
 		return nil, err
@@ -344,7 +395,7 @@ func (sc *scanner) page(i int) (*scannedPage, error) {
 		for _, l := range ex.Links {
 			if l.Skip == "" {
 				p.links = append(p.links, l.URL)
-			} else {
+			} else if s.opts.Verbose {
 				p.skipped = append(p.skipped, skippedLink(f.URL, l.URL, l.Skip))
 			}
 		}

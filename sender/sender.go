@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"runtime/debug"
+	"runtime/metrics"
 	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
@@ -85,6 +88,9 @@ type Sender struct {
 	client  *linkback.Client
 	opts    Options
 	log     *slog.Logger
+	// memoryLimit is the runtime's soft memory limit before a --baseline
+	// bound it, restored when the run ends; -1 when it did not.
+	memoryLimit int64
 }
 
 // ledger is what a run reads and writes of the ledger: a *state.Ledger,
@@ -102,7 +108,7 @@ type ledger interface {
 	Discovery(target string, now time.Time) (state.Discovery, bool, error)
 	Feeds() (map[string]state.Feed, error)
 	Commit(b *state.Batch) error
-	CompactIfSparse() (state.Compaction, bool, error)
+	CompactIfSparse(threshold float64) (state.Compaction, bool, error)
 }
 
 // New returns a Sender. cfg is completed with its defaults; ledger may be nil
@@ -131,7 +137,7 @@ func New(cfg config.Config, ledger *state.Ledger, client *linkback.Client, opts 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Sender{cfg: cfg, exclude: exclude, client: client, opts: opts, log: log}
+	s := &Sender{cfg: cfg, exclude: exclude, client: client, opts: opts, log: log, memoryLimit: -1}
 	if ledger != nil { // a nil *state.Ledger must stay a nil interface
 		s.ledger = ledger
 	}
@@ -147,6 +153,7 @@ func New(cfg config.Config, ledger *state.Ledger, client *linkback.Client, opts 
 // and returns the jobs, the delivery sends them, and the services tell
 // update services and WebSub hubs.
 func (s *Sender) Run(ctx context.Context) (*Report, error) {
+	defer s.unboundMemory()
 	now := s.opts.Now()
 	rep := &Report{Mode: s.opts.Mode.String(), Started: now, Items: []Item{}}
 	fresh, err := s.fresh()
@@ -154,6 +161,9 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	pl := s.newPlanner(fresh, now)
+	if err := pl.watchOpen(); err != nil {
+		return nil, err
+	}
 	sc, err := s.scan(ctx, pl.page)
 	if err != nil {
 		return nil, err
@@ -164,15 +174,12 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	rep.setPlan(p)
-	if !s.opts.Verbose {
-		rep.Skipped = nil
-	}
 	switch s.opts.Mode {
 	case ModeDryRun:
-		for _, j := range p.jobs {
-			rep.Items = append(rep.Items, Item{Source: j.n.Source, Target: j.n.Target, Kind: j.kind, Status: "planned", Protocol: j.n.Protocol, Endpoint: j.n.Endpoint})
+		if len(p.Planned) > 0 {
+			rep.Items = p.Planned
 		}
-		rep.Planned = len(p.jobs)
+		rep.Planned = len(p.Planned)
 	case ModeSend:
 		d, err := s.deliver(ctx, p)
 		if err != nil {
@@ -200,9 +207,14 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 		if err := s.ledger.Commit(b); err != nil {
 			return rep, err
 		}
-		// A run that wrote much (a baseline) leaves the pages its commits
-		// freed: the ledger a CI job caches or commits is kept dense.
-		c, done, err := s.ledger.CompactIfSparse()
+		// A run that wrote much leaves the pages its commits freed: the
+		// ledger a CI job caches or commits is kept dense. A baseline wrote
+		// the ledger whole, and is compacted at a tenth unused.
+		threshold := state.CompactThreshold
+		if s.opts.Mode == ModeBaseline {
+			threshold = baselineCompact
+		}
+		c, done, err := s.ledger.CompactIfSparse(threshold)
 		if err != nil {
 			return rep, err
 		}
@@ -216,6 +228,37 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
+// baselineHeadroom is the memory a --baseline may use above what it holds
+// of every page: the batch it fills, the commit under way, the scan's
+// window, and their garbage.
+const baselineHeadroom = 64 << 20
+
+// boundMemory, in a --baseline on a large site, sets the runtime's soft
+// memory limit to what the run holds of every page plus
+// baselineHeadroom, unless the user set one (GOMEMLIMIT). A baseline holds
+// nothing else for long, so this costs no time, while the default, a heap
+// twice the last one found live, lets garbage double its footprint. A run
+// that sends is not bound: what it holds grows with what it sends.
+func (s *Sender) boundMemory() {
+	if s.opts.Mode != ModeBaseline || debug.SetMemoryLimit(-1) != math.MaxInt64 {
+		return
+	}
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	s.memoryLimit = debug.SetMemoryLimit(int64(sample[0].Value.Uint64()) + baselineHeadroom)
+}
+
+// unboundMemory restores the limit boundMemory replaced.
+func (s *Sender) unboundMemory() {
+	if s.memoryLimit >= 0 {
+		debug.SetMemoryLimit(s.memoryLimit)
+		s.memoryLimit = -1
+	}
+}
+
 // fresh reports whether no run was ever recorded in the ledger: the first
 // run on a site. A run the flood guard stopped records none, so the next
 // one is still the first.
@@ -226,6 +269,10 @@ func (s *Sender) fresh() (bool, error) {
 	_, ok, err := s.ledger.FirstRun()
 	return !ok, err
 }
+
+// baselineCompact is the share of unused pages from which a --baseline
+// compacts the ledger.
+const baselineCompact = 0.1
 
 // command is how the run appears in the ledger's run log.
 func (m Mode) command() string {

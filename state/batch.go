@@ -310,7 +310,7 @@ func (w *writer) flush() error {
 		}
 	}
 	clear(w.touched)
-	return nil
+	return w.in.flush()
 }
 
 func (w *writer) putDiscovery(d Discovery) error {

@@ -16,8 +16,9 @@ import (
 // the ledger is the old file or the new one, whole, and the next writer
 // removes what was left.
 
-// compactTxSize bounds one transaction of a compaction.
-const compactTxSize = 32 << 20
+// compactTxSize bounds one transaction of a compaction: bbolt holds what a
+// transaction writes in memory until it commits.
+const compactTxSize = 4 << 20
 
 // CompactThreshold is the share of the file holding no record (free pages
 // and the empty parts of pages) from which CompactIfSparse compacts.
@@ -125,12 +126,15 @@ func (l *Ledger) Unused() (unused, size int64, err error) {
 	return max(size-used, 0), size, nil
 }
 
-// CompactIfSparse compacts the ledger when at least CompactThreshold of
-// the pages of a ledger of a megabyte or more hold no record, and reports
-// whether it did.
-func (l *Ledger) CompactIfSparse() (Compaction, bool, error) {
+// CompactIfSparse compacts the ledger when at least threshold (a share,
+// CompactThreshold when 0) of the pages of a ledger of a megabyte or more
+// hold no record, and reports whether it did.
+func (l *Ledger) CompactIfSparse(threshold float64) (Compaction, bool, error) {
+	if threshold <= 0 {
+		threshold = CompactThreshold
+	}
 	unused, size, err := l.Unused()
-	if err != nil || size < compactMinSize || float64(unused) < CompactThreshold*float64(size) {
+	if err != nil || size < compactMinSize || float64(unused) < threshold*float64(size) {
 		return Compaction{}, false, err
 	}
 	c, err := l.Compact()

@@ -1,8 +1,11 @@
 package state
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/cespare/xxhash/v2"
@@ -14,9 +17,15 @@ import (
 // stored as the id of its host (scheme://host[:port], interned the same
 // way in the hosts bucket), the key of its page's record in the pages
 // bucket (0 when it has none), and the rest of its bytes, because hosts
-// repeat far more than paths do. urlids finds the id of a URL by a 32-bit
-// hash of it; a hash shared by several URLs holds all their ids, and the
-// URL itself decides.
+// repeat far more than paths do.
+//
+// urlids finds the id of a URL by a 64-bit hash of it, in 4096 keys: the
+// hash's top 12 bits are the key, and its value lists 7-byte entries, the
+// hash's next 24 bits and the url id (big-endian), sorted. A URL costs the
+// index 7 bytes instead of a key of its own (16 bytes of bbolt's before
+// any of ours), and a commit of many new URLs rewrites 4096 values rather
+// than splitting and copying a tree of a million keys. Entries whose bits
+// match are candidates; the URL itself decides.
 //
 // Page records have keys of their own, also sequential, given when the
 // record is made: a page is often a link target (and given its url id)
@@ -89,8 +98,32 @@ func splitURL(s string) (host, rest string) {
 	return s[:end], s[end:]
 }
 
-func urlHash(s string) []byte {
-	return binary.BigEndian.AppendUint32(make([]byte, 0, 4), uint32(xxhash.Sum64String(s)))
+// indexEntry is the size of an entry of urlids.
+const indexEntry = 7
+
+// urlIndex is where s goes in urlids: its key and its entry's hash bits.
+func urlIndex(s string) (key [2]byte, bits uint32) {
+	h := xxhash.Sum64String(s)
+	binary.BigEndian.PutUint16(key[:], uint16(h>>52))
+	return key, uint32(h>>28) & 0xFFFFFF
+}
+
+// indexIDs returns the ids of the entries of value v with these hash bits.
+func indexIDs(v []byte, bits uint32) []uint64 {
+	n := len(v) / indexEntry
+	i := sort.Search(n, func(i int) bool { return entryBits(v[i*indexEntry:]) >= bits })
+	var ids []uint64
+	for ; i < n && entryBits(v[i*indexEntry:]) == bits; i++ {
+		ids = append(ids, uint64(binary.BigEndian.Uint32(v[i*indexEntry+3:])))
+	}
+	return ids
+}
+
+func entryBits(e []byte) uint32 { return uint32(e[0])<<16 | uint32(e[1])<<8 | uint32(e[2]) }
+
+func appendIndexEntry(v []byte, bits uint32, id uint64) []byte {
+	v = append(v, byte(bits>>16), byte(bits>>8), byte(bits))
+	return binary.BigEndian.AppendUint32(v, uint32(id))
 }
 
 // urlEntry is a value of the urls bucket, decoded.
@@ -109,6 +142,9 @@ type interner struct {
 	byID           map[uint64]urlEntry
 	hostByName     map[string]uint64
 	hostByID       map[uint64]string
+	// added are the index entries of the URLs interned in this
+	// transaction, by key; flush writes them.
+	added map[[2]byte][]byte
 }
 
 func newInterner(tx *bolt.Tx) *interner {
@@ -117,6 +153,7 @@ func newInterner(tx *bolt.Tx) *interner {
 		hosts: tx.Bucket(bucketHosts), hostIDs: tx.Bucket(bucketHostIDs),
 		byURL: map[string]uint64{}, byID: map[uint64]urlEntry{},
 		hostByName: map[string]uint64{}, hostByID: map[uint64]string{},
+		added: map[[2]byte][]byte{},
 	}
 }
 
@@ -125,13 +162,8 @@ func (in *interner) lookup(s string) (uint64, bool, error) {
 	if id, ok := in.byURL[s]; ok {
 		return id, true, nil
 	}
-	v := in.urlIDs.Get(urlHash(s))
-	for len(v) > 0 {
-		id, n := binary.Uvarint(v)
-		if n <= 0 {
-			return 0, false, fmt.Errorf("%w: url index of %s: bad id", ErrCorrupt, s)
-		}
-		v = v[n:]
+	key, bits := urlIndex(s)
+	for _, id := range indexIDs(in.urlIDs.Get(key[:]), bits) {
 		got, err := in.entry(id)
 		if err != nil {
 			return 0, false, err
@@ -145,7 +177,7 @@ func (in *interner) lookup(s string) (uint64, bool, error) {
 }
 
 // intern returns the id of a URL, assigning the next one when the ledger
-// has none (in a writable transaction).
+// has none (in a writable transaction, whose writer flushes the index).
 func (in *interner) intern(s string) (uint64, error) {
 	if id, ok, err := in.lookup(s); ok || err != nil {
 		return id, err
@@ -159,16 +191,40 @@ func (in *interner) intern(s string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if id > 1<<32-1 {
+		return 0, fmt.Errorf("url %s: the ledger holds 4 billion URLs", s)
+	}
 	if err := in.urls.Put(idKey(id), encodeURLEntry(hostID, 0, rest)); err != nil {
 		return 0, err
 	}
-	h := urlHash(s)
-	ids := binary.AppendUvarint(append([]byte(nil), in.urlIDs.Get(h)...), id)
-	if err := in.urlIDs.Put(h, ids); err != nil {
-		return 0, err
-	}
+	key, bits := urlIndex(s)
+	in.added[key] = appendIndexEntry(in.added[key], bits, id)
 	in.byURL[s], in.byID[id] = id, urlEntry{url: s}
 	return id, nil
+}
+
+// flush writes the index entries of the URLs interned in the transaction,
+// each key's value once, sorted.
+func (in *interner) flush() error {
+	for key, add := range in.added {
+		old := in.urlIDs.Get(key[:])
+		v := make([]byte, 0, len(old)+len(add))
+		v = append(append(v, old...), add...)
+		entries := make([][indexEntry]byte, len(v)/indexEntry)
+		for i := range entries {
+			copy(entries[i][:], v[i*indexEntry:])
+		}
+		slices.SortFunc(entries, func(a, b [indexEntry]byte) int { return bytes.Compare(a[:], b[:]) })
+		v = v[:0]
+		for _, e := range entries {
+			v = append(v, e[:]...)
+		}
+		if err := in.urlIDs.Put(key[:], v); err != nil {
+			return err
+		}
+	}
+	clear(in.added)
+	return nil
 }
 
 func encodeURLEntry(hostID, page uint64, rest string) []byte {

@@ -949,7 +949,7 @@ func TestCheckFindsBadRecords(t *testing.T) {
 		// A discovery value cut short.
 		{"discovery value", bucketDiscovery, func(in *interner) []byte { return idKey(urlID(in)) }, bytes([]byte{sourceFormat, 0x0a, 9, 'h'}), "discovery " + page},
 		// A URL the url index cannot find.
-		{"url index", bucketURLIDs, func(in *interner) []byte { return urlHash(page) }, nil, "is not in the url index"},
+		{"url index", bucketURLIDs, func(in *interner) []byte { k, _ := urlIndex(page); return k[:] }, nil, "is not in the url index"},
 		// A run key that is not 8 bytes.
 		{"run key", bucketRuns, bytes([]byte("1")), bytes(encodeRun(&Run{Command: "send"})), "not 8 bytes"},
 	}
