@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/cespare/xxhash/v2"
@@ -110,10 +109,17 @@ func urlIndex(s string) (key [2]byte, bits uint32) {
 
 // indexIDs returns the ids of the entries of value v with these hash bits.
 func indexIDs(v []byte, bits uint32) []uint64 {
-	n := len(v) / indexEntry
-	i := sort.Search(n, func(i int) bool { return entryBits(v[i*indexEntry:]) >= bits })
+	lo, hi := 0, len(v)/indexEntry
+	for lo < hi { // the first entry whose bits are not below
+		m := int(uint(lo+hi) >> 1)
+		if entryBits(v[m*indexEntry:]) < bits {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
 	var ids []uint64
-	for ; i < n && entryBits(v[i*indexEntry:]) == bits; i++ {
+	for i := lo; i < len(v)/indexEntry && entryBits(v[i*indexEntry:]) == bits; i++ {
 		ids = append(ids, uint64(binary.BigEndian.Uint32(v[i*indexEntry+3:])))
 	}
 	return ids
@@ -145,6 +151,9 @@ type interner struct {
 	// added are the index entries of the URLs interned in this
 	// transaction, by key; flush writes them.
 	added map[[2]byte][]byte
+	// index holds the values of urlids read in this transaction: a batch
+	// of many URLs reads each of the 4096 once.
+	index map[[2]byte][]byte
 }
 
 func newInterner(tx *bolt.Tx) *interner {
@@ -153,7 +162,7 @@ func newInterner(tx *bolt.Tx) *interner {
 		hosts: tx.Bucket(bucketHosts), hostIDs: tx.Bucket(bucketHostIDs),
 		byURL: map[string]uint64{}, byID: map[uint64]urlEntry{},
 		hostByName: map[string]uint64{}, hostByID: map[uint64]string{},
-		added: map[[2]byte][]byte{},
+		added: map[[2]byte][]byte{}, index: map[[2]byte][]byte{},
 	}
 }
 
@@ -163,7 +172,12 @@ func (in *interner) lookup(s string) (uint64, bool, error) {
 		return id, true, nil
 	}
 	key, bits := urlIndex(s)
-	for _, id := range indexIDs(in.urlIDs.Get(key[:]), bits) {
+	v, ok := in.index[key]
+	if !ok {
+		v = in.urlIDs.Get(key[:]) // valid until the transaction writes the key: flush does
+		in.index[key] = v
+	}
+	for _, id := range indexIDs(v, bits) {
 		got, err := in.entry(id)
 		if err != nil {
 			return 0, false, err
@@ -204,26 +218,33 @@ func (in *interner) intern(s string) (uint64, error) {
 }
 
 // flush writes the index entries of the URLs interned in the transaction,
-// each key's value once, sorted.
+// each key's value once: the new entries sorted and merged into the
+// stored ones, which are sorted already.
 func (in *interner) flush() error {
 	for key, add := range in.added {
-		old := in.urlIDs.Get(key[:])
-		v := make([]byte, 0, len(old)+len(add))
-		v = append(append(v, old...), add...)
-		entries := make([][indexEntry]byte, len(v)/indexEntry)
+		entries := make([][indexEntry]byte, len(add)/indexEntry)
 		for i := range entries {
-			copy(entries[i][:], v[i*indexEntry:])
+			copy(entries[i][:], add[i*indexEntry:])
 		}
 		slices.SortFunc(entries, func(a, b [indexEntry]byte) int { return bytes.Compare(a[:], b[:]) })
-		v = v[:0]
-		for _, e := range entries {
-			v = append(v, e[:]...)
+		old := in.urlIDs.Get(key[:])
+		if len(old)%indexEntry != 0 {
+			return fmt.Errorf("%w: url index %x: %d bytes", ErrCorrupt, key, len(old))
+		}
+		v := make([]byte, 0, len(old)+len(add))
+		for len(old) > 0 || len(entries) > 0 {
+			if len(entries) == 0 || len(old) > 0 && bytes.Compare(old[:indexEntry], entries[0][:]) <= 0 {
+				v, old = append(v, old[:indexEntry]...), old[indexEntry:]
+			} else {
+				v, entries = append(v, entries[0][:]...), entries[1:]
+			}
 		}
 		if err := in.urlIDs.Put(key[:], v); err != nil {
 			return err
 		}
 	}
 	clear(in.added)
+	clear(in.index)
 	return nil
 }
 
