@@ -443,4 +443,6 @@ func (a *admin) pageModerate(w http.ResponseWriter, r *http.Request, _ string) {
 	http.Redirect(w, r, "/admin/?state="+back+"&done="+urlQueryEscape(done), http.StatusSeeOther)
 }
 
-func urlQueryEscape(s string) string { return strings.ReplaceAll(template.URLQueryEscaper(s), "+", "%20") }
+func urlQueryEscape(s string) string {
+	return strings.ReplaceAll(template.URLQueryEscaper(s), "+", "%20")
+}
