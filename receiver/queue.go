@@ -55,6 +55,13 @@ func (q *queue) release() {
 	q.mu.Unlock()
 }
 
+// pending returns how many requests hold a slot.
+func (q *queue) pending() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.reserved
+}
+
 // add schedules a committed request. With reserve it takes a slot too,
 // beyond the limit if need be (requests reloaded from the store at start
 // were all accepted once and are never refused now).
