@@ -48,7 +48,7 @@ func writeSite(t testing.TB, dir string) []config.Root {
 		"posts/closed/index.html":  `<html><head><title>Closed</title></head><body><article><p>No mentions here.</p></article></body></html>`,
 		"404.html":                 `<html><body>not found</body></html>`,
 		"posts/index.xml":          `<rss></rss>`,
-		"posts/a%20b/index.html":   `<html><body>escaped</body></html>`,
+		"posts/a b/index.html":     `<html><body>escaped</body></html>`,
 		"posts/unicode/index.html": `<html><body>ü</body></html>`,
 	}
 	for name, body := range files {
