@@ -101,6 +101,7 @@ type File struct {
 	closeOnce sync.Once
 	closeErr  error
 	broken    atomic.Pointer[error] // set when a transaction found corruption
+	group     committer             // GroupUpdate's calls
 }
 
 // Open opens the file at path, creating it (and its parent directories)
@@ -508,4 +509,90 @@ func precheck(path string, errCorrupt error) (noFreelist bool, err error) {
 		return false, fmt.Errorf("%w: truncated: %d bytes, its meta page needs %d", errCorrupt, size, need)
 	}
 	return best.freelist == noFreelistPgid, nil
+}
+
+// MaxGroup is the most calls GroupUpdate commits in one transaction.
+const MaxGroup = 4096
+
+// groupCall is one GroupUpdate waiting for its commit.
+type groupCall struct {
+	fn   func(*bolt.Tx) error
+	done chan error
+}
+
+// committer gathers GroupUpdate calls: whatever arrives while one commit
+// runs goes into the next.
+type committer struct {
+	mu      sync.Mutex
+	pending []groupCall
+	running bool
+}
+
+// GroupUpdate runs fn in a write transaction shared with the calls that
+// arrive while the previous group commits (group commit): one transaction
+// and one fsync for all of them, and no waiting at all when the file is
+// idle. It returns once fn's writes are durable. fn must only write (its
+// error rolls back the whole group, and the group's calls are then run
+// again, each in a transaction of its own, so fn may run twice and must be
+// idempotent).
+//
+// Unlike bbolt's DB.Batch, which starts a group on a timer and queues
+// groups behind the write lock, a group here is everything that waited, so
+// groups grow when commits are slow instead of piling up behind each other.
+func (f *File) GroupUpdate(op string, fn func(*bolt.Tx) error) error {
+	if f.readOnly {
+		return fmt.Errorf("%s %s: %w", op, f.path, f.format.ErrReadOnly)
+	}
+	c := groupCall{fn: fn, done: make(chan error, 1)}
+	g := &f.group
+	g.mu.Lock()
+	g.pending = append(g.pending, c)
+	if !g.running {
+		g.running = true
+		go f.commitGroups(op)
+	}
+	g.mu.Unlock()
+	return <-c.done
+}
+
+// commitGroups commits the pending calls until there are none.
+func (f *File) commitGroups(op string) {
+	g := &f.group
+	for {
+		g.mu.Lock()
+		n := min(len(g.pending), MaxGroup)
+		calls := g.pending[:n:n]
+		g.pending = g.pending[n:]
+		if n == 0 {
+			g.pending = nil
+			g.running = false
+			g.mu.Unlock()
+			return
+		}
+		g.mu.Unlock()
+
+		failed := -1
+		err := f.guard(op, func() error {
+			return f.DB.Update(func(tx *bolt.Tx) error {
+				for i, c := range calls {
+					if err := c.fn(tx); err != nil {
+						failed = i
+						return err
+					}
+				}
+				return nil
+			})
+		})
+		if err == nil || failed < 0 {
+			// Committed, or the commit itself failed: the same answer for all.
+			for _, c := range calls {
+				c.done <- err
+			}
+			continue
+		}
+		// One call failed and took the group down: each alone.
+		for _, c := range calls {
+			c.done <- f.Update(op, c.fn)
+		}
+	}
 }

@@ -162,3 +162,52 @@ func TestBatchRetriesAlone(t *testing.T) {
 		t.Errorf("functions ran %d times; bbolt retries the good one after the bad one failed", n)
 	}
 }
+
+// TestGroupUpdate commits many concurrent calls, one of which fails: the
+// others are all durable, the failing one alone gets its error.
+func TestGroupUpdate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.db")
+	f, err := Open(path, testFormat, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := errors.New("refused")
+	const n = 200
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			errs <- f.GroupUpdate("put widget", func(tx *bolt.Tx) error {
+				if i == 7 {
+					return bad
+				}
+				return tx.Bucket([]byte("widgets")).Put([]byte{byte(i), byte(i >> 8)}, []byte("1"))
+			})
+		}()
+	}
+	failed := 0
+	for range n {
+		if err := <-errs; err != nil {
+			if !errors.Is(err, bad) || !strings.Contains(err.Error(), "put widget "+path) {
+				t.Errorf("GroupUpdate = %v", err)
+			}
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d calls failed, want 1", failed)
+	}
+	f.Close()
+	f, err = Open(path, testFormat, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	stored := 0
+	f.View("count", func(tx *bolt.Tx) error { stored = tx.Bucket([]byte("widgets")).Stats().KeyN; return nil })
+	if stored != n-1 {
+		t.Errorf("%d widgets stored, want %d", stored, n-1)
+	}
+	if err := f.GroupUpdate("put widget", func(*bolt.Tx) error { return nil }); !errors.Is(err, errReadOnly) {
+		t.Errorf("GroupUpdate on a read-only file = %v", err)
+	}
+}
