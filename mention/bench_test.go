@@ -19,7 +19,7 @@ import (
 func BenchmarkEnqueueParallel(b *testing.B) {
 	for _, c := range []struct {
 		name    string
-		clients int // concurrent callers per GOMAXPROCS
+		clients int           // concurrent callers per GOMAXPROCS
 		delay   time.Duration // > 0: through bbolt's DB.Batch with this MaxBatchDelay
 		noSync  bool
 	}{
