@@ -59,17 +59,6 @@ the page is worth showing under the post. Still, both together beat what most bl
 	}
 }
 
-// policy is a moderation policy for tests: approve one host, deny another.
-type policy struct{ approve, deny string }
-
-func (p policy) Denied(host string) bool { return host == p.deny }
-func (p policy) Decide(_ context.Context, m *mention.Mention) (mention.State, string, error) {
-	if u, _ := url.Parse(m.Source); u != nil && u.Hostname() == p.approve {
-		return mention.Approved, "", nil
-	}
-	return mention.Pending, "held: first mention from this host", nil
-}
-
 // The policy decides new mentions; a denied host is refused before any
 // fetch; an approval fires the on-approve hook, debounced.
 func TestPolicyAndHook(t *testing.T) {
@@ -82,7 +71,7 @@ func TestPolicyAndHook(t *testing.T) {
 	})
 	posted := make(chan error, 10)
 	r := newRig(t, noLimits, func(o *Options) {
-		o.Policy = policy{approve: "127.0.0.1", deny: "denied.example"}
+		o.Policy = mention.Policy{Allow: []string{"127.0.0.1"}, Deny: []string{"*.denied.example"}}
 		o.OnApproveURL = hookURL
 		o.OnApproveInterval = time.Hour
 	})
@@ -115,7 +104,7 @@ func TestPolicyAndHook(t *testing.T) {
 	if posts.Load() != 1 {
 		t.Fatalf("%d POSTs", posts.Load())
 	}
-	_, err := r.client().Pingback(context.Background(), r.http.URL+"/xmlrpc", "https://denied.example/x", hello)
+	_, err := r.client().Pingback(context.Background(), r.http.URL+"/xmlrpc", "https://www.denied.example/x", hello)
 	var fe *linkback.FaultError
 	if !errors.As(err, &fe) || fe.Code != 49 {
 		t.Fatalf("denied host: %v", err)
@@ -253,4 +242,29 @@ func TestLiveTargets(t *testing.T) {
 
 func regexpMatch(pattern, s string) bool {
 	return regexp.MustCompile(pattern).MatchString(s)
+}
+
+// The default moderation, "unknown": a host's first mention waits; once a
+// moderator approved one, its next mentions are approved at once.
+func TestModerationUnknown(t *testing.T) {
+	r := newRig(t, noLimits)
+	hello, second := target("posts/hello/"), target("posts/second/")
+	first := r.src.set("/first", 200, linking("First", hello))
+	next := r.src.set("/next", 200, linking("Next", second))
+	if _, err := r.client().Pingback(context.Background(), r.http.URL+"/xmlrpc", first, hello); err != nil {
+		t.Fatal(err)
+	}
+	m, _, _ := r.store.Find(context.Background(), first, hello)
+	if m.State != mention.Pending || !strings.Contains(m.Reason, "first mention from 127.0.0.1") {
+		t.Fatalf("first: %s %q", m.State, m.Reason)
+	}
+	if _, err := r.store.Moderate(context.Background(), []mention.ID{m.ID}, mention.Approved, ""); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, body := r.postForm("/webmention", url.Values{"source": {next}, "target": {second}}); code != 202 {
+		t.Fatalf("%d %s", code, body)
+	}
+	if got := r.waitSettled(); got.State != mention.Accepted || got.Result != "accepted: the mention is approved" {
+		t.Fatalf("next: %+v", got)
+	}
 }

@@ -37,9 +37,11 @@ type Options struct {
 	// Targets tells which pages exist and their text. Nil means a
 	// LiveTargets through Client.
 	Targets Targets
-	// Policy decides where a verified mention starts in moderation. Nil
-	// holds every mention as pending.
-	Policy Policy
+	// Policy decides where a verified mention starts in moderation; the
+	// zero Policy moderates "unknown" (a host's first mention waits). Its
+	// Deny rules (linkurl host patterns) also refuse a source before any
+	// fetch: Pingback fault 49, Webmention 400.
+	Policy mention.Policy
 	// ScraperThreshold is the share of the target's text a source may copy
 	// before it is spam; 0 means verify.DefaultScraperThreshold, a negative
 	// value turns the check off.
@@ -148,17 +150,6 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// Policy decides where a verified mention that is not spam starts in
-// moderation, and which source hosts are refused before any fetch.
-type Policy interface {
-	// Denied reports whether mentions from this host are refused outright
-	// (Pingback fault 49, Webmention 400).
-	Denied(host string) bool
-	// Decide returns the state a new (or re-verified, formerly deleted)
-	// mention starts in, and the reason when it is not approved.
-	Decide(ctx context.Context, m *mention.Mention) (mention.State, string, error)
-}
-
 // Server is the receiver. Build it with New, mount Handler, and run the
 // verification workers with Run (or everything with Serve).
 type Server struct {
@@ -172,6 +163,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 
+	deny    linkurl.Patterns
 	fetch   *fetcher
 	perIP   *keyedLimiter
 	perHost *keyedLimiter
@@ -229,6 +221,13 @@ func New(opts Options) (*Server, error) {
 	if opts.ScraperThreshold > 1 {
 		return nil, fmt.Errorf("scraper threshold %v: want a share between 0 and 1: %w", opts.ScraperThreshold, ErrBadOption)
 	}
+	if err := opts.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("moderation policy: %w: %w", ErrBadOption, err)
+	}
+	var err error
+	if s.deny, err = linkurl.CompilePatterns(opts.Policy.Deny); err != nil {
+		return nil, fmt.Errorf("deny list: %w: %w", ErrBadOption, err)
+	}
 	s.client = opts.Client
 	if s.client == nil {
 		s.client = linkback.NewClient(linkback.ClientOptions{})
@@ -249,7 +248,6 @@ func New(opts Options) (*Server, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	var err error
 	if s.metrics, err = newMetrics(reg); err != nil {
 		return nil, fmt.Errorf("receiver: register metrics: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
 
@@ -142,26 +143,21 @@ func (s *Server) verifyOnce(ctx context.Context, r *mention.Request) outcome {
 	m.Updated, m.Verified = now, now
 
 	o := outcome{verdict: accepted, mention: &m}
-	if why := s.scraper(ctx, r.Target, res.Text); why != "" {
+	wasApproved := known && existing.State == mention.Approved
+	switch why := s.scraper(ctx, r.Target, res.Text); {
+	case why != "":
 		m.State, m.Reason = mention.Spam, why
-		return o
+	case !known || existing.State == mention.Deleted:
+		m.State, m.Reason = "", "" // a new mention, or one that links again
 	}
-	if known && existing.State != mention.Deleted {
-		// An update keeps the moderator's decision.
-		return o
-	}
-	st, why, err := mention.Pending, "held for moderation", error(nil)
-	if s.opts.Policy != nil {
-		st, why, err = s.opts.Policy.Decide(ctx, &m)
-		if err != nil {
-			return outcome{verdict: passing, fault: linkback.FaultInternal, reason: "the moderation policy failed: " + err.Error()}
-		}
+	// The policy keeps the scraper's verdict and a moderator's earlier one,
+	// applies allow and deny rules and blocks, then the moderation mode.
+	st, why, err := s.opts.Policy.Decide(ctx, s.store, &m)
+	if err != nil {
+		return outcome{verdict: passing, fault: linkback.FaultInternal, reason: "the moderation policy failed: " + err.Error()}
 	}
 	m.State, m.Reason = st, why
-	if st == mention.Approved {
-		m.Reason = ""
-		o.approved = true
-	}
+	o.approved = st == mention.Approved && !wasApproved
 	return o
 }
 
@@ -287,8 +283,8 @@ func resultWords(o outcome) string {
 	case mention.Approved:
 		return "accepted: the mention is approved"
 	case mention.Pending:
-		if m.Reason != "" {
-			return "accepted: held for moderation (" + m.Reason + ")"
+		if why := strings.TrimPrefix(m.Reason, "held: "); why != "" {
+			return "accepted: held for moderation: " + why
 		}
 		return "accepted: held for moderation"
 	case mention.Spam:
