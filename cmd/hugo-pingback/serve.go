@@ -139,6 +139,11 @@ func readToken(path string) (string, error) {
 // they are there (or asked for), else a live GET.
 func serveTargets(cfg config.Config, mode string, client *linkback.Client, log *slog.Logger) (rx.Targets, error) {
 	roots := cfg.SiteRoots()
+	if len(roots) == 1 && roots[0].BaseURL == "" && len(cfg.Receive.Sites) == 1 {
+		// A plain directory of built files, no Hugo config: it is
+		// published at the one site given.
+		roots[0].BaseURL = cfg.Receive.Sites[0]
+	}
 	haveFiles := false
 	for _, r := range roots {
 		if fi, err := os.Stat(r.Dir); err == nil && fi.IsDir() {
