@@ -160,12 +160,10 @@ func (s *Server) ping(ctx context.Context, req *mention.Request) (string, *refus
 	} else if ok && existing.State != mention.Deleted {
 		return "", &refusal{status: 200, fault: linkback.FaultAlreadyRegistered, reason: "the " + string(req.Protocol) + " is already registered"}
 	}
-	// Kept like a Webmention, so the record of what was asked and answered
-	// is one; settled before the answer.
-	if err := s.store.Enqueue(ctx, req); err != nil {
-		s.log.Error("cannot record a request", "err", err)
-		return "", &refusal{status: 200, fault: linkback.FaultInternal, reason: "the receiver failed; try again later"}
-	}
+	// Verified first and recorded in one commit with its outcome: a crash
+	// in between loses nothing, since the sender got no answer and sends
+	// again (and then hears 48 if the first one had been recorded).
+	req.Received = s.now().UTC()
 	o := s.verifyRequest(ctx, req)
 	// The sender's going away must not leave the request half recorded.
 	if err := s.settle(context.WithoutCancel(ctx), req, o); err != nil {

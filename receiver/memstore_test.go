@@ -67,6 +67,12 @@ func (s *memStore) Queued(context.Context) ([]mention.Request, error) {
 func (s *memStore) Settle(_ context.Context, r *mention.Request, m *mention.Mention) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if r.ID == "" { // settled without Enqueue (Pingback, Trackback)
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		r.ID = hex.EncodeToString(b)
+		s.order = append(s.order, r.ID)
+	}
 	if m != nil {
 		i := s.find(m.Source, m.Target)
 		if i < 0 {

@@ -303,9 +303,11 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Info("reloaded the verification queue", "requests", len(queued))
 	}
 	var wg sync.WaitGroup
+	settled := make(chan settling, s.lim.Workers)
 	for range s.lim.Workers {
-		wg.Go(func() { s.work(ctx) })
+		wg.Go(func() { s.work(ctx, settled) })
 	}
+	wg.Go(func() { s.settler(ctx, settled) })
 	wg.Go(func() { s.hook.run(ctx) })
 	wg.Wait()
 	return nil

@@ -296,8 +296,11 @@ func resultWords(o outcome) string {
 }
 
 // work is one verification worker: it takes due Webmention requests from
-// the queue until ctx ends.
-func (s *Server) work(ctx context.Context) {
+// the queue and verifies them until ctx ends. It hands each outcome to the
+// settler instead of writing it: fetching is worth doing in parallel,
+// writing is not, since every settle is a commit that would queue behind
+// (and hold up) the Enqueue commits of the requests still arriving.
+func (s *Server) work(ctx context.Context, settled chan<- settling) {
 	for {
 		r, ok := s.queue.next(ctx, s.now)
 		if !ok {
@@ -309,7 +312,35 @@ func (s *Server) work(ctx context.Context) {
 			// start, whatever this attempt came to.
 			return
 		}
-		if err := s.settle(ctx, &r, o); err != nil {
+		select {
+		case settled <- settling{r, o}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// settling is a verified request on its way to the store.
+type settling struct {
+	r mention.Request
+	o outcome
+}
+
+// settle writes the workers' outcomes, one commit at a time, until ctx
+// ends; an outcome not written then is verified again at the next start.
+func (s *Server) settler(ctx context.Context, settled <-chan settling) {
+	for {
+		var job settling
+		select {
+		case job = <-settled:
+		case <-ctx.Done():
+			return
+		}
+		r := job.r
+		if err := s.settle(ctx, &r, job.o); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
 			s.log.Error("cannot record a verification; it is retried at the next start", "request", r.ID, "err", err)
 			s.queue.release()
 			continue
