@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +41,10 @@ const serveExamples = `  # In the Hugo site on the server, behind Caddy on the s
       --data /var/lib/hugo-pingback/mentions.db --listen 127.0.0.1:8080 --trust-proxy
 `
 
+// serveMemoryLimit is serve's soft limit on the memory the Go runtime
+// manages (GOMEMLIMIT overrides it).
+const serveMemoryLimit = 32 << 20
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("serve", config.Serve, serveSynopsis, serveExamples, stdout)
 	jsonLog := c.Bool("log-json", "write the log as JSON lines (default: text)")
@@ -57,6 +62,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	}
 	log := slog.New(h)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A receiver lives on a small box beside other things: collect
+		// sooner rather than let a flood's garbage double the heap. A soft
+		// limit: under real need the heap still grows past it.
+		debug.SetMemoryLimit(serveMemoryLimit)
+	}
 
 	ld, err := c.load(ctx, false, false, log)
 	if err != nil {
