@@ -54,6 +54,7 @@ type scanner struct {
 	raw      atom.Atom // the raw-text element whose text token comes next
 	cur      int       // index in p.links of the open <a>, or -1
 	space    bool      // a space is pending before the next character
+	name     [16]byte  // a lower-cased tag name
 }
 
 // scan runs the token pass over doc. A document cut anywhere (the receiver
@@ -94,8 +95,7 @@ func scan(doc []byte, media bool) *page {
 }
 
 func (s *scanner) start(z *html.Tokenizer) {
-	name, hasAttr := z.TagName()
-	a := atom.Lookup(name)
+	a, hasAttr := s.tag(z.Raw())
 	if a == atom.Template {
 		s.template++
 		return
@@ -163,8 +163,7 @@ func (s *scanner) addMedia(src string) {
 }
 
 func (s *scanner) end(z *html.Tokenizer) {
-	name, _ := z.TagName()
-	a := atom.Lookup(name)
+	a, _ := s.tag(z.Raw())
 	if a == atom.Template {
 		if s.template > 0 {
 			s.template--
@@ -182,6 +181,39 @@ func (s *scanner) end(z *html.Tokenizer) {
 	case block(a):
 		s.boundary()
 	}
+}
+
+// tag returns the atom of the tag whose raw bytes are raw ("<name ..." or
+// "</name ..."), 0 for a name that is no atom, and whether attributes may
+// follow. It reads the name the way the tokenizer does, without the copy
+// the tokenizer's TagName makes of every name.
+func (s *scanner) tag(raw []byte) (atom.Atom, bool) {
+	i := 1
+	if len(raw) > 1 && raw[1] == '/' {
+		i = 2
+	}
+	j := i
+	for j < len(raw) && !nameEnd(raw[j]) {
+		j++
+	}
+	name := raw[i:j]
+	if len(name) > len(s.name) { // longer than any atom this scan asks for
+		return 0, true
+	}
+	b := s.name[:len(name)]
+	for k, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[k] = c
+	}
+	return atom.Lookup(b), j < len(raw)-1
+}
+
+// nameEnd reports whether c ends a tag name (golang.org/x/net/html
+// readTagName).
+func nameEnd(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '/' || c == '>'
 }
 
 // attr returns the value of the attribute key of the current start tag
