@@ -1,0 +1,257 @@
+package mention
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hugo-pingback/hugo-pingback/linkback"
+)
+
+// adminAPI serves the admin API contract the receiver implements, over a
+// real store: bearer auth, JSON errors, the four endpoints. maxLimit caps
+// ?limit= as a server may, to prove Remote pages by since.
+type adminAPI struct {
+	s        Store
+	token    string
+	maxLimit int
+
+	mu       sync.Mutex
+	requests []*http.Request
+}
+
+func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	a.requests = append(a.requests, r)
+	a.mu.Unlock()
+	fail := func(code int, msg string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	}
+	auth := r.Header.Get("Authorization")
+	if !strings.HasPrefix(auth, "Bearer ") || subtle.ConstantTimeCompare([]byte(auth[7:]), []byte(a.token)) != 1 {
+		fail(http.StatusUnauthorized, "missing or wrong admin token")
+		return
+	}
+	reply := func(v any) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(v)
+	}
+	ctx := r.Context()
+	switch r.Method + " " + r.URL.Path {
+	case "GET /api/mentions":
+		q := r.URL.Query()
+		f := Filter{Target: q.Get("target"), Source: q.Get("source")}
+		for _, s := range q["state"] {
+			st, err := ParseState(s)
+			if err != nil {
+				fail(http.StatusBadRequest, err.Error())
+				return
+			}
+			f.States = append(f.States, st)
+		}
+		since, _ := strconv.ParseInt(q.Get("since"), 10, 64)
+		f.Since = ID(since)
+		f.Limit, _ = strconv.Atoi(q.Get("limit"))
+		if a.maxLimit > 0 && (f.Limit == 0 || f.Limit > a.maxLimit) {
+			f.Limit = a.maxLimit
+		}
+		ms, err := a.s.Mentions(ctx, f)
+		if err != nil {
+			fail(http.StatusBadRequest, err.Error())
+			return
+		}
+		if ms == nil {
+			ms = []Mention{}
+		}
+		reply(ms)
+	case "POST /api/mentions/moderate":
+		var in struct {
+			IDs    []ID   `json:"ids"`
+			State  State  `json:"state"`
+			Reason string `json:"reason"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			fail(http.StatusBadRequest, err.Error())
+			return
+		}
+		ms, err := a.s.Moderate(ctx, in.IDs, in.State, in.Reason)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			fail(http.StatusNotFound, err.Error())
+		case errors.Is(err, ErrInvalid):
+			fail(http.StatusBadRequest, err.Error())
+		case err != nil:
+			fail(http.StatusInternalServerError, err.Error())
+		default:
+			reply(ms)
+		}
+	case "POST /api/blocks":
+		var in struct {
+			Host string `json:"host"`
+		}
+		json.NewDecoder(r.Body).Decode(&in)
+		if err := a.s.Block(ctx, in.Host); err != nil {
+			fail(http.StatusBadRequest, err.Error())
+			return
+		}
+		reply(map[string]string{"host": NormaliseHost(in.Host)})
+	case "GET /api/blocks":
+		hosts, _ := a.s.Blocked(ctx)
+		if hosts == nil {
+			hosts = []string{}
+		}
+		reply(hosts)
+	default:
+		fail(http.StatusNotFound, "no such endpoint")
+	}
+}
+
+// loopbackClient is the project's guarded client with the guard lifted for
+// loopback test servers.
+func loopbackClient() *linkback.Client {
+	return linkback.NewClient(linkback.ClientOptions{AllowPrivate: true})
+}
+
+func newAdmin(t *testing.T) (*adminAPI, *BoltStore, *Remote) {
+	t.Helper()
+	s, _ := openStore(t)
+	api := &adminAPI{s: s, token: "s3cret-token"}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	r, err := NewRemote(srv.URL+"/", "s3cret-token\n", loopbackClient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api, s, r
+}
+
+func TestRemote(t *testing.T) {
+	api, s, r := newAdmin(t)
+	settle(t, s, verified("https://a.example.org/1", "https://blog.example.net/p/", Pending))
+	settle(t, s, verified("https://spam.example/1", "https://blog.example.net/p/", Pending))
+	settle(t, s, verified("https://c.example.org/1", "https://blog.example.net/q/", Approved))
+
+	// List with filters: they reach the server as the contract says.
+	ms, err := r.Mentions(ctx, Filter{States: []State{Pending, Spam}, Target: "https://blog.example.net/p/", Limit: 10})
+	if err != nil || len(ms) != 2 || ms[0].ID != 1 || ms[0].Author.Name != "Ann Author" {
+		t.Fatalf("Mentions = %+v, %v", ms, err)
+	}
+	last := api.requests[len(api.requests)-1]
+	if q := last.URL.Query(); !reflect.DeepEqual(q["state"], []string{"pending", "spam"}) || q.Get("target") != "https://blog.example.net/p/" || q.Get("limit") != "10" {
+		t.Errorf("query sent: %s", last.URL.RawQuery)
+	}
+	if strings.Contains(last.URL.String(), "s3cret") || last.Header.Get("Authorization") != "Bearer s3cret-token" {
+		t.Errorf("token: in URL %s, header %q; want only the header", last.URL, last.Header.Get("Authorization"))
+	}
+
+	// Moderate: the mentions come back as they now are.
+	got, err := r.Moderate(ctx, []ID{1}, Approved, "looks fine")
+	if err != nil || len(got) != 1 || got[0].State != Approved || got[0].Reason != "looks fine" {
+		t.Fatalf("Moderate = %+v, %v", got, err)
+	}
+	if m, _ := s.Mention(ctx, 1); m.State != Approved {
+		t.Errorf("store says %s after a remote approval", m.State)
+	}
+	// An unknown ID: 404, ErrNotFound, nothing changed.
+	_, err = r.Moderate(ctx, []ID{2, 99}, Spam, "")
+	var apiErr *APIError
+	if !errors.Is(err, ErrNotFound) || !errors.As(err, &apiErr) || apiErr.Status != 404 || !strings.Contains(err.Error(), "99") {
+		t.Errorf("Moderate with an unknown ID = %v, want a 404 naming it", err)
+	}
+	if m, _ := s.Mention(ctx, 2); m.State != Pending {
+		t.Errorf("mention 2 is %s after a refused Moderate", m.State)
+	}
+	// A bad state: 400, ErrInvalid.
+	if _, err := r.Moderate(ctx, []ID{2}, "published", ""); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Moderate to a bad state = %v, want ErrInvalid", err)
+	}
+
+	// Blocks.
+	if err := r.Block(ctx, "Spam.Example"); err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := r.Blocked(ctx)
+	if err != nil || !reflect.DeepEqual(hosts, []string{"spam.example"}) {
+		t.Errorf("Blocked = %v, %v", hosts, err)
+	}
+	if m, _ := s.Mention(ctx, 2); m.State != Spam || m.Reason != BlockedReason {
+		t.Errorf("mention from the blocked host: %s %q", m.State, m.Reason)
+	}
+}
+
+func TestRemoteAuthAndErrors(t *testing.T) {
+	_, _, good := newAdmin(t)
+	bad, err := NewRemote(good.Server(), "wrong", loopbackClient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.Mentions(ctx, Filter{}); !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "missing or wrong admin token") {
+		t.Errorf("wrong token: %v, want ErrUnauthorized with the server's message", err)
+	}
+	// The private-address guard is on by default: a receiver on loopback
+	// needs a client that allows it.
+	guarded, err := NewRemote(good.Server(), "s3cret-token", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := guarded.Blocked(ctx); !errors.Is(err, linkback.ErrPrivateAddress) {
+		t.Errorf("loopback receiver with the default client: %v, want ErrPrivateAddress", err)
+	}
+	for _, tc := range []struct{ server, token, says string }{
+		{"ftp://x.example/", "t", "ftp://x.example/"},         // not http(s)
+		{"https://u:p@x.example/", "t", "without user"},       // userinfo
+		{"https://x.example/", " ", "no admin token"},         // no token
+		{"x.example", "t", "want the receiver's http(s) URL"}, // no scheme
+	} {
+		if _, err := NewRemote(tc.server, tc.token, nil); err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("NewRemote(%q, %q) = %v, want an error saying %q", tc.server, tc.token, err, tc.says)
+		}
+	}
+	// An answer that is not JSON names the URL.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>proxy login</html>")) }))
+	defer srv.Close()
+	r, _ := NewRemote(srv.URL, "t", loopbackClient())
+	if _, err := r.Blocked(ctx); err == nil || !strings.Contains(err.Error(), srv.URL+"/api/blocks") {
+		t.Errorf("HTML answer: %v", err)
+	}
+}
+
+// TestPullServer is `mentions pull --server`: Export from a Remote whose
+// server caps the page size, so Remote pages by since.
+func TestPullServer(t *testing.T) {
+	api, s, r := newAdmin(t)
+	api.maxLimit = 2
+	for _, src := range []string{"https://a.example.org/1", "https://b.example.org/1", "https://c.example.org/1", "https://d.example.org/1", "https://e.example.org/1"} {
+		settle(t, s, verified(src, "https://blog.example.net/posts/hello-world/", Approved))
+	}
+	settle(t, s, verified("https://f.example.org/1", "https://blog.example.net/posts/hello-world/", Pending))
+	data := t.TempDir()
+	res, err := Export(ctx, r, data)
+	if err != nil || res.Mentions != 5 || !reflect.DeepEqual(res.Written, []string{"posts/hello-world.json"}) {
+		t.Fatalf("pull --server: %+v, %v", res, err)
+	}
+	if n := len(api.requests); n != 4 { // 2 + 2 + 1, then an empty page
+		t.Errorf("%d requests, want 4 (pages of 2 by since, and the empty one)", n)
+	}
+	// The same bytes as an Export from the store itself.
+	local := t.TempDir()
+	if _, err := Export(ctx, s, local); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(data, "mentions", "posts", "hello-world.json"))
+	b, _ := os.ReadFile(filepath.Join(local, "mentions", "posts", "hello-world.json"))
+	if string(a) != string(b) {
+		t.Errorf("pull --server and export differ:\n%s\n%s", a, b)
+	}
+}
