@@ -1,132 +1,46 @@
-package mention
+package mention_test
 
 import (
-	"crypto/subtle"
-	"encoding/json"
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/linkback"
+	. "github.com/hugo-pingback/hugo-pingback/mention"
+	"github.com/hugo-pingback/hugo-pingback/mention/mentiontest"
 )
 
-// adminAPI serves the admin API contract the receiver implements, over a
-// real store: bearer auth, JSON errors, the four endpoints. maxLimit caps
-// ?limit= as a server may, to prove Remote pages by since.
-type adminAPI struct {
-	s        Store
-	token    string
-	maxLimit int
+var ctx = context.Background()
 
-	mu       sync.Mutex
-	requests []*http.Request
-}
-
-func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.mu.Lock()
-	a.requests = append(a.requests, r)
-	a.mu.Unlock()
-	fail := func(code int, msg string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		json.NewEncoder(w).Encode(map[string]string{"error": msg})
-	}
-	auth := r.Header.Get("Authorization")
-	if !strings.HasPrefix(auth, "Bearer ") || subtle.ConstantTimeCompare([]byte(auth[7:]), []byte(a.token)) != 1 {
-		fail(http.StatusUnauthorized, "missing or wrong admin token")
-		return
-	}
-	reply := func(v any) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(v)
-	}
-	ctx := r.Context()
-	switch r.Method + " " + r.URL.Path {
-	case "GET /api/mentions":
-		q := r.URL.Query()
-		f := Filter{Target: q.Get("target"), Source: q.Get("source")}
-		for _, s := range q["state"] {
-			st, err := ParseState(s)
-			if err != nil {
-				fail(http.StatusBadRequest, err.Error())
-				return
-			}
-			f.States = append(f.States, st)
-		}
-		since, _ := strconv.ParseInt(q.Get("since"), 10, 64)
-		f.Since = ID(since)
-		f.Limit, _ = strconv.Atoi(q.Get("limit"))
-		if a.maxLimit > 0 && (f.Limit == 0 || f.Limit > a.maxLimit) {
-			f.Limit = a.maxLimit
-		}
-		ms, err := a.s.Mentions(ctx, f)
-		if err != nil {
-			fail(http.StatusBadRequest, err.Error())
-			return
-		}
-		if ms == nil {
-			ms = []Mention{}
-		}
-		reply(ms)
-	case "POST /api/mentions/moderate":
-		var in struct {
-			IDs    []ID   `json:"ids"`
-			State  State  `json:"state"`
-			Reason string `json:"reason"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-			fail(http.StatusBadRequest, err.Error())
-			return
-		}
-		ms, err := a.s.Moderate(ctx, in.IDs, in.State, in.Reason)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			fail(http.StatusNotFound, err.Error())
-		case errors.Is(err, ErrInvalid):
-			fail(http.StatusBadRequest, err.Error())
-		case err != nil:
-			fail(http.StatusInternalServerError, err.Error())
-		default:
-			reply(ms)
-		}
-	case "POST /api/blocks":
-		var in struct {
-			Host string `json:"host"`
-		}
-		json.NewDecoder(r.Body).Decode(&in)
-		if err := a.s.Block(ctx, in.Host); err != nil {
-			fail(http.StatusBadRequest, err.Error())
-			return
-		}
-		reply(map[string]string{"host": NormaliseHost(in.Host)})
-	case "GET /api/blocks":
-		hosts, _ := a.s.Blocked(ctx)
-		if hosts == nil {
-			hosts = []string{}
-		}
-		reply(hosts)
-	default:
-		fail(http.StatusNotFound, "no such endpoint")
-	}
-}
-
-// loopbackClient is the project's guarded client with the guard lifted for
-// loopback test servers.
 func loopbackClient() *linkback.Client {
 	return linkback.NewClient(linkback.ClientOptions{AllowPrivate: true})
 }
 
-func newAdmin(t *testing.T) (*adminAPI, *BoltStore, *Remote) {
+// settle stores an approved or pending reply of target by source.
+func settle(t *testing.T, s Store, source, target string, st State) {
 	t.Helper()
-	s, _ := openStore(t)
-	api := &adminAPI{s: s, token: "s3cret-token"}
+	m := &Mention{Source: source, Target: target, Protocol: Webmention, State: st, Type: Reply,
+		Author: Author{Name: "Ann Author"}, Received: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)}
+	if err := s.Settle(ctx, &Request{Source: source, Target: target, State: Accepted}, m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newAdmin(t *testing.T) (*mentiontest.AdminAPI, *BoltStore, *Remote) {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "mentions.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	api := &mentiontest.AdminAPI{Store: s, Token: "s3cret-token"}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	r, err := NewRemote(srv.URL+"/", "s3cret-token\n", loopbackClient())
@@ -138,16 +52,17 @@ func newAdmin(t *testing.T) (*adminAPI, *BoltStore, *Remote) {
 
 func TestRemote(t *testing.T) {
 	api, s, r := newAdmin(t)
-	settle(t, s, verified("https://a.example.org/1", "https://blog.example.net/p/", Pending))
-	settle(t, s, verified("https://spam.example/1", "https://blog.example.net/p/", Pending))
-	settle(t, s, verified("https://c.example.org/1", "https://blog.example.net/q/", Approved))
+	settle(t, s, "https://a.example.org/1", "https://blog.example.net/p/", Pending)
+	settle(t, s, "https://spam.example/1", "https://blog.example.net/p/", Pending)
+	settle(t, s, "https://c.example.org/1", "https://blog.example.net/q/", Approved)
 
 	// List with filters: they reach the server as the contract says.
 	ms, err := r.Mentions(ctx, Filter{States: []State{Pending, Spam}, Target: "https://blog.example.net/p/", Limit: 10})
 	if err != nil || len(ms) != 2 || ms[0].ID != 1 || ms[0].Author.Name != "Ann Author" {
 		t.Fatalf("Mentions = %+v, %v", ms, err)
 	}
-	last := api.requests[len(api.requests)-1]
+	reqs := api.Requests()
+	last := reqs[len(reqs)-1]
 	if q := last.URL.Query(); !reflect.DeepEqual(q["state"], []string{"pending", "spam"}) || q.Get("target") != "https://blog.example.net/p/" || q.Get("limit") != "10" {
 		t.Errorf("query sent: %s", last.URL.RawQuery)
 	}
@@ -231,17 +146,17 @@ func TestRemoteAuthAndErrors(t *testing.T) {
 // server caps the page size, so Remote pages by since.
 func TestPullServer(t *testing.T) {
 	api, s, r := newAdmin(t)
-	api.maxLimit = 2
+	api.MaxLimit = 2
 	for _, src := range []string{"https://a.example.org/1", "https://b.example.org/1", "https://c.example.org/1", "https://d.example.org/1", "https://e.example.org/1"} {
-		settle(t, s, verified(src, "https://blog.example.net/posts/hello-world/", Approved))
+		settle(t, s, src, "https://blog.example.net/posts/hello-world/", Approved)
 	}
-	settle(t, s, verified("https://f.example.org/1", "https://blog.example.net/posts/hello-world/", Pending))
+	settle(t, s, "https://f.example.org/1", "https://blog.example.net/posts/hello-world/", Pending)
 	data := t.TempDir()
 	res, err := Export(ctx, r, data)
 	if err != nil || res.Mentions != 5 || !reflect.DeepEqual(res.Written, []string{"posts/hello-world.json"}) {
 		t.Fatalf("pull --server: %+v, %v", res, err)
 	}
-	if n := len(api.requests); n != 4 { // 2 + 2 + 1, then an empty page
+	if n := len(api.Requests()); n != 4 { // 2 + 2 + 1, then an empty page
 		t.Errorf("%d requests, want 4 (pages of 2 by since, and the empty one)", n)
 	}
 	// The same bytes as an Export from the store itself.
