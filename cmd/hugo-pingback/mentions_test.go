@@ -169,9 +169,9 @@ func TestCLIMentionsUsage(t *testing.T) {
 		args []string
 		says string
 	}{
-		{[]string{"mentions"}, "no command"},                        // no subcommand
-		{[]string{"mentions", "lsit"}, `unknown command "lsit"`},    // a typo
-		{[]string{"mentions", "approve"}, "want ID..."},             // no IDs
+		{[]string{"mentions"}, "no command"},                     // no subcommand
+		{[]string{"mentions", "lsit"}, `unknown command "lsit"`}, // a typo
+		{[]string{"mentions", "approve"}, "want ID..."},          // no IDs
 		{[]string{"mentions", "approve", "x1"}, `"x1" is not a mention ID`},
 		{[]string{"mentions", "list", "--state", "published"}, "published"},
 		{[]string{"mentions", "list", "--bogus"}, "unknown flag --bogus"},
