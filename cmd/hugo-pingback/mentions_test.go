@@ -256,3 +256,64 @@ func TestCLIMentionsRemote(t *testing.T) {
 		t.Errorf("loopback receiver without --allow-private: exit %d: %s", code, stderr)
 	}
 }
+
+// TestCLIMentionsShowInExampleSite exports a store into a copy of
+// example-site and builds it: the partial shows the mentions, and what a
+// hostile source said is escaped (no markup, no javascript: link).
+func TestCLIMentionsShowInExampleSite(t *testing.T) {
+	dir := copyExampleSite(t)
+	// The sample data file is ours (the state file says so): export replaces it.
+	store := filepath.Join(dir, ".hugo-pingback", "mentions.db")
+	s, err := mention.Open(store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*mention.Mention{
+		{Source: "https://evil.example/x", Target: "https://blog.example.net/posts/hello-world/", Protocol: mention.Webmention,
+			State: mention.Approved, Type: mention.Reply, URL: "javascript:alert(1)",
+			Author:  mention.Author{Name: `<script>alert("name")</script>`, URL: "javascript:alert(2)", Photo: `x" onerror="alert(3)`},
+			Content: mention.Content{Text: `<img src=x onerror=alert(4)>`, HTML: `<img src=x onerror=alert(4)>`}},
+		{Source: "https://fan.example.org/likes/1", Target: "https://blog.example.net/posts/second-post/", Protocol: mention.Webmention,
+			State: mention.Approved, Type: mention.Like, Author: mention.Author{Name: "Fan", Photo: "https://fan.example.org/me.png"}},
+	} {
+		if err := s.Settle(context.Background(), &mention.Request{Source: m.Source, Target: m.Target, State: mention.Accepted}, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if out, stderr, code := cli(t, dir, "mentions", "export", "--site", dir); code != 0 {
+		t.Fatalf("export: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, stderr, code := cli(t, dir, "build", "--site", dir); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
+	}
+	hello, err := os.ReadFile(filepath.Join(dir, "public", "posts", "hello-world", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(hello)
+	if i := strings.Index(section, `<section class="mentions"`); i >= 0 {
+		section = section[i:]
+	} else {
+		t.Fatalf("no mentions section in hello-world:\n%s", hello)
+	}
+	section = section[:strings.Index(section, "</section>")]
+	for _, bad := range []string{"<script", "<img src=x", "javascript:", `onerror="alert(3)`, "Ann Example"} {
+		if strings.Contains(section, bad) {
+			t.Errorf("the mentions section contains %q:\n%s", bad, section)
+		}
+	}
+	for _, good := range []string{"&lt;script&gt;", "&lt;img src=x onerror=alert(4)&gt;", "#ZgotmplZ"} {
+		if !strings.Contains(section, good) {
+			t.Errorf("the mentions section lacks %q:\n%s", good, section)
+		}
+	}
+	second, _ := os.ReadFile(filepath.Join(dir, "public", "posts", "second-post", "index.html"))
+	if !strings.Contains(string(second), `<ul class="facepile">`) || !strings.Contains(string(second), `alt="Fan"`) {
+		t.Errorf("second-post has no facepile for the like")
+	}
+	about, _ := os.ReadFile(filepath.Join(dir, "public", "about", "index.html"))
+	if strings.Contains(string(about), `class="mentions"`) {
+		t.Error("a page without mentions has a mentions section")
+	}
+}
