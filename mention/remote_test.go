@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/linkback"
-	. "github.com/hugo-pingback/hugo-pingback/mention"
+	"github.com/hugo-pingback/hugo-pingback/mention"
 	"github.com/hugo-pingback/hugo-pingback/mention/mentiontest"
 )
 
@@ -24,18 +24,18 @@ func loopbackClient() *linkback.Client {
 }
 
 // settle stores an approved or pending reply of target by source.
-func settle(t *testing.T, s Store, source, target string, st State) {
+func settle(t *testing.T, s mention.Store, source, target string, st mention.State) {
 	t.Helper()
-	m := &Mention{Source: source, Target: target, Protocol: Webmention, State: st, Type: Reply,
-		Author: Author{Name: "Ann Author"}, Received: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)}
-	if err := s.Settle(ctx, &Request{Source: source, Target: target, State: Accepted}, m); err != nil {
+	m := &mention.Mention{Source: source, Target: target, Protocol: mention.Webmention, State: st, Type: mention.Reply,
+		Author: mention.Author{Name: "Ann Author"}, Received: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)}
+	if err := s.Settle(ctx, &mention.Request{Source: source, Target: target, State: mention.Accepted}, m); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func newAdmin(t *testing.T) (*mentiontest.AdminAPI, *BoltStore, *Remote) {
+func newAdmin(t *testing.T) (*mentiontest.AdminAPI, *mention.BoltStore, *mention.Remote) {
 	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "mentions.db"), nil)
+	s, err := mention.Open(filepath.Join(t.TempDir(), "mentions.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func newAdmin(t *testing.T) (*mentiontest.AdminAPI, *BoltStore, *Remote) {
 	api := &mentiontest.AdminAPI{Store: s, Token: "s3cret-token"}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	r, err := NewRemote(srv.URL+"/", "s3cret-token\n", loopbackClient())
+	r, err := mention.NewRemote(srv.URL+"/", "s3cret-token\n", loopbackClient())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,12 +52,12 @@ func newAdmin(t *testing.T) (*mentiontest.AdminAPI, *BoltStore, *Remote) {
 
 func TestRemote(t *testing.T) {
 	api, s, r := newAdmin(t)
-	settle(t, s, "https://a.example.org/1", "https://blog.example.net/p/", Pending)
-	settle(t, s, "https://spam.example/1", "https://blog.example.net/p/", Pending)
-	settle(t, s, "https://c.example.org/1", "https://blog.example.net/q/", Approved)
+	settle(t, s, "https://a.example.org/1", "https://blog.example.net/p/", mention.Pending)
+	settle(t, s, "https://spam.example/1", "https://blog.example.net/p/", mention.Pending)
+	settle(t, s, "https://c.example.org/1", "https://blog.example.net/q/", mention.Approved)
 
 	// List with filters: they reach the server as the contract says.
-	ms, err := r.Mentions(ctx, Filter{States: []State{Pending, Spam}, Target: "https://blog.example.net/p/", Limit: 10})
+	ms, err := r.Mentions(ctx, mention.Filter{States: []mention.State{mention.Pending, mention.Spam}, Target: "https://blog.example.net/p/", Limit: 10})
 	if err != nil || len(ms) != 2 || ms[0].ID != 1 || ms[0].Author.Name != "Ann Author" {
 		t.Fatalf("Mentions = %+v, %v", ms, err)
 	}
@@ -71,24 +71,24 @@ func TestRemote(t *testing.T) {
 	}
 
 	// Moderate: the mentions come back as they now are.
-	got, err := r.Moderate(ctx, []ID{1}, Approved, "looks fine")
-	if err != nil || len(got) != 1 || got[0].State != Approved || got[0].Reason != "looks fine" {
+	got, err := r.Moderate(ctx, []mention.ID{1}, mention.Approved, "looks fine")
+	if err != nil || len(got) != 1 || got[0].State != mention.Approved || got[0].Reason != "looks fine" {
 		t.Fatalf("Moderate = %+v, %v", got, err)
 	}
-	if m, _ := s.Mention(ctx, 1); m.State != Approved {
+	if m, _ := s.Mention(ctx, 1); m.State != mention.Approved {
 		t.Errorf("store says %s after a remote approval", m.State)
 	}
 	// An unknown ID: 404, ErrNotFound, nothing changed.
-	_, err = r.Moderate(ctx, []ID{2, 99}, Spam, "")
-	var apiErr *APIError
-	if !errors.Is(err, ErrNotFound) || !errors.As(err, &apiErr) || apiErr.Status != 404 || !strings.Contains(err.Error(), "99") {
+	_, err = r.Moderate(ctx, []mention.ID{2, 99}, mention.Spam, "")
+	var apiErr *mention.APIError
+	if !errors.Is(err, mention.ErrNotFound) || !errors.As(err, &apiErr) || apiErr.Status != 404 || !strings.Contains(err.Error(), "99") {
 		t.Errorf("Moderate with an unknown ID = %v, want a 404 naming it", err)
 	}
-	if m, _ := s.Mention(ctx, 2); m.State != Pending {
+	if m, _ := s.Mention(ctx, 2); m.State != mention.Pending {
 		t.Errorf("mention 2 is %s after a refused Moderate", m.State)
 	}
 	// A bad state: 400, ErrInvalid.
-	if _, err := r.Moderate(ctx, []ID{2}, "published", ""); !errors.Is(err, ErrInvalid) {
+	if _, err := r.Moderate(ctx, []mention.ID{2}, "published", ""); !errors.Is(err, mention.ErrInvalid) {
 		t.Errorf("Moderate to a bad state = %v, want ErrInvalid", err)
 	}
 
@@ -100,23 +100,23 @@ func TestRemote(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(hosts, []string{"spam.example"}) {
 		t.Errorf("Blocked = %v, %v", hosts, err)
 	}
-	if m, _ := s.Mention(ctx, 2); m.State != Spam || m.Reason != BlockedReason {
+	if m, _ := s.Mention(ctx, 2); m.State != mention.Spam || m.Reason != mention.BlockedReason {
 		t.Errorf("mention from the blocked host: %s %q", m.State, m.Reason)
 	}
 }
 
 func TestRemoteAuthAndErrors(t *testing.T) {
 	_, _, good := newAdmin(t)
-	bad, err := NewRemote(good.Server(), "wrong", loopbackClient())
+	bad, err := mention.NewRemote(good.Server(), "wrong", loopbackClient())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bad.Mentions(ctx, Filter{}); !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "missing or wrong admin token") {
+	if _, err := bad.Mentions(ctx, mention.Filter{}); !errors.Is(err, mention.ErrUnauthorized) || !strings.Contains(err.Error(), "missing or wrong admin token") {
 		t.Errorf("wrong token: %v, want ErrUnauthorized with the server's message", err)
 	}
 	// The private-address guard is on by default: a receiver on loopback
 	// needs a client that allows it.
-	guarded, err := NewRemote(good.Server(), "s3cret-token", nil)
+	guarded, err := mention.NewRemote(good.Server(), "s3cret-token", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,14 +129,14 @@ func TestRemoteAuthAndErrors(t *testing.T) {
 		{"https://x.example/", " ", "no admin token"},         // no token
 		{"x.example", "t", "want the receiver's http(s) URL"}, // no scheme
 	} {
-		if _, err := NewRemote(tc.server, tc.token, nil); err == nil || !strings.Contains(err.Error(), tc.says) {
+		if _, err := mention.NewRemote(tc.server, tc.token, nil); err == nil || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("NewRemote(%q, %q) = %v, want an error saying %q", tc.server, tc.token, err, tc.says)
 		}
 	}
 	// An answer that is not JSON names the URL.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>proxy login</html>")) }))
 	defer srv.Close()
-	r, _ := NewRemote(srv.URL, "t", loopbackClient())
+	r, _ := mention.NewRemote(srv.URL, "t", loopbackClient())
 	if _, err := r.Blocked(ctx); err == nil || !strings.Contains(err.Error(), srv.URL+"/api/blocks") {
 		t.Errorf("HTML answer: %v", err)
 	}
@@ -148,11 +148,11 @@ func TestPullServer(t *testing.T) {
 	api, s, r := newAdmin(t)
 	api.MaxLimit = 2
 	for _, src := range []string{"https://a.example.org/1", "https://b.example.org/1", "https://c.example.org/1", "https://d.example.org/1", "https://e.example.org/1"} {
-		settle(t, s, src, "https://blog.example.net/posts/hello-world/", Approved)
+		settle(t, s, src, "https://blog.example.net/posts/hello-world/", mention.Approved)
 	}
-	settle(t, s, "https://f.example.org/1", "https://blog.example.net/posts/hello-world/", Pending)
+	settle(t, s, "https://f.example.org/1", "https://blog.example.net/posts/hello-world/", mention.Pending)
 	data := t.TempDir()
-	res, err := Export(ctx, r, data)
+	res, err := mention.Export(ctx, r, data)
 	if err != nil || res.Mentions != 5 || !reflect.DeepEqual(res.Written, []string{"posts/hello-world.json"}) {
 		t.Fatalf("pull --server: %+v, %v", res, err)
 	}
@@ -161,7 +161,7 @@ func TestPullServer(t *testing.T) {
 	}
 	// The same bytes as an Export from the store itself.
 	local := t.TempDir()
-	if _, err := Export(ctx, s, local); err != nil {
+	if _, err := mention.Export(ctx, s, local); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := os.ReadFile(filepath.Join(data, "mentions", "posts", "hello-world.json"))
