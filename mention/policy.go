@@ -3,8 +3,9 @@ package mention
 import (
 	"context"
 	"fmt"
-	"path"
 	"strings"
+
+	"github.com/hugo-pingback/hugo-pingback/linkurl"
 )
 
 // Moderation says which verified mentions wait for a moderator.
@@ -36,45 +37,57 @@ func ParseModeration(s string) (Moderation, error) {
 // Policy decides the state of a verified mention. The zero Policy
 // moderates "unknown" with no allow or deny rules.
 //
-// Allow and Deny hold host rules, from [params.pingback.receive] allow and
-// deny: a host name ("blog.example.org") matches that host only; a glob
-// ("*.spam.example", path.Match syntax) matches the hosts it describes
-// ("*" spans dots, so "*.spam.example" matches a.b.spam.example but not
-// spam.example itself). Hosts compare in lower case without a trailing dot.
+// Allow and Deny hold host patterns, from [params.pingback.receive] allow
+// and deny, in linkurl's pattern language without a path: "blog.example.org"
+// matches that host, "*.spam.example" matches spam.example and every
+// sub-domain, "*" stays within one label and "**" spans labels. Hosts
+// compare without case and without a trailing dot.
 type Policy struct {
 	Moderate Moderation
 	Allow    []string
 	Deny     []string
+
+	allow, deny linkurl.Patterns // compiled by NewPolicy
 }
 
 // Validate checks the mode and every rule; the error names the bad one.
 func (p Policy) Validate() error {
-	if p.Moderate != "" {
-		if _, err := ParseModeration(string(p.Moderate)); err != nil {
-			return err
-		}
-	}
-	for _, list := range []struct {
-		name  string
-		rules []string
-	}{{"allow", p.Allow}, {"deny", p.Deny}} {
-		for _, r := range list.rules {
-			rule := NormaliseHost(r)
-			if rule == "" || strings.ContainsAny(rule, "/:@ ") {
-				return fmt.Errorf("%s rule %q: want a host name or a glob such as *.spam.example", list.name, r)
-			}
-			if _, err := path.Match(rule, ""); err != nil {
-				return fmt.Errorf("%s rule %q: %w", list.name, r, err)
-			}
-		}
-	}
-	return nil
+	_, _, err := p.compile()
+	return err
 }
 
-// NewPolicy returns a validated Policy.
+func (p Policy) compile() (allow, deny linkurl.Patterns, err error) {
+	if p.Moderate != "" {
+		if _, err := ParseModeration(string(p.Moderate)); err != nil {
+			return nil, nil, err
+		}
+	}
+	lists := []struct {
+		name  string
+		rules []string
+		into  *linkurl.Patterns
+	}{{"allow", p.Allow, &allow}, {"deny", p.Deny, &deny}}
+	for _, l := range lists {
+		for _, r := range l.rules {
+			if strings.ContainsAny(strings.TrimSpace(r), "/:") {
+				return nil, nil, fmt.Errorf("%s rule %q: want a host pattern such as *.spam.example (no scheme, port or path)", l.name, r)
+			}
+			pat, err := linkurl.CompilePattern(strings.TrimSuffix(strings.TrimSpace(r), "."))
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s rule: %w", l.name, err)
+			}
+			*l.into = append(*l.into, pat)
+		}
+	}
+	return allow, deny, nil
+}
+
+// NewPolicy returns a validated Policy with its patterns compiled once.
 func NewPolicy(mode Moderation, allow, deny []string) (Policy, error) {
 	p := Policy{Moderate: mode, Allow: allow, Deny: deny}
-	return p, p.Validate()
+	var err error
+	p.allow, p.deny, err = p.compile()
+	return p, err
 }
 
 // The reasons Decide gives, as the admin page and `mentions list` show them.
@@ -106,7 +119,14 @@ func (p Policy) Decide(ctx context.Context, s Store, m *Mention) (State, string,
 	if host == "" {
 		return "", "", fmt.Errorf("decide on mention: %w: source %q is not an absolute http(s) URL", ErrInvalid, m.Source)
 	}
-	if r, ok := matchHost(p.Deny, host); ok {
+	allow, deny := p.allow, p.deny
+	if len(allow) != len(p.Allow) || len(deny) != len(p.Deny) { // not made by NewPolicy
+		var err error
+		if allow, deny, err = p.compile(); err != nil {
+			return "", "", err
+		}
+	}
+	if r := matchHost(deny, host); r != nil {
 		return Spam, fmt.Sprintf(reasonDenied, r), nil
 	}
 	blocked, err := s.Blocked(ctx)
@@ -125,7 +145,7 @@ func (p Policy) Decide(ctx context.Context, s Store, m *Mention) (State, string,
 	if found && (old.State == Approved || old.State == Spam) {
 		return old.State, old.Reason, nil
 	}
-	if _, ok := matchHost(p.Allow, host); ok {
+	if matchHost(allow, host) != nil {
 		return Approved, "", nil
 	}
 	switch p.Moderate {
@@ -144,18 +164,12 @@ func (p Policy) Decide(ctx context.Context, s Store, m *Mention) (State, string,
 	return Pending, fmt.Sprintf(reasonHeld, host), nil
 }
 
-// matchHost returns the first rule that matches host.
-func matchHost(rules []string, host string) (string, bool) {
-	for _, r := range rules {
-		rule := NormaliseHost(r)
-		if rule == host {
-			return r, true
-		}
-		if strings.ContainsAny(rule, "*?[") {
-			if ok, _ := path.Match(rule, host); ok {
-				return r, true
-			}
+// matchHost returns the first pattern that matches host, or nil.
+func matchHost(ps linkurl.Patterns, host string) *linkurl.Pattern {
+	for _, p := range ps {
+		if p.MatchHost(host) {
+			return p
 		}
 	}
-	return "", false
+	return nil
 }

@@ -40,10 +40,12 @@ func TestPolicyDecide(t *testing.T) {
 		{"none approves a new host", Policy{Moderate: ModerateNone}, "https://stranger.example.org/p", "", Approved, ""},
 		// A deny glob: spam naming the rule, even under none.
 		{"deny glob", Policy{Moderate: ModerateNone, Deny: rules.Deny}, "https://a.b.spam.example/p", "", Spam, "denied host (rule *.spam.example)"},
-		// A glob for sub-domains does not match the bare domain.
-		{"deny glob, bare domain", rules, "https://spam.example/p", "", Pending, "held"},
+		// A leading *. covers the domain itself too.
+		{"deny glob, bare domain", rules, "https://spam.example/p", "", Spam, "rule *.spam.example"},
+		// A * stays within one label; a host that only ends alike is another.
+		{"deny glob, other domain", rules, "https://notspam.example/p", "", Pending, "held"},
 		// A deny host rule, written in another case with a dot.
-		{"deny host", rules, "https://bad.example/p", "", Spam, "rule Bad.Example."},
+		{"deny host", rules, "https://bad.example/p", "", Spam, "rule Bad.Example)"},
 		// Deny wins over an approved history.
 		{"deny beats known host", Policy{Deny: []string{"friend.example.org"}}, "https://friend.example.org/new", "", Spam, "denied host"},
 		// Blocked in the store (mentions block HOST).
@@ -96,13 +98,15 @@ func TestPolicyValidate(t *testing.T) {
 		// The zero Policy is valid: moderate unknown.
 		{"zero", Policy{}, ""},
 		// Globs and hosts.
-		{"rules", Policy{Moderate: ModerateAll, Allow: []string{"*.example.org", "a.example"}, Deny: []string{"x?.example"}}, ""},
-		// An unclosed character class names itself.
-		{"bad glob", Policy{Deny: []string{"ok.example", "[a-.example"}}, `deny rule "[a-.example"`},
+		{"rules", Policy{Moderate: ModerateAll, Allow: []string{"*.example.org", "a.example"}, Deny: []string{"**.example"}}, ""},
+		// A pattern the pattern language refuses names itself.
+		{"bad pattern", Policy{Deny: []string{"ok.example", "a@b.example"}}, `"a@b.example"`},
+		// A port is not a host pattern.
+		{"port", Policy{Deny: []string{"spam.example:8080"}}, `deny rule "spam.example:8080"`},
 		// A URL is not a host rule.
 		{"URL as rule", Policy{Allow: []string{"https://blog.example.org/"}}, `allow rule "https://blog.example.org/"`},
 		// An empty rule.
-		{"empty rule", Policy{Allow: []string{" "}}, `allow rule " "`},
+		{"empty rule", Policy{Allow: []string{" "}}, `allow rule: invalid URL pattern ""`},
 		// An unknown mode.
 		{"bad mode", Policy{Moderate: "some"}, `moderate "some"`},
 	}
@@ -118,7 +122,16 @@ func TestPolicyValidate(t *testing.T) {
 	if m, err := ParseModeration(""); err != nil || m != ModerateUnknown {
 		t.Errorf("ParseModeration(\"\") = %q, %v", m, err)
 	}
-	if _, err := NewPolicy("none", nil, []string{"[x"}); err == nil {
-		t.Error("NewPolicy accepted a bad glob")
+	if _, err := NewPolicy("none", nil, []string{"x/y"}); err == nil {
+		t.Error("NewPolicy accepted a pattern with a path")
+	}
+	// A Policy from NewPolicy decides as the literal does.
+	p, err := NewPolicy(ModerateUnknown, nil, []string{"*.spam.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := openStore(t)
+	if st, reason, err := p.Decide(ctx, s, verified("https://a.spam.example/1", "https://blog.example.net/", "")); st != Spam || err != nil {
+		t.Errorf("NewPolicy's Decide = %s %q %v", st, reason, err)
 	}
 }

@@ -77,6 +77,8 @@ Usage:
   hugo-pingback send   [flags]   notify the pages newly linked from your content
   hugo-pingback status [flags]   what was sent, failed, or waits for a retry, and why
   hugo-pingback serve  [flags]   receive pingbacks, Webmentions and Trackbacks for your pages
+  hugo-pingback mentions COMMAND list, approve, spam, delete, block received mentions; export
+                                 them into the site's data dir, or pull them from a receiver
   hugo-pingback version
 
 In CI: build (or hugo), inject, deploy, then send. Run "hugo-pingback COMMAND --help"
@@ -85,11 +87,12 @@ for the flags of each command, with examples.
 
 // commands are the subcommands, by name.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"build":  runBuild,
-	"inject": runInject,
-	"send":   runSend,
-	"status": runStatus,
-	"serve":  runServe,
+	"build":    runBuild,
+	"inject":   runInject,
+	"send":     runSend,
+	"status":   runStatus,
+	"serve":    runServe,
+	"mentions": runMentions,
 }
 
 // run is the whole program: it parses args and dispatches to a command.
