@@ -212,6 +212,30 @@ func TestServeEndToEndWithSend(t *testing.T) {
 	if err != nil || len(all) != 3 {
 		t.Fatalf("store after stop: %d, %v", len(all), err)
 	}
+	st.Close()
+
+	// And back into the site: `mentions export` writes one jf2 file per
+	// target page.
+	if out, stderr, code := cli(t, rsite, "mentions", "export"); code != 0 {
+		t.Fatalf("mentions export: exit %d\n%s\n%s", code, out, stderr)
+	}
+	for proto, p := range map[string]string{"webmention": "wm", "pingback": "pb", "trackback": "tb"} {
+		var feed struct {
+			Children []struct {
+				Source   string `json:"wm-source"`
+				Target   string `json:"wm-target"`
+				Property string `json:"wm-property"`
+			} `json:"children"`
+		}
+		data, err := os.ReadFile(filepath.Join(rsite, "data", "mentions", p+".json"))
+		if err != nil {
+			t.Fatalf("%s: %v", proto, err)
+		}
+		if err := json.Unmarshal(data, &feed); err != nil || len(feed.Children) != 1 ||
+			feed.Children[0].Source != source || feed.Children[0].Target != targets[proto] {
+			t.Fatalf("%s: exported %s (%v)", proto, data, err)
+		}
+	}
 }
 
 // SIGKILL during a flood of Webmentions: every request that got a 202 is in
