@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/internal/loadgen"
 	"github.com/hugo-pingback/hugo-pingback/mention"
@@ -41,26 +45,66 @@ func report(b *testing.B, res loadgen.Result, want int) {
 
 // Webmention POSTs accepted per second from a loopback client: each one
 // committed to the bbolt store (group commit) before its 202, while the
-// workers verify the queue behind it.
+// workers verify the queue behind it. The floor beside it is the store
+// alone: the same number of Enqueue calls, as concurrent, on the same
+// disk in the same run, so the receiver's own share of the latency shows
+// whatever else the machine is doing.
 //
 //	go test ./receiver -run '^$' -bench WebmentionAccept -benchtime 20000x
 func BenchmarkWebmentionAccept(b *testing.B) {
-	r := boltRig(b)
-	hello := target("posts/hello/")
-	src := r.src.set("/source", 200, linking("A source", hello))
-	b.ResetTimer()
-	res, err := loadgen.Run(context.Background(), loadgen.Config{
-		URL: r.http.URL + "/webmention", Requests: b.N, Concurrency: 32,
-		Form: func(i int) url.Values {
-			// Distinct sources: each request is a new mention to verify.
-			return url.Values{"source": {fmt.Sprintf("%s?p=%d", src, i)}, "target": {hello}}
-		},
+	b.Run("http", func(b *testing.B) {
+		r := boltRig(b)
+		hello := target("posts/hello/")
+		src := r.src.set("/source", 200, linking("A source", hello))
+		b.ResetTimer()
+		res, err := loadgen.Run(context.Background(), loadgen.Config{
+			URL: r.http.URL + "/webmention", Requests: b.N, Concurrency: 32,
+			Form: func(i int) url.Values {
+				// Distinct sources: each request is a new mention to verify.
+				return url.Values{"source": {fmt.Sprintf("%s?p=%d", src, i)}, "target": {hello}}
+			},
+		})
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		report(b, res, 202)
 	})
-	b.StopTimer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	report(b, res, 202)
+	b.Run("store-floor", func(b *testing.B) {
+		st, err := mention.Open(filepath.Join(b.TempDir(), "mentions.db"), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		lat := make([]time.Duration, b.N)
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		b.ResetTimer()
+		start := time.Now()
+		for range 32 {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= b.N {
+						return
+					}
+					t0 := time.Now()
+					req := &mention.Request{Source: fmt.Sprintf("https://src.example/p?%d", i), Target: target("posts/hello/"), Protocol: mention.Webmention}
+					if err := st.Enqueue(context.Background(), req); err != nil {
+						b.Error(err)
+						return
+					}
+					lat[i] = time.Since(t0)
+				}
+			})
+		}
+		wg.Wait()
+		b.StopTimer()
+		elapsed := time.Since(start)
+		slices.Sort(lat)
+		report(b, loadgen.Result{Requests: b.N, Elapsed: elapsed, Status: map[int]int{202: b.N},
+			P50: lat[b.N/2], P99: lat[min(b.N-1, b.N*99/100)], Max: lat[b.N-1]}, 202)
+	})
 }
 
 // Pingback end to end: request, synchronous fetch of a local source,
