@@ -66,46 +66,25 @@ func TestFloodNamingOneSource(t *testing.T) {
 	victim := r.src.set("/victim", 200, linking("Victim", hello))
 	stop := healthWatch(t, r.http.URL)
 
-	const total, parallel = 10000, 32
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var answers sync.Map
-	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: parallel}, Timeout: 30 * time.Second}
-	for range parallel {
-		wg.Go(func() {
-			for {
-				i := next.Add(1)
-				if i > total {
-					return
-				}
-				var resp *http.Response
-				var err error
-				// Each request names another page of the site (a real flood
-				// varies the target to dodge "already registered").
-				tgt := hello + "?v=" + strconv.FormatInt(i, 10)
-				if i%2 == 0 {
-					resp, err = c.PostForm(r.http.URL+"/webmention", url.Values{"source": {victim}, "target": {tgt}})
-				} else {
-					body := fmt.Sprintf(`<methodCall><methodName>pingback.ping</methodName><params><param><value>%s</value></param><param><value>%s</value></param></params></methodCall>`, victim, tgt)
-					resp, err = c.Post(r.http.URL+"/xmlrpc", "text/xml", strings.NewReader(body))
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				n, _ := answers.LoadOrStore(resp.StatusCode, new(atomic.Int64))
-				n.(*atomic.Int64).Add(1)
-			}
-		})
+	const total = 10000
+	pingback := func(source, target string) (string, string, string) {
+		return "/xmlrpc", "text/xml", fmt.Sprintf(`<methodCall><methodName>pingback.ping</methodName><params>`+
+			`<param><value>%s</value></param><param><value>%s</value></param></params></methodCall>`, source, target)
 	}
-	wg.Wait()
-	stop()
-	answers.Range(func(k, v any) bool {
-		t.Logf("HTTP %v: %d", k, v.(*atomic.Int64).Load())
-		return true
+	webmention := func(source, target string) (string, string, string) {
+		return "/webmention", "application/x-www-form-urlencoded", url.Values{"source": {source}, "target": {target}}.Encode()
+	}
+	answers := flood(t, r.http.URL, total, func(i int) (string, string, string) {
+		// Each request names another URL of the site (a real flood varies
+		// the target to dodge "already registered").
+		tgt := hello + "?v=" + strconv.Itoa(i)
+		if i%2 == 0 {
+			return webmention(victim, tgt)
+		}
+		return pingback(victim, tgt)
 	})
+	stop()
+	t.Logf("answers by HTTP status: %v", answers)
 	// Targets with a query are not pages of the site, so each request is
 	// refused before any fetch; the flood costs the victim nothing.
 	if n := r.src.count("/victim"); n != 0 {
@@ -115,34 +94,13 @@ func TestFloodNamingOneSource(t *testing.T) {
 	// Now the same with real pages of the site: admitted, verified, and
 	// still only one fetch per protocol within the cache period.
 	pages := []string{hello, target("posts/second/")}
-	next.Store(0)
 	stop = healthWatch(t, r.http.URL)
-	for range parallel {
-		wg.Go(func() {
-			for {
-				i := next.Add(1)
-				if i > total {
-					return
-				}
-				tgt := pages[i%2]
-				var resp *http.Response
-				var err error
-				if i%3 == 0 {
-					body := fmt.Sprintf(`<methodCall><methodName>pingback.ping</methodName><params><param><value>%s</value></param><param><value>%s</value></param></params></methodCall>`, victim, tgt)
-					resp, err = c.Post(r.http.URL+"/xmlrpc", "text/xml", strings.NewReader(body))
-				} else {
-					resp, err = c.PostForm(r.http.URL+"/webmention", url.Values{"source": {victim}, "target": {tgt}})
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		})
-	}
-	wg.Wait()
+	flood(t, r.http.URL, total, func(i int) (string, string, string) {
+		if i%3 == 0 {
+			return pingback(victim, pages[i%2])
+		}
+		return webmention(victim, pages[i%2])
+	})
 	// Wait for the queue to drain, so every queued request has been verified.
 	deadline := time.Now().Add(30 * time.Second)
 	for r.srv.queue.pending() > 0 && time.Now().Before(deadline) {
@@ -158,6 +116,42 @@ func TestFloodNamingOneSource(t *testing.T) {
 		t.Fatalf("victim fetched %d times for %d requests, want at most 2", n, total)
 	}
 	t.Logf("victim fetched %d times for %d requests", r.src.count("/victim"), total)
+}
+
+// flood sends total requests, 32 at a time, each the path, content type
+// and body req returns, and counts the answers by status.
+func flood(t *testing.T, base string, total int, req func(i int) (path, ctype, body string)) map[int]int {
+	t.Helper()
+	const parallel = 32
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: parallel}, Timeout: 30 * time.Second}
+	defer c.CloseIdleConnections()
+	var next atomic.Int64
+	var mu sync.Mutex
+	answers := map[int]int{}
+	var wg sync.WaitGroup
+	for range parallel {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1))
+				if i > total {
+					return
+				}
+				path, ctype, body := req(i)
+				resp, err := c.Post(base+path, ctype, strings.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				answers[resp.StatusCode]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return answers
 }
 
 // A flood from one client IP: past the burst, 429 with Retry-After, and
