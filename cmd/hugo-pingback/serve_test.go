@@ -376,3 +376,61 @@ func TestServeUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// SIGTERM with a pingback in flight: the listener closes at once, the
+// pingback is verified and answered, then serve exits 0.
+func TestServeGracefulShutdown(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "public", "post", "index.html"), "<html><body>a post</body></html>", 0o644)
+	site := "https://blog.example.net/"
+	arrived, release := make(chan struct{}), make(chan struct{})
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+		fmt.Fprintf(w, `<html><head><title>Slow</title></head><body><a href="%spost/">a post</a></body></html>`, site)
+	}))
+	defer src.Close()
+	srv := startServe(t, dir, "--base-url", site, "--public-url", "https://rx.example.net", "--allow-private", "--quiet")
+
+	answer := make(chan string, 1)
+	go func() {
+		body := fmt.Sprintf(`<?xml version="1.0"?><methodCall><methodName>pingback.ping</methodName><params><param><value>%s/slow</value></param><param><value>%spost/</value></param></params></methodCall>`, src.URL, site)
+		resp, err := http.Post(srv.url+"/xmlrpc", "text/xml", strings.NewReader(body))
+		if err != nil {
+			answer <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answer <- string(b)
+	}()
+	<-arrived
+	srv.cmd.Process.Signal(syscall.SIGTERM)
+	// The listener closes: new connections are refused while the pingback
+	// is still being verified.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(srv.url + "/healthz")
+		if err != nil {
+			break
+		}
+		resp.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("still accepting connections 10 s after SIGTERM")
+		}
+		<-time.After(10 * time.Millisecond)
+	}
+	close(release)
+	if a := <-answer; !strings.Contains(a, "registered") {
+		t.Fatalf("the pingback in flight got %s", a)
+	}
+	select {
+	case err := <-srv.done:
+		srv.done <- err
+		if err != nil {
+			t.Fatalf("serve after SIGTERM: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not exit")
+	}
+}
