@@ -231,10 +231,7 @@ func (s *Server) acceptWebmention(w http.ResponseWriter, r *http.Request, ip str
 	}
 	req := &mention.Request{Source: source, Target: target, Protocol: mention.Webmention, ClientIP: ip, Received: s.now().UTC()}
 	// Committed before the 202, whether or not the sender is still there.
-	s.enqueuing.Add(1)
-	err = s.store.Enqueue(context.WithoutCancel(r.Context()), req)
-	s.enqueuing.Add(-1)
-	if err != nil {
+	if err := s.store.Enqueue(context.WithoutCancel(r.Context()), req); err != nil {
 		s.queue.release()
 		s.log.Error("cannot queue a webmention", "source", source, "target", target, "err", err)
 		return &refusal{status: 503, reason: "the receiver cannot take it now; try again later", retryAfter: time.Minute}

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -175,10 +174,6 @@ type Server struct {
 	admin   *admin
 	mux     *http.ServeMux
 	handler http.Handler
-
-	// enqueuing counts the Enqueue commits in flight: the settler lets
-	// them go first (see settler).
-	enqueuing atomic.Int64
 
 	// verifyDone, when set (tests), is called after each queued
 	// verification settled.

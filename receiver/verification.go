@@ -320,9 +320,6 @@ func (s *Server) work(ctx context.Context, settled chan<- settling) {
 	}
 }
 
-// settleYield bounds how long the settler lets Enqueue commits go first.
-const settleYield = 50 * time.Millisecond
-
 // settling is a verified request on its way to the store.
 type settling struct {
 	r mention.Request
@@ -338,12 +335,6 @@ func (s *Server) settler(ctx context.Context, settled <-chan settling) {
 		case job = <-settled:
 		case <-ctx.Done():
 			return
-		}
-		// Requests arriving come first: a 202 waits on its commit, a
-		// verification does not, and each settle holds the store's one
-		// writer. Under a flood this waits at most settleYield per settle.
-		for deadline := time.Now().Add(settleYield); s.enqueuing.Load() > 0 && time.Now().Before(deadline); {
-			time.Sleep(time.Millisecond)
 		}
 		r := job.r
 		if err := s.settle(ctx, &r, job.o); err != nil {
