@@ -298,8 +298,8 @@ func resultWords(o outcome) string {
 // work is one verification worker: it takes due Webmention requests from
 // the queue and verifies them until ctx ends. It hands each outcome to the
 // settler instead of writing it: fetching is worth doing in parallel,
-// writing is not, since every settle is a commit that would queue behind
-// (and hold up) the Enqueue commits of the requests still arriving.
+// writing is not, since the store has one writer and the Enqueue commits
+// of the requests still arriving (each holding up a 202) need it more.
 func (s *Server) work(ctx context.Context, settled chan<- settling) {
 	for {
 		r, ok := s.queue.next(ctx, s.now)
