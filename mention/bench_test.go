@@ -130,3 +130,49 @@ func BenchmarkEnqueueAtRate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExport exports 10,000 approved mentions of 1,000 pages: the
+// first run writes every file, a run with nothing changed writes none and
+// costs what reading the store and comparing the files costs.
+//
+//	go test ./mention -run '^$' -bench Export
+func BenchmarkExport(b *testing.B) {
+	// Filling the store is not what is measured: no fsync for it.
+	s, err := Open(filepath.Join(b.TempDir(), "mentions.db"), &Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 10000 {
+		m := &Mention{Source: fmt.Sprintf("https://src%d.example.org/notes/%d", i%300, i),
+			Target: fmt.Sprintf("https://blog.example.net/posts/%d/", i%1000), Protocol: Webmention, State: Approved, Type: Reply,
+			Author:  Author{Name: "Someone", URL: "https://src.example.org/", Photo: "https://src.example.org/me.jpg"},
+			Content: Content{HTML: "<p>A reply of some length, as replies go.</p>", Text: "A reply of some length, as replies go."}}
+		if err := s.Settle(ctx, &Request{Source: m.Source, Target: m.Target, State: Accepted}, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("first", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			data := b.TempDir()
+			b.StartTimer()
+			res, err := Export(ctx, s, data)
+			if err != nil || len(res.Written) != 1000 {
+				b.Fatalf("%+v, %v", res, err)
+			}
+		}
+	})
+	b.Run("unchanged", func(b *testing.B) {
+		data := b.TempDir()
+		if _, err := Export(ctx, s, data); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			res, err := Export(ctx, s, data)
+			if err != nil || len(res.Written) != 0 {
+				b.Fatalf("%+v, %v", res, err)
+			}
+		}
+	})
+}

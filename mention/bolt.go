@@ -199,6 +199,9 @@ func (s *BoltStore) Queued(ctx context.Context) ([]Request, error) {
 	err := s.f.View("read mention store", func(tx *bolt.Tx) error {
 		reqs := tx.Bucket(bucketRequests)
 		return tx.Bucket(bucketQueued).ForEach(func(k, _ []byte) error {
+			if len(k) <= 8 {
+				return fmt.Errorf("%w: queued key %x is too short", ErrCorrupt, k)
+			}
 			id := string(k[8:])
 			v := reqs.Get(k[8:])
 			if v == nil {

@@ -499,3 +499,36 @@ func TestContextCanceled(t *testing.T) {
 		t.Errorf("a canceled Enqueue stored %d requests", len(q))
 	}
 }
+
+// TestCorruptionWhileOpen truncates the file under an open store, as a disk
+// error or a careless copy would: the next read fails with ErrCorrupt
+// naming the file instead of crashing the receiver, and Close releases the
+// lock.
+func TestCorruptionWhileOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mentions.db")
+	s, err := Open(path, &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 400 {
+		m := verified(fmt.Sprintf("https://src.example.org/%d", i), "https://blog.example.net/p/", Approved)
+		m.Content.Text = strings.Repeat("text ", 100)
+		settle(t, s, m)
+	}
+	if err := os.Truncate(path, 2*4096); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Mentions(ctx, Filter{})
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Mentions on a truncated file = %v, want ErrCorrupt naming it", err)
+	}
+	if _, err := s.HasApproved(ctx, "src.example.org"); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("HasApproved after corruption = %v, want ErrCorrupt", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if _, err := Open(path, &Options{Timeout: -1}); errors.Is(err, ErrLocked) || !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Open of the truncated file = %v, want ErrCorrupt (and no lock left)", err)
+	}
+}

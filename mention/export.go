@@ -46,7 +46,7 @@ type ExportResult struct {
 	Written   []string // files created or changed
 	Removed   []string // files removed: their page has no approved mention left
 	Unchanged int      // files whose bytes were already right
-	Pulled    int      // entries a pull brought that were new or changed
+	Pulled    int      // entries a pull from webmention.io brought that were new or changed
 	// Skipped lists targets that map to no data file (see FilePath).
 	Skipped []string
 	// Conflicts lists files left alone because hugo-pingback did not write
@@ -132,26 +132,9 @@ func Export(ctx context.Context, l Lister, dataDir string) (*ExportResult, error
 		}
 	}
 	return syncData(dataDir, func(st *exportState) (int, error) {
-		n := countNew(st.Receiver, entries)
 		st.Receiver = entries
-		return n, nil
+		return 0, nil
 	})
-}
-
-// countNew returns how many of next are not in prev as they are.
-func countNew(prev, next []JF2Entry) int {
-	seen := make(map[string]bool, len(prev))
-	for _, e := range prev {
-		b, _ := json.Marshal(e)
-		seen[string(b)] = true
-	}
-	n := 0
-	for _, e := range next {
-		if b, _ := json.Marshal(e); !seen[string(b)] {
-			n++
-		}
-	}
-	return n
 }
 
 // syncData loads the state of DATA/mentions, lets update change it, then
@@ -232,7 +215,8 @@ func syncData(dataDir string, update func(*exportState) (int, error)) (*ExportRe
 	st.Files = written
 	res.Files = len(written)
 
-	newState, err := json.MarshalIndent(&st, "", " ")
+	// Compact: it can hold every mention of the site, and nobody reads it.
+	newState, err := json.Marshal(&st)
 	if err != nil {
 		return res, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -158,7 +159,7 @@ func mergeEntries(st *wmioState, fresh []JF2Entry) int {
 			continue // webmention.io's private mentions are not for display
 		}
 		if i, ok := byID[e.WMID]; ok {
-			if countNew(st.Entries[i:i+1], []JF2Entry{e}) > 0 {
+			if !reflect.DeepEqual(st.Entries[i], e) {
 				st.Entries[i] = e
 				n++
 			}

@@ -77,8 +77,7 @@ Usage:
   hugo-pingback send   [flags]   notify the pages newly linked from your content
   hugo-pingback status [flags]   what was sent, failed, or waits for a retry, and why
   hugo-pingback serve  [flags]   receive pingbacks, Webmentions and Trackbacks for your pages
-  hugo-pingback mentions COMMAND list, approve, spam, delete, block received mentions; export
-                                 them into the site's data dir, or pull them from a receiver
+  hugo-pingback mentions CMD     moderate received mentions; export or pull them into data/
   hugo-pingback version
 
 In CI: build (or hugo), inject, deploy, then send. Run "hugo-pingback COMMAND --help"

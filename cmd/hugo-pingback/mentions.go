@@ -282,12 +282,13 @@ func (f *mentionsFlags) list(ctx context.Context, m mention.Moderator, stdout io
 		return err
 	}
 	if *f.jsonOut {
-		if ms == nil {
-			ms = []mention.Mention{}
+		rows := make([]listRow, len(ms))
+		for i, x := range ms {
+			rows[i] = listRow{Mention: x, Name: x.Name, Excerpt: x.Excerpt, Reason: x.Reason}
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(ms)
+		return enc.Encode(rows)
 	}
 	if len(ms) == 0 {
 		fmt.Fprintln(stdout, "no mentions")
@@ -308,6 +309,16 @@ func (f *mentionsFlags) list(ctx context.Context, m mention.Moderator, stdout io
 			printable(who, 40), printable(x.Reason, 60))
 	}
 	return tw.Flush()
+}
+
+// listRow is a mention as list --json prints it: the admin API's form,
+// with name, excerpt and reason always present (empty rather than left
+// out), so `jq .reason` never meets a missing key.
+type listRow struct {
+	mention.Mention
+	Name    string `json:"name"`
+	Excerpt string `json:"excerpt"`
+	Reason  string `json:"reason"`
 }
 
 func (f *mentionsFlags) dataDirPath() string {

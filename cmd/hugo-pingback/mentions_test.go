@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,9 +83,11 @@ func TestCLIMentionsLocal(t *testing.T) {
 	if len(rows) != 2 {
 		t.Fatalf("list --json --state pending: %d rows, want 2", len(rows))
 	}
-	for _, k := range []string{"id", "source", "target", "protocol", "state", "type", "received", "author", "excerpt", "reason"} {
-		if _, ok := rows[0][k]; !ok {
-			t.Errorf("list --json lacks %q: %v", k, rows[0])
+	for _, row := range rows {
+		for _, k := range []string{"id", "source", "target", "protocol", "state", "type", "received", "author", "name", "excerpt", "reason"} {
+			if _, ok := row[k]; !ok {
+				t.Errorf("list --json lacks %q: %v", k, row)
+			}
 		}
 	}
 	if _, ok := rows[1]["name"]; !ok || rows[1]["protocol"] != "pingback" {
@@ -315,5 +319,54 @@ func TestCLIMentionsShowInExampleSite(t *testing.T) {
 	about, _ := os.ReadFile(filepath.Join(dir, "public", "about", "index.html"))
 	if strings.Contains(string(about), `class="mentions"`) {
 		t.Error("a page without mentions has a mentions section")
+	}
+}
+
+// TestCLIMentionsPullWebmentionIO pulls from a local stand-in for
+// webmention.io (its URL from the test-only environment variable), with the
+// token from WEBMENTION_IO_TOKEN.
+func TestCLIMentionsPullWebmentionIO(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join("..", "..", "mention", "testdata", "webmentionio", "page0.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu     sync.Mutex
+		tokens []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		tokens = append(tokens, r.URL.Query().Get("token"))
+		mu.Unlock()
+		if r.URL.Query().Get("page") != "0" || r.URL.Query().Get("since_id") != "" {
+			w.Write([]byte(`{"type":"feed","name":"Webmentions","children":[]}`))
+			return
+		}
+		w.Write(page)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	pull := func(token string) (string, int) {
+		cmd := exec.Command(os.Args[0], "mentions", "pull", "--webmention-io", "--site", dir, "--allow-private")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "HP_BE_MAIN=1", "WEBMENTION_IO_TOKEN="+token, webmentionIOEndpointEnv+"="+srv.URL+"/api/mentions.jf2")
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	out, code := pull("wm-secret")
+	if code != 0 || !strings.Contains(out, "2 mentions of 1 pages") || !strings.Contains(out, "wrote   posts/hello-world.json") {
+		t.Fatalf("pull --webmention-io: exit %d\n%s", code, out)
+	}
+	mu.Lock()
+	if len(tokens) == 0 || tokens[0] != "wm-secret" {
+		t.Errorf("tokens sent: %v", tokens)
+	}
+	mu.Unlock()
+	out, code = pull("wm-secret")
+	if code != 0 || !strings.Contains(out, "0 written") {
+		t.Errorf("second pull: exit %d\n%s", code, out)
+	}
+	if out, code = pull(""); code != 1 || !strings.Contains(out, "WEBMENTION_IO_TOKEN") {
+		t.Errorf("pull without a token: exit %d\n%s", code, out)
 	}
 }
