@@ -87,9 +87,9 @@ func ParseMethodCall(data []byte) (*MethodCall, error) {
 // callParser reads a methodCall token by token, refusing any directive.
 type callParser struct{ d *xml.Decoder }
 
-// token is d.Token that refuses DTDs: Go's decoder would not expand the
+// Token is d.Token that refuses DTDs: Go's decoder would not expand the
 // entities, but a document that declares them is an attack, not a call.
-func (p callParser) token() (xml.Token, error) {
+func (p callParser) Token() (xml.Token, error) {
 	tok, err := p.d.Token()
 	if err != nil {
 		return nil, err
@@ -104,22 +104,8 @@ func (p callParser) token() (xml.Token, error) {
 	return tok, nil
 }
 
-// start returns the next start element; an end element first gives
-// errEndElement; text, comments and processing instructions are skipped.
-func (p callParser) start() (xml.StartElement, error) {
-	for {
-		tok, err := p.token()
-		if err != nil {
-			return xml.StartElement{}, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			return t, nil
-		case xml.EndElement:
-			return xml.StartElement{}, errEndElement
-		}
-	}
-}
+// start returns the next start element (see nextStart).
+func (p callParser) start() (xml.StartElement, error) { return nextStart(p) }
 
 func invalid(format string, args ...any) *FaultError {
 	return &FaultError{Code: FaultInvalid, Message: fmt.Sprintf(format, args...)}
@@ -212,7 +198,7 @@ func (p callParser) value() (string, error) {
 	var text strings.Builder
 	typed, s := false, ""
 	for {
-		tok, err := p.token()
+		tok, err := p.Token()
 		if err != nil {
 			return "", err
 		}
@@ -270,7 +256,7 @@ func checkScalar(kind, s string) error {
 func (p callParser) text() (string, error) {
 	var b strings.Builder
 	for {
-		tok, err := p.token()
+		tok, err := p.Token()
 		if err != nil {
 			return "", err
 		}
@@ -289,7 +275,7 @@ func (p callParser) text() (string, error) {
 // and processing instructions may follow.
 func (p callParser) rest() error {
 	for {
-		tok, err := p.token()
+		tok, err := p.Token()
 		if err == io.EOF {
 			return nil
 		}
