@@ -236,7 +236,9 @@ func (s *Server) acceptWebmention(w http.ResponseWriter, r *http.Request, ip str
 		s.log.Error("cannot queue a webmention", "source", source, "target", target, "err", err)
 		return &refusal{status: 503, reason: "the receiver cannot take it now; try again later", retryAfter: time.Minute}
 	}
-	s.queue.add(*req, false)
+	if !s.queue.add(*req, false) {
+		s.queue.release() // the start-up reload took it, and its slot, first
+	}
 	loc := s.statusURL(req.ID)
 	w.Header().Set("Location", loc)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

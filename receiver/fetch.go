@@ -3,7 +3,6 @@ package receiver
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
 	"time"
 
@@ -19,12 +18,13 @@ import (
 // against pingback reflection (CVE-2013-0235 and the 2014 floods), in
 // which one request to each of many receivers made them all fetch a victim.
 type fetcher struct {
-	client  *linkback.Client
-	ttl     time.Duration
-	maxSize int64
-	slots   chan struct{}
-	group   singleflight.Group
-	metrics *metrics
+	client    *linkback.Client
+	ttl       time.Duration
+	maxSize   int64
+	redirects int
+	slots     chan struct{}
+	group     singleflight.Group
+	metrics   *metrics
 
 	mu    sync.Mutex
 	cache map[string]*fetched
@@ -41,16 +41,17 @@ type fetched struct {
 
 func newFetcher(c *linkback.Client, lim Limits, m *metrics) *fetcher {
 	return &fetcher{
-		client: c, ttl: lim.SourceCache, maxSize: lim.SourceCacheBytes,
+		client: c, ttl: lim.SourceCache, maxSize: lim.SourceCacheBytes, redirects: lim.Redirects,
 		slots: make(chan struct{}, lim.Fetches), metrics: m, cache: map[string]*fetched{},
 	}
 }
 
-// get returns the outcome of fetching rawURL with up to redirects redirects,
-// fresh or from the last SourceCache. A fetch is never cut short by the
-// request that started it: the others sharing it still want the answer.
-func (f *fetcher) get(ctx context.Context, rawURL string, redirects int) (*linkback.Page, error) {
-	key := strconv.Itoa(redirects) + " " + rawURL
+// get returns the outcome of fetching rawURL (following up to Redirects
+// redirects), fresh or from the last SourceCache. A fetch is never cut
+// short by the request that started it: the others sharing it still want
+// the answer.
+func (f *fetcher) get(ctx context.Context, rawURL string) (*linkback.Page, error) {
+	key := rawURL
 	now := time.Now()
 	f.mu.Lock()
 	if e, ok := f.cache[key]; ok && now.Sub(e.at) < f.ttl {
@@ -70,7 +71,7 @@ func (f *fetcher) get(ctx context.Context, rawURL string, redirects int) (*linkb
 		}
 		defer func() { <-f.slots }()
 		start := time.Now()
-		page, err := f.client.Fetch(fctx, rawURL, linkback.FetchOptions{MaxRedirects: redirects})
+		page, err := f.client.Fetch(fctx, rawURL, linkback.FetchOptions{MaxRedirects: f.redirects})
 		f.metrics.fetchSeconds.Observe(time.Since(start).Seconds())
 		f.metrics.fetches.WithLabelValues(fetchOutcome(page, err)).Inc()
 		f.store(key, &fetched{page: page, err: err, at: time.Now()})

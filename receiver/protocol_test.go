@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/linkback"
 	"github.com/hugo-pingback/hugo-pingback/mention"
@@ -488,5 +490,54 @@ func TestHealthz(t *testing.T) {
 	r := newRig(t)
 	if code, _, body := r.get("/healthz", ""); code != 200 || body != "ok\n" {
 		t.Fatalf("%d %q", code, body)
+	}
+}
+
+// A Webmention committed while the server starts (before Run reloaded the
+// queue from the store) is verified once, not once by the handler's queue
+// entry and again by the reload.
+func TestQueueReloadTakesEachRequestOnce(t *testing.T) {
+	r := newRig(t, noLimits)
+	hello := target("posts/hello/")
+	src := r.src.set("/once", 200, linking("Once", hello))
+	// A second server on the same store, not running yet: its handler
+	// commits and queues the request, then Run reloads the store's queue,
+	// which holds the same request.
+	o := r.srv.opts
+	o.Registry = nil
+	srv, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled := make(chan mention.Request, 10)
+	srv.verifyDone = func(req mention.Request) { settled <- req }
+	h := httptest.NewServer(srv.Handler())
+	defer h.Close()
+	resp, err := http.PostForm(h.URL+"/webmention", url.Values{"source": {src}, "target": {hello}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 202 {
+		t.Fatalf("HTTP %d", resp.StatusCode)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	if got := <-settled; got.State != mention.Accepted {
+		t.Fatalf("settled %+v", got)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.queue.pending() > 0 && time.Now().Before(deadline) {
+		<-time.After(5 * time.Millisecond)
+	}
+	if n := srv.queue.pending(); n != 0 {
+		t.Fatalf("%d requests still held after the only one settled", n)
+	}
+	select {
+	case again := <-settled:
+		t.Fatalf("verified twice: %+v", again)
+	default:
 	}
 }

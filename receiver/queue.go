@@ -25,12 +25,13 @@ type queue struct {
 
 	mu       sync.Mutex
 	items    dueHeap
+	ids      map[string]struct{} // requests held: waiting or being verified
 	reserved int
 	wake     chan struct{}
 }
 
 func newQueue(limit int, depth prometheus.Gauge) *queue {
-	return &queue{limit: limit, depth: depth, wake: make(chan struct{}, 1)}
+	return &queue{limit: limit, depth: depth, wake: make(chan struct{}, 1), ids: map[string]struct{}{}}
 }
 
 // reserve takes a slot for a request about to be committed; false when the
@@ -46,8 +47,8 @@ func (q *queue) reserve() bool {
 	return true
 }
 
-// release gives a slot back: the request was settled for good, or never
-// committed.
+// release gives back a slot reserved for a request that was never
+// committed, or never added (see add).
 func (q *queue) release() {
 	q.mu.Lock()
 	q.reserved--
@@ -62,11 +63,19 @@ func (q *queue) pending() int {
 	return q.reserved
 }
 
-// add schedules a committed request. With reserve it takes a slot too,
-// beyond the limit if need be (requests reloaded from the store at start
-// were all accepted once and are never refused now).
-func (q *queue) add(r mention.Request, reserve bool) {
+// add schedules a committed request, once: a request already held (the
+// handler that committed it and the start-up reload of the store can both
+// see a request that arrived while the server started) is not added again,
+// and add reports false. With reserve it takes a slot too, beyond the limit
+// if need be (requests reloaded from the store at start were all accepted
+// once and are never refused now).
+func (q *queue) add(r mention.Request, reserve bool) bool {
 	q.mu.Lock()
+	if _, dup := q.ids[r.ID]; dup {
+		q.mu.Unlock()
+		return false
+	}
+	q.ids[r.ID] = struct{}{}
 	if reserve {
 		q.reserved++
 		q.depth.Set(float64(q.reserved))
@@ -74,6 +83,25 @@ func (q *queue) add(r mention.Request, reserve bool) {
 	heap.Push(&q.items, r)
 	q.mu.Unlock()
 	q.signal()
+	return true
+}
+
+// retry schedules again a request that is held (it failed for a passing
+// reason): it keeps its slot.
+func (q *queue) retry(r mention.Request) {
+	q.mu.Lock()
+	heap.Push(&q.items, r)
+	q.mu.Unlock()
+	q.signal()
+}
+
+// done lets go of a request settled for good (or left to the next start)
+// and of its slot.
+func (q *queue) done(id string) {
+	q.mu.Lock()
+	delete(q.ids, id)
+	q.mu.Unlock()
+	q.release()
 }
 
 func (q *queue) signal() {

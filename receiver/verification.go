@@ -66,16 +66,18 @@ func (s *Server) verifyOnce(ctx context.Context, r *mention.Request) outcome {
 	if err != nil {
 		return outcome{verdict: passing, fault: linkback.FaultInternal, reason: "the mention store failed: " + err.Error()}
 	}
-	redirects := 0 // Pingback and Trackback: none, as WordPress does
-	if r.Protocol == mention.Webmention {
-		redirects = s.lim.Redirects
-	}
-	page, err := s.fetch.get(ctx, r.Source, redirects)
+	// One fetch per source URL serves every protocol, so it follows
+	// redirects; a Pingback or Trackback source that redirected is refused
+	// below, as WordPress refuses it.
+	page, err := s.fetch.get(ctx, r.Source)
 	if err != nil {
 		if ctx.Err() != nil {
 			return outcome{verdict: passing, fault: linkback.FaultUpstream, reason: "the receiver stopped before the source was fetched"}
 		}
 		return s.fetchFailed(r, err, existing, known)
+	}
+	if page.Redirected && r.Protocol != mention.Webmention {
+		return refuse(linkback.FaultSourceNotFound, "the source redirects to %s (pingback and trackback sources must answer directly)", page.URL.Redacted())
 	}
 	switch st := page.StatusCode; {
 	case st == http.StatusNotFound || st == http.StatusGone:
@@ -84,7 +86,7 @@ func (s *Server) verifyOnce(ctx context.Context, r *mention.Request) outcome {
 		}
 		return refuse(linkback.FaultSourceNotFound, "the source answered %d %s", st, http.StatusText(st))
 	case st >= 300 && st < 400:
-		return refuse(linkback.FaultSourceNotFound, "the source redirects to %s (pingback and trackback sources must answer directly)", page.Location)
+		return refuse(linkback.FaultSourceNotFound, "the source answered %d %s", st, http.StatusText(st))
 	case st == http.StatusTooManyRequests || st >= 500:
 		return outcome{verdict: passing, fault: linkback.FaultUpstream, reason: fmt.Sprintf("the source answered %d %s", st, http.StatusText(st))}
 	case st != http.StatusOK && (st < 200 || st > 299):
@@ -342,14 +344,14 @@ func (s *Server) settler(ctx context.Context, settled <-chan settling) {
 				return
 			}
 			s.log.Error("cannot record a verification; it is retried at the next start", "request", r.ID, "err", err)
-			s.queue.release()
+			s.queue.done(r.ID)
 			continue
 		}
 		s.log.Info("webmention verified", "request", r.ID, "source", r.Source, "target", r.Target, "state", r.State, "result", r.Result)
 		if r.State == mention.Queued {
-			s.queue.add(r, false) // a retry keeps its slot
+			s.queue.retry(r)
 		} else {
-			s.queue.release()
+			s.queue.done(r.ID)
 		}
 		if s.verifyDone != nil {
 			s.verifyDone(r)
