@@ -100,8 +100,9 @@ type Limits struct {
 	// retry after RetryBase (default 1 minute), then doubling.
 	Attempts  int
 	RetryBase time.Duration
-	// Redirects is how many redirects a Webmention source may take (default
-	// 5); Pingback and Trackback sources get none, as WordPress does.
+	// Redirects is how many redirects a source fetch follows (default 5);
+	// a Pingback or Trackback source that redirected is refused all the
+	// same, as WordPress refuses it.
 	Redirects int
 	// Body caps a request body (default 64 KiB).
 	Body int64
