@@ -22,14 +22,15 @@ import (
 )
 
 // healthWatch polls /healthz until stop is closed and fails the test if it
-// ever does not answer 200 within a second.
+// ever does not answer 200. The bound is loose (10 s): it is about staying
+// up, and the flood shares two cores with whatever else the machine runs.
 func healthWatch(t *testing.T, base string) (stop func()) {
 	t.Helper()
 	done := make(chan struct{})
 	var failures atomic.Int64
 	var checks atomic.Int64
 	var wg sync.WaitGroup
-	c := &http.Client{Timeout: time.Second}
+	c := &http.Client{Timeout: 10 * time.Second}
 	wg.Go(func() {
 		for {
 			select {
