@@ -42,6 +42,9 @@ const sendExamples = `  # In CI, after deploying: notify what is new since the l
 
   # Machine-readable report, fail the job on permanent failures
   hugo-pingback send --json --strict > linkbacks.json
+
+  # GitHub Actions: a Markdown report in the job summary, counts as step outputs
+  hugo-pingback send --summary "$GITHUB_STEP_SUMMARY" --outputs "$GITHUB_OUTPUT"
 `
 
 // siteFlags are the flags every command that reads a site shares.
@@ -77,6 +80,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		since                          dateFlag
 		maxAge                         ageFlag
 		tombstones                     bool
+		summaryFile, outputsFile       string
 	)
 	sf.register(fs, true)
 	fs.BoolVar(&dryRun, "dry-run", false, "print the full plan of what would be sent; make no request and write nothing")
@@ -101,6 +105,8 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&tombstones, "tombstones", false, "write 410 Gone lines to _redirects for deleted pages")
 	fs.BoolVar(&force, "force", false, "send although the Hugo environment is not production or baseURL is a placeholder")
 	fs.BoolVar(&noHugo, "no-hugo", false, "do not load the Hugo site; read only the built files")
+	fs.StringVar(&summaryFile, "summary", "", "append a Markdown report of the run to `file` (e.g. \"$GITHUB_STEP_SUMMARY\")")
+	fs.StringVar(&outputsFile, "outputs", "", "append the run's counts as key=value lines to `file` (e.g. \"$GITHUB_OUTPUT\", a GitLab dotenv report)")
 	set, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -242,6 +248,9 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		}
 		rep.Summary(stdout)
+	}
+	if werr := writeReports(rep, summaryFile, outputsFile); werr != nil {
+		return errors.Join(err, werr)
 	}
 	if err != nil { // interrupted: the report above says what was done
 		return err
