@@ -11,6 +11,7 @@ require (
 	github.com/spf13/afero v1.15.0
 	github.com/spf13/fsync v0.10.1
 	go.etcd.io/bbolt v1.4.3
+	golang.org/x/mod v0.41.0
 	golang.org/x/net v0.62.0
 	golang.org/x/sync v0.25.0
 )
@@ -169,7 +170,6 @@ require (
 	gocloud.dev v0.45.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/image v0.44.0 // indirect
-	golang.org/x/mod v0.41.0 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect

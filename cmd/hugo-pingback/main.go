@@ -69,7 +69,7 @@ Usage:
   hugo-pingback inject [flags]   add <link rel="pingback"> (and webmention) to every built page
   hugo-pingback send   [flags]   notify the pages newly linked from your content
   hugo-pingback status [flags]   what was sent, failed, or waits for a retry, and why
-  hugo-pingback version
+  hugo-pingback version [--json]  the release version and commit, and the embedded Hugo
 
 In CI: build (or hugo), inject, deploy, then send. Run "hugo-pingback COMMAND --help"
 for the flags of each command, with examples.
@@ -92,8 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "build":
 		return runBuild(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintf(stdout, "hugo-pingback %s\n", version())
-		return nil
+		return runVersion(rest, stdout)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, topUsage)
 		return nil

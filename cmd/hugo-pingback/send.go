@@ -221,7 +221,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer ledger.Close()
 	}
 
-	linkback.Version = version()
+	linkback.Version = currentVersion().Version
 	client := linkback.NewClient(linkback.ClientOptions{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivate, Logger: logger})
 	prog := newProgress(stderr, "sending")
 	s, err := sender.New(cfg, ledger, client, sender.Options{
