@@ -27,10 +27,15 @@ const (
 // releaseBin is the binary built by TestMain with the flags of .goreleaser.yaml.
 var releaseBin string
 
-// root is the repository root.
-var root = filepath.Join("..", "..")
+// root is the repository root, absolute: scripts run in other directories.
+var root string
 
 func TestMain(m *testing.M) {
+	var err error
+	if root, err = filepath.Abs(filepath.Join("..", "..")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	dir, err := os.MkdirTemp("", "hugo-pingback-release")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
