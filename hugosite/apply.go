@@ -1,15 +1,10 @@
 package hugosite
 
 import (
-	"errors"
-	"fmt"
 	"net"
 	"net/url"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gohugoio/hugo/common/hmaps"
 
@@ -19,39 +14,20 @@ import (
 // ParamsKey is where a site keeps hugo-pingback's settings: [params.pingback].
 const ParamsKey = "pingback"
 
-// ErrParam is wrapped by every *ParamError, for errors.Is.
-var ErrParam = errors.New("bad [params.pingback] setting")
-
-// ParamError is an invalid value under [params.pingback].
-type ParamError struct {
-	Key   string // the key as documented, e.g. "timeout"; "" for [params.pingback] itself
-	Value any    // the value found
-	Err   error  // what is wrong with it
-}
-
-func (e *ParamError) Error() string {
-	if e.Key == "" {
-		return fmt.Sprintf("params.%s = %#v: %v", ParamsKey, e.Value, e.Err)
-	}
-	return fmt.Sprintf("params.%s.%s = %#v: %v", ParamsKey, e.Key, e.Value, e.Err)
-}
-
-// Unwrap lets errors.Is find ErrParam and the cause.
-func (e *ParamError) Unwrap() []error { return []error{ErrParam, e.Err} }
-
-// Apply fills cfg from the site: BaseURL, PublishDir (absolute), Roots for a
-// multihost site, Environment, SiteTitle, FeedURL, and every key the site
-// sets under [params.pingback] (see the README for the list). Fields the
-// site does not configure are left alone, so flags can be applied after.
-// Unknown keys are logged as warnings; invalid values are a *ParamError.
-func (s *Site) Apply(cfg *config.Config) error {
+// Apply fills cfg from the site for the command cmd: BaseURL, PublishDir
+// (absolute), Roots for a multihost site, Environment, SiteTitle, FeedURL,
+// and the keys the site sets under [params.pingback] that cmd takes (see
+// config.ApplyParams). Fields the site does not configure are left alone,
+// so flags can be applied after. Unknown keys come back as warnings; an
+// invalid value is a *config.ParamError.
+func (s *Site) Apply(cfg *config.Config, cmd config.Scope) (warnings []string, err error) {
 	base := s.configs.Base
 	first := s.configs.GetFirstLanguageConfig()
 	baseURL := withSlash(first.BaseURL().String())
-	publishDir := s.absPath(base.PublishDir)
 
+	cfg.SiteDir = s.dir
 	cfg.BaseURL = baseURL
-	cfg.PublishDir = publishDir
+	cfg.PublishDir = s.absPath(base.PublishDir)
 	if roots := s.roots(); roots != nil {
 		cfg.Roots = roots
 	}
@@ -65,149 +41,34 @@ func (s *Site) Apply(cfg *config.Config) error {
 
 	raw, ok := base.Params[ParamsKey]
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	params, ok := raw.(hmaps.Params)
+	params, ok := plainMap(raw)
 	if !ok {
-		if m, isMap := raw.(map[string]any); isMap {
-			params = hmaps.Params(m)
-		} else {
-			return &ParamError{Key: "", Value: raw, Err: errors.New("want a table of settings")}
-		}
+		return nil, &config.ParamError{Value: raw, Err: config.ErrNotTable}
 	}
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		set, known := paramSetters[strings.ToLower(k)]
-		if !known {
-			s.log.Warn("unknown setting ignored", "key", "params."+ParamsKey+"."+k)
-			continue
-		}
-		if err := set(s, cfg, params[k]); err != nil {
-			return &ParamError{Key: set.name(k), Value: params[k], Err: err}
-		}
-	}
-	return nil
+	return config.ApplyParams(cfg, params, cmd)
 }
 
-// paramSetter applies one [params.pingback] key to a Config.
-type paramSetter func(s *Site, cfg *config.Config, v any) error
-
-// name returns the documented spelling of a key (Hugo lower-cases them).
-func (paramSetter) name(k string) string {
-	if n, ok := paramNames[strings.ToLower(k)]; ok {
-		return n
+// plainMap turns Hugo's params tables (hmaps.Params, nested) into plain maps.
+func plainMap(v any) (map[string]any, bool) {
+	var m map[string]any
+	switch t := v.(type) {
+	case hmaps.Params:
+		m = t
+	case map[string]any:
+		m = t
+	default:
+		return nil, false
 	}
-	return k
-}
-
-// paramNames are the documented, camel-cased keys.
-var paramNames = map[string]string{}
-
-// paramSetters maps Hugo's lower-cased keys to their setters.
-var paramSetters = map[string]paramSetter{}
-
-func init() {
-	str := func(f func(*config.Config, string)) paramSetter {
-		return func(_ *Site, c *config.Config, v any) error {
-			s, err := toString(v)
-			if err == nil {
-				f(c, s)
-			}
-			return err
+	out := make(map[string]any, len(m))
+	for k, e := range m {
+		if sub, ok := plainMap(e); ok {
+			e = sub
 		}
+		out[k] = e
 	}
-	list := func(f func(*config.Config, []string)) paramSetter {
-		return func(_ *Site, c *config.Config, v any) error {
-			l, err := toStrings(v)
-			if err == nil {
-				f(c, l)
-			}
-			return err
-		}
-	}
-	boolean := func(f func(*config.Config, bool)) paramSetter {
-		return func(_ *Site, c *config.Config, v any) error {
-			b, err := toBool(v)
-			if err == nil {
-				f(c, b)
-			}
-			return err
-		}
-	}
-	duration := func(f func(*config.Config, time.Duration)) paramSetter {
-		return func(_ *Site, c *config.Config, v any) error {
-			d, err := toDuration(v)
-			if err == nil {
-				f(c, d)
-			}
-			return err
-		}
-	}
-	integer := func(f func(*config.Config, int)) paramSetter {
-		return func(_ *Site, c *config.Config, v any) error {
-			n, err := toInt(v)
-			if err == nil && n < 0 {
-				err = errors.New("must not be negative")
-			}
-			if err == nil {
-				f(c, n)
-			}
-			return err
-		}
-	}
-	add := func(name string, set paramSetter) {
-		paramNames[strings.ToLower(name)] = name
-		paramSetters[strings.ToLower(name)] = set
-	}
-
-	add("receiver", str(func(c *config.Config, v string) { c.Receiver = v }))
-	add("webmention", str(func(c *config.Config, v string) { c.Webmention = v }))
-	add("headers", boolean(func(c *config.Config, v bool) { c.Headers = v }))
-	add("selfPing", boolean(func(c *config.Config, v bool) { c.NoSelfPing = !v }))
-	add("selfHosts", list(func(c *config.Config, v []string) { c.SelfHosts = v }))
-	add("content", str(func(c *config.Config, v string) { c.Content = v }))
-	add("ledger", func(s *Site, c *config.Config, v any) error {
-		p, err := toString(v)
-		if err == nil {
-			if p == "" {
-				return errors.New("must not be empty")
-			}
-			// Relative to the site, like every path in a Hugo config.
-			c.Ledger = s.absPath(p)
-		}
-		return err
-	})
-	add("protocols", list(func(c *config.Config, v []string) { c.Protocols = v }))
-	add("exclude", list(func(c *config.Config, v []string) { c.Exclude = v }))
-	add("skipRels", list(func(c *config.Config, v []string) { c.SkipRels = v }))
-	add("skipClasses", list(func(c *config.Config, v []string) { c.SkipClasses = v }))
-	add("allowPrivate", boolean(func(c *config.Config, v bool) { c.AllowPrivate = v }))
-	add("verifyLive", boolean(func(c *config.Config, v bool) { c.NoVerifyLive = !v }))
-	add("concurrency", integer(func(c *config.Config, v int) { c.Concurrency = v }))
-	add("floodLimit", integer(func(c *config.Config, v int) { c.FloodLimit = v }))
-	add("timeout", duration(func(c *config.Config, v time.Duration) { c.Timeout = v }))
-	add("hostInterval", duration(func(c *config.Config, v time.Duration) {
-		if v == 0 {
-			v = -1 // zero in the site config means "no interval", not "default"
-		}
-		c.HostInterval = v
-	}))
-	add("maxTime", duration(func(c *config.Config, v time.Duration) { c.MaxTime = v }))
-	add("since", func(_ *Site, c *config.Config, v any) error {
-		t, err := toTime(v)
-		if err == nil {
-			c.Since = t
-		}
-		return err
-	})
-	add("maxAge", duration(func(c *config.Config, v time.Duration) { c.MaxAge = v }))
-	add("pingServices", list(func(c *config.Config, v []string) { c.PingServices = v }))
-	add("websubHub", str(func(c *config.Config, v string) { c.WebSubHub = v }))
-	add("tombstones", boolean(func(c *config.Config, v bool) { c.Tombstones = v }))
+	return out, true
 }
 
 // roots returns one Root per language on a multihost site (each language is
@@ -314,116 +175,4 @@ func PlaceholderBaseURL(u string) bool {
 		}
 	}
 	return false
-}
-
-// Value conversions for [params.pingback]. TOML, YAML, JSON and HUGO_PARAMS_*
-// variables give different Go types for the same setting.
-
-func toString(v any) (string, error) {
-	switch v := v.(type) {
-	case string:
-		return strings.TrimSpace(v), nil
-	}
-	return "", errors.New("want a string")
-}
-
-func toStrings(v any) ([]string, error) {
-	switch v := v.(type) {
-	case string:
-		// A HUGO_PARAMS_PINGBACK_... variable: a comma-separated list.
-		var out []string
-		for _, f := range strings.Split(v, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				out = append(out, f)
-			}
-		}
-		return out, nil
-	case []string:
-		return append([]string(nil), v...), nil
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				return nil, errors.New("want a list of strings")
-			}
-			out = append(out, strings.TrimSpace(s))
-		}
-		return out, nil
-	}
-	return nil, errors.New("want a list of strings")
-}
-
-func toBool(v any) (bool, error) {
-	switch v := v.(type) {
-	case bool:
-		return v, nil
-	case string:
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			return false, errors.New("want true or false")
-		}
-		return b, nil
-	}
-	return false, errors.New("want true or false")
-}
-
-func toInt(v any) (int, error) {
-	switch v := v.(type) {
-	case int:
-		return v, nil
-	case int64:
-		return int(v), nil
-	case uint64:
-		return int(v), nil
-	case float64:
-		if v == float64(int(v)) {
-			return int(v), nil
-		}
-	case string:
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err == nil {
-			return n, nil
-		}
-	}
-	return 0, errors.New("want a whole number")
-}
-
-// toDuration takes a Go duration ("10s", "1h30m") or a number of seconds.
-func toDuration(v any) (time.Duration, error) {
-	if s, ok := v.(string); ok {
-		s = strings.TrimSpace(s)
-		if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-			return d, nil
-		}
-		if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 {
-			return time.Duration(n * float64(time.Second)), nil
-		}
-		return 0, errors.New(`want a duration such as "10s" or "1h30m"`)
-	}
-	switch n := v.(type) {
-	case int, int64, uint64, float64:
-		f, _ := strconv.ParseFloat(fmt.Sprint(n), 64)
-		if f >= 0 {
-			return time.Duration(f * float64(time.Second)), nil
-		}
-	}
-	return 0, errors.New(`want a duration such as "10s" or "1h30m"`)
-}
-
-// toTime takes a TOML/YAML date or datetime, or an RFC 3339 or YYYY-MM-DD string.
-func toTime(v any) (time.Time, error) {
-	switch v := v.(type) {
-	case time.Time:
-		return v, nil
-	case string, fmt.Stringer:
-		// Strings, and the TOML parser's local dates (toml.LocalDate).
-		s := strings.TrimSpace(fmt.Sprint(v))
-		for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
-			if t, err := time.Parse(layout, s); err == nil {
-				return t, nil
-			}
-		}
-	}
-	return time.Time{}, errors.New(`want a date such as "2024-01-31" or "2024-01-31T12:00:00Z"`)
 }

@@ -3,7 +3,6 @@ package hugosite
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -242,7 +241,7 @@ weight = 2
 			}
 			defer s.Close()
 			var cfg config.Config
-			if err := s.Apply(&cfg); err != nil {
+			if _, err := s.Apply(&cfg, config.All); err != nil {
 				t.Fatal(err)
 			}
 			rel := func(p string) string {
@@ -302,10 +301,11 @@ tombstones = true
 	}
 	defer s.Close()
 	cfg := config.Config{Concurrency: 99} // a value the site sets is replaced
-	if err := s.Apply(&cfg); err != nil {
+	if _, err := s.Apply(&cfg, config.All); err != nil {
 		t.Fatal(err)
 	}
 	want := config.Config{
+		SiteDir:      dir,
 		BaseURL:      "https://blog.example.net/",
 		PublishDir:   filepath.Join(dir, "public"),
 		Environment:  "production",
@@ -313,20 +313,20 @@ tombstones = true
 		Receiver:     "https://webmention.io/blog.example.net/xmlrpc",
 		Webmention:   "https://webmention.io/blog.example.net/webmention",
 		Headers:      true,
-		NoSelfPing:   true,
+		SelfPing:     false,
 		SelfHosts:    []string{"www.blog.example.net"},
 		Content:      "article .body",
-		Ledger:       filepath.Join(dir, "state", "ledger.db"),
+		Ledger:       "state/ledger.db", // relative to the site: config.Resolved joins it
 		Protocols:    []string{"pingback"},
 		Exclude:      []string{"private.example/*", "*.example.org/secret/*"},
 		SkipRels:     []string{"nofollow"},
 		SkipClasses:  []string{"quiet"},
 		AllowPrivate: true,
-		NoVerifyLive: true,
+		VerifyLive:   false,
 		Concurrency:  3,
 		FloodLimit:   20,
 		Timeout:      7 * time.Second,
-		HostInterval: -1,
+		HostInterval: 0,
 		MaxTime:      2 * time.Minute,
 		Since:        time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC),
 		MaxAge:       720 * time.Hour,
@@ -352,11 +352,12 @@ func TestApplyLeavesUnsetFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	cfg := config.Config{Receiver: "https://rx.example/flag", Timeout: time.Second, Ledger: "/elsewhere/l.db"}
-	if err := s.Apply(&cfg); err != nil {
+	cfg := config.Default()
+	cfg.Receiver, cfg.Timeout, cfg.Ledger = "https://rx.example/flag", time.Second, "/elsewhere/l.db"
+	if _, err := s.Apply(&cfg, config.All); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Receiver != "https://rx.example/flag" || cfg.Timeout != time.Second || cfg.Ledger != "/elsewhere/l.db" || cfg.NoSelfPing {
+	if cfg.Receiver != "https://rx.example/flag" || cfg.Timeout != time.Second || cfg.Ledger != "/elsewhere/l.db" || !cfg.SelfPing {
 		t.Errorf("unset settings changed: %+v", cfg)
 	}
 }
@@ -383,9 +384,9 @@ func TestApplyBadParams(t *testing.T) {
 	if s, err := Load(context.Background(), Options{Dir: dir}); err != nil {
 		t.Fatal(err)
 	} else {
-		err := s.Apply(&config.Config{})
+		_, err := s.Apply(&config.Config{}, config.All)
 		s.Close()
-		if !errors.Is(err, ErrParam) || !strings.Contains(err.Error(), "params.pingback = ") {
+		if !errors.Is(err, config.ErrParam) || !strings.Contains(err.Error(), "params.pingback = ") {
 			t.Errorf("Apply with pingback = \"yes\": %v", err)
 		}
 	}
@@ -397,9 +398,9 @@ func TestApplyBadParams(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			err = s.Apply(&config.Config{})
-			var pe *ParamError
-			if !errors.As(err, &pe) || !errors.Is(err, ErrParam) {
+			_, err = s.Apply(&config.Config{}, config.All)
+			var pe *config.ParamError
+			if !errors.As(err, &pe) || !errors.Is(err, config.ErrParam) {
 				t.Fatalf("Apply: %v, want a *ParamError", err)
 			}
 			if pe.Key != tt.key || !strings.Contains(err.Error(), "params.pingback."+tt.key) {
@@ -411,17 +412,17 @@ func TestApplyBadParams(t *testing.T) {
 
 func TestApplyUnknownKeyWarns(t *testing.T) {
 	dir := writeSite(t, "-- hugo.toml --\nbaseURL = \"https://blog.example.net/\"\n[params.pingback]\nreciever = \"https://rx.example/\"\n")
-	var logs strings.Builder
-	s, err := Load(context.Background(), Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	s, err := Load(context.Background(), Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Apply(&config.Config{}); err != nil {
+	warnings, err := s.Apply(&config.Config{}, config.All)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "params.pingback.reciever") {
-		t.Errorf("no warning naming the misspelt key; log:\n%s", logs.String())
+	if w := strings.Join(warnings, "\n"); !strings.Contains(w, "params.pingback.reciever") || !strings.Contains(w, "did you mean receiver?") {
+		t.Errorf("no warning naming the misspelt key and the right one: %q", w)
 	}
 }
 

@@ -24,37 +24,10 @@
 // environment is Options.Environment, else $HUGO_ENVIRONMENT, else $HUGO_ENV,
 // else "production", as for `hugo` (not `hugo server`).
 //
-// Site.Apply fills a config.Config from the site and from [params.pingback]
-// (Hugo lower-cases the keys, so any case works):
-//
-//	receiver      string    pingback endpoint advertised by inject
-//	webmention    string    Webmention endpoint advertised by inject
-//	headers       bool      also write a _headers file
-//	selfPing      bool      false: do not notify links to this site (NoSelfPing)
-//	selfHosts     []string  other hosts that are this site
-//	content       string    CSS selector of a page's content
-//	ledger        string    ledger file, relative to the site directory
-//	protocols     []string  "webmention", "pingback", "trackback", in order
-//	exclude       []string  URL globs never notified, e.g. "twitter.com/*"
-//	skipRels      []string  rel tokens that keep a link from being notified
-//	skipClasses   []string  classes that keep a link from being notified
-//	allowPrivate  bool      allow private and loopback targets
-//	verifyLive    bool      false: do not check the live page first (NoVerifyLive)
-//	concurrency   int       hosts served at once
-//	floodLimit    int       pages that may send on a first run
-//	timeout       duration  per request, "10s"
-//	hostInterval  duration  between POSTs to one host; 0 means none
-//	maxTime       duration  whole run
-//	since         date      only pages published at or after it send
-//	maxAge        duration  only pages published within it send, "720h"
-//	pingServices  []string  weblogUpdates endpoints
-//	websubHub     string    WebSub hub
-//	tombstones    bool      write 410 lines for deleted pages to _redirects
-//
-// Durations are Go durations ("1h30m") or a number of seconds; lists may be
-// given as one comma-separated string (handy in HUGO_PARAMS_PINGBACK_*
-// variables). A key the site does not set leaves the Config field alone;
-// an unknown key is logged as a warning; a bad value is a *ParamError.
+// Site.Apply fills a config.Config from the site (baseURL, publishDir, the
+// languages' roots, title, feed) and hands its [params.pingback] table,
+// nested tables as plain maps, to config.ApplyParams, which owns every key
+// (see config.Settings and the README's list).
 //
 // # Front matter
 //

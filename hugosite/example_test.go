@@ -16,8 +16,8 @@ func ExampleSite_Apply() {
 		return
 	}
 	defer site.Close()
-	var cfg config.Config
-	if err := site.Apply(&cfg); err != nil {
+	cfg := config.Default()
+	if _, err := site.Apply(&cfg, config.Inject); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -13,6 +13,12 @@ import (
 	"strings"
 )
 
+// MaxLength is the longest URL hugo-pingback notifies, records or accepts,
+// in bytes. Longer ones are no links anyone follows (servers refuse request
+// lines over 8 KiB: Apache's LimitRequestLine is 8190), and a hostile page
+// must not be able to block a whole run with one.
+const MaxLength = 8192
+
 // Trim strips what the URL standard strips from an href: leading and
 // trailing ASCII whitespace and C0 controls, and tabs and newlines anywhere.
 func Trim(href string) string {

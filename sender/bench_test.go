@@ -94,7 +94,7 @@ func BenchmarkTokenizeFloor(b *testing.B) {
 // hashed and parsed, and the plan made, with no request and no write.
 func BenchmarkFirstScan(b *testing.B) {
 	dir, base := benchPublic(b)
-	cfg := config.Config{PublishDir: dir, BaseURL: base, Ledger: filepath.Join(b.TempDir(), "none.db")}
+	cfg := benchConfig(dir, base, filepath.Join(b.TempDir(), "none.db"))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		s, err := New(cfg, nil, nil, Options{Mode: ModeDryRun})
@@ -120,7 +120,7 @@ func BenchmarkBaseline(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		s, err := New(config.Config{PublishDir: dir, BaseURL: base, Ledger: path}, l, nil, Options{Mode: ModeBaseline})
+		s, err := New(benchConfig(dir, base, path), l, nil, Options{Mode: ModeBaseline})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -144,7 +144,7 @@ func BenchmarkRerunUnchanged(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	cfg := config.Config{PublishDir: dir, BaseURL: base, Ledger: path}
+	cfg := benchConfig(dir, base, path)
 	s, err := New(cfg, l, nil, Options{Mode: ModeBaseline})
 	if err != nil {
 		b.Fatal(err)
@@ -193,7 +193,7 @@ func BenchmarkRatios(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	cfg := config.Config{PublishDir: dir, BaseURL: base, Ledger: path}
+	cfg := benchConfig(dir, base, path)
 	run := func(l *state.Ledger, mode Mode) *Report {
 		s, err := New(cfg, l, linkback.NewClient(linkback.ClientOptions{}), Options{Mode: mode})
 		if err != nil {
@@ -248,4 +248,11 @@ func tokenizeAll(b *testing.B, files []site.File) {
 	if err := g.Wait(); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// benchConfig is the default Config for a built site at dir served at base.
+func benchConfig(dir, base, ledger string) config.Config {
+	c := config.Default()
+	c.PublishDir, c.BaseURL, c.Ledger = dir, base, ledger
+	return c
 }

@@ -205,7 +205,7 @@ func (d *delivery) prepare(ctx context.Context, j *job) (*ready, error) {
 	// The source must be live and show what the receiver is to see (the link,
 	// or for an update of a removed link, no link) before it checks; a delete
 	// is the opposite case and is never verified.
-	if j.kind != KindDelete && !d.s.cfg.NoVerifyLive {
+	if j.kind != KindDelete && d.s.cfg.VerifyLive {
 		if why := d.verifyLive(ctx, n.Source, n.Target); why != "" {
 			if ctx.Err() != nil {
 				d.rep.unsent()

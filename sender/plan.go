@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"path"
 	"sort"
 	"strings"
 	"time"
@@ -387,21 +386,18 @@ func (s *Sender) dateLimit(now time.Time) time.Time {
 
 // excluded returns why a new link is not notified at all, or "".
 func (s *Sender) excluded(target string) string {
-	if !s.cfg.NoSelfPing && len(s.cfg.Exclude) == 0 {
+	if s.cfg.SelfPing && len(s.exclude) == 0 {
 		return ""
 	}
 	u, err := url.Parse(target)
 	if err != nil {
 		return "excluded: unparsable URL"
 	}
-	if s.cfg.NoSelfPing && s.isSelf(u) {
+	if !s.cfg.SelfPing && s.isSelf(u) {
 		return reasonSelfPing
 	}
-	bare := strings.TrimPrefix(strings.TrimPrefix(target, "https://"), "http://")
-	for _, pat := range s.cfg.Exclude {
-		if ok, _ := path.Match(pat, bare); ok || strings.HasPrefix(bare, strings.TrimSuffix(pat, "*")) && strings.HasSuffix(pat, "/*") {
-			return "excluded by " + pat
-		}
+	if p := s.exclude.Match(u); p != nil {
+		return "excluded by " + p.String()
 	}
 	return ""
 }

@@ -53,10 +53,9 @@ type Report struct {
 	Planned           int `json:"planned,omitempty"`
 
 	BudgetExhausted bool     `json:"budget_exhausted"`
-	Interrupted     bool     `json:"interrupted"`          // stopped by a signal
-	Items           []Item   `json:"items"`                // never null: an empty run has []
-	Services        []Item   `json:"services,omitempty"`   // update services and WebSub hubs
-	Tombstones      []string `json:"tombstones,omitempty"` // _redirects files written
+	Interrupted     bool     `json:"interrupted"`        // stopped by a signal
+	Items           []Item   `json:"items"`              // never null: an empty run has []
+	Services        []Item   `json:"services,omitempty"` // update services and WebSub hubs
 	Warnings        []string `json:"warnings,omitempty"`
 
 	mu sync.Mutex
@@ -161,9 +160,6 @@ func (r *Report) Summary(w io.Writer) {
 			fmt.Fprintf(w, " (%s)", it.Error)
 		}
 		fmt.Fprintln(w)
-	}
-	for _, f := range r.Tombstones {
-		fmt.Fprintf(w, "tombstones: wrote %s\n", f)
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)

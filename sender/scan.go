@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hugo-pingback/hugo-pingback/linkurl"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
 	"github.com/hugo-pingback/hugo-pingback/site"
 	"github.com/hugo-pingback/hugo-pingback/state"
@@ -66,6 +68,13 @@ func (s *Sender) scan(ctx context.Context, known map[string]state.Page, rep *Rep
 	if err != nil {
 		return nil, nil, fmt.Errorf("scan %s: %w", strings.Join(dirs, ", "), err)
 	}
+	files = slices.DeleteFunc(files, func(f site.File) bool {
+		if len(f.URL) <= linkurl.MaxLength {
+			return false
+		}
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: its URL is %d bytes, longer than %d; the page is not scanned", f.Path, len(f.URL), linkurl.MaxLength))
+		return true
+	})
 	if len(files) == 0 {
 		return nil, nil, fmt.Errorf("%w in %s", ErrNoPages, strings.Join(dirs, ", "))
 	}
@@ -188,8 +197,31 @@ func (s *Sender) scanPage(f site.File, known map[string]state.Page, opts *render
 			}
 		}
 	}
+	var warn string
+	if p.links, warn = dropLong(f, p.links); warn != "" {
+		p.hidden, _ = dropLong(f, p.hidden)
+	}
 	p.version = linksVersion(p.links)
-	return p, "", nil
+	return p, warn, nil
+}
+
+// dropLong takes out the links longer than linkurl.MaxLength, which no
+// receiver would take and the ledger cannot key, and says which page had
+// them: one odd or hostile link must not stop the run for every page.
+func dropLong(f site.File, links []string) (kept []string, warn string) {
+	var long []string
+	for _, l := range links {
+		if len(l) > linkurl.MaxLength {
+			long = append(long, l)
+		} else {
+			kept = append(kept, l)
+		}
+	}
+	if len(long) == 0 {
+		return links, ""
+	}
+	return kept, fmt.Sprintf("%s (%s): %d link(s) longer than %d bytes not notified, the first of %d bytes: %.60s…",
+		f.URL, f.Path, len(long), linkurl.MaxLength, len(long[0]), long[0])
 }
 
 // linksVersion is a short hash of a set of links, whatever their order.

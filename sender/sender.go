@@ -9,6 +9,7 @@ import (
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/linkback"
+	"github.com/hugo-pingback/hugo-pingback/linkurl"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
@@ -73,19 +74,24 @@ type Options struct {
 
 // Sender runs sends against one ledger with one HTTP client.
 type Sender struct {
-	cfg    config.Config
-	ledger *state.Ledger
-	client *linkback.Client
-	opts   Options
-	log    *slog.Logger
+	cfg     config.Config
+	exclude linkurl.Patterns
+	ledger  *state.Ledger
+	client  *linkback.Client
+	opts    Options
+	log     *slog.Logger
 }
 
 // New returns a Sender. cfg is completed with its defaults; ledger may be nil
 // only in ModeDryRun (no ledger yet: every link is new).
 func New(cfg config.Config, ledger *state.Ledger, client *linkback.Client, opts Options) (*Sender, error) {
-	cfg = cfg.WithDefaults()
+	cfg = cfg.Resolved()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	exclude, err := linkurl.CompilePatterns(cfg.Exclude)
+	if err != nil {
+		return nil, fmt.Errorf("exclude: %w", err)
 	}
 	if ledger == nil && opts.Mode != ModeDryRun {
 		return nil, errors.New("sender: a ledger is required unless dry-running")
@@ -102,7 +108,7 @@ func New(cfg config.Config, ledger *state.Ledger, client *linkback.Client, opts 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Sender{cfg: cfg, ledger: ledger, client: client, opts: opts, log: log}, nil
+	return &Sender{cfg: cfg, exclude: exclude, ledger: ledger, client: client, opts: opts, log: log}, nil
 }
 
 // Run performs one send and returns its report. Remote answers are recorded
@@ -128,11 +134,6 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 		}
 		if !rep.Interrupted {
 			if err := s.services(ctx, known, feeds, rep); err != nil {
-				return nil, err
-			}
-		}
-		if s.cfg.Tombstones {
-			if rep.Tombstones, err = s.tombstones(); err != nil {
 				return nil, err
 			}
 		}

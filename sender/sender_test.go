@@ -193,10 +193,10 @@ func (w *world) page(rel string, targets ...string) {
 
 // cfg is the Config the tests run with: loopback allowed, no spacing.
 func (w *world) cfg() config.Config {
-	return config.Config{
-		PublishDir: w.public, BaseURL: w.blog.URL + "/", Ledger: w.ledger,
-		AllowPrivate: true, HostInterval: -1, Timeout: 2 * time.Second,
-	}
+	c := config.Default()
+	c.PublishDir, c.BaseURL, c.Ledger = w.public, w.blog.URL+"/", w.ledger
+	c.AllowPrivate, c.HostInterval, c.Timeout = true, 0, 2*time.Second
+	return c
 }
 
 // run performs one send and returns its report.
@@ -469,7 +469,7 @@ func TestSendSelfPing(t *testing.T) {
 	w.page("posts/b/index.html")
 	w.page("posts/a/index.html", w.B("/posts/b/"), w.T("/link/x"))
 	cfg := w.cfg()
-	cfg.NoSelfPing = true
+	cfg.SelfPing = false
 	rep := w.run(cfg, Options{})
 	if rep.SelfPing != 1 || rep.Notified != 1 {
 		t.Errorf("self-ping skipped %d, notified %d; want 1, 1", rep.SelfPing, rep.Notified)
@@ -483,7 +483,7 @@ func TestSendRefusesPrivateAddresses(t *testing.T) {
 	w := newWorld(t)
 	w.page("posts/a/index.html", w.T("/link/1"))
 	cfg := w.cfg()
-	cfg.AllowPrivate, cfg.NoVerifyLive = false, true
+	cfg.AllowPrivate, cfg.VerifyLive = false, false
 	rep := w.run(cfg, Options{})
 	n := w.notification(w.B("/posts/a/"), w.T("/link/1"))
 	if n.Status != state.StatusFailed || len(w.pinged()) != 0 {
@@ -566,5 +566,36 @@ func TestSendWebmentionUpdatesAndDeletes(t *testing.T) {
 			t.Errorf("%s: webmentions %d, %d, pingbacks %d, notified in run %d; want %d, %d, %d, %d",
 				st.name, got1, got2, gotPings, rep.Notified, st.w1, st.w2, st.pings, st.notifiedInStep)
 		}
+	}
+}
+
+// One content link longer than the ledger can key must not block the run
+// (it once stopped every send and --baseline of the site): it is skipped
+// with a warning naming the page, in dry runs too, and the other links of
+// that page and of every other page go out.
+func TestSendSkipsOverlongLinks(t *testing.T) {
+	w := newWorld(t)
+	long := w.T("/link/long?q=" + strings.Repeat("x", 17000))
+	w.page("posts/a/index.html", w.T("/link/a"), long)
+	w.page("posts/b/index.html", w.T("/link/b"))
+	for _, mode := range []Mode{ModeDryRun, ModeBaseline} {
+		rep := w.run(w.cfg(), Options{Mode: mode})
+		if !strings.Contains(strings.Join(rep.Warnings, "\n"), w.B("/posts/a/")+" (") {
+			t.Errorf("%s: warnings %q do not name the page", mode, rep.Warnings)
+		}
+		os.Remove(w.ledger)
+	}
+	rep := w.run(w.cfg(), Options{})
+	if rep.Notified != 2 {
+		t.Errorf("notified %d, want the 2 ordinary links", rep.Notified)
+	}
+	want := []string{w.B("/posts/a/") + " -> " + w.T("/link/a"), w.B("/posts/b/") + " -> " + w.T("/link/b")}
+	if fmt.Sprint(w.pinged()) != fmt.Sprint(want) {
+		t.Errorf("pinged %v, want %v", w.pinged(), want)
+	}
+	var summary strings.Builder
+	rep.Summary(&summary)
+	if !strings.Contains(summary.String(), "longer than 8192 bytes not notified") {
+		t.Errorf("summary does not warn:\n%s", summary.String())
 	}
 }

@@ -159,11 +159,6 @@ func (s *Sender) siteTitle() string {
 	return u.Host
 }
 
-// tombstones writes the _redirects 410 rules for this run's site.
-func (s *Sender) tombstones() ([]string, error) {
-	return Tombstones(s.ledger, s.cfg.SiteRoots(), false)
-}
-
 // Tombstones writes, into the _redirects of the root each page belonged to,
 // a 410 Gone rule for every page the ledger knows was deleted, so receivers
 // checking a Webmention delete see the page gone as the spec wants. It

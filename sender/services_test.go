@@ -153,28 +153,46 @@ func TestSendTrackback(t *testing.T) {
 	}
 }
 
-// TestSendTombstones: a deleted page gets a 410 line in _redirects, merged
-// with the user's own rules, and a second run changes nothing.
-func TestSendTombstones(t *testing.T) {
+// TestTombstones: a page send saw deleted gets a 410 line in _redirects
+// (written by Tombstones, which inject and build call before the deploy),
+// merged with the user's own rules; send itself never writes _redirects, and
+// a second call changes nothing.
+func TestTombstones(t *testing.T) {
 	w := newWorld(t)
 	w.page("posts/a/index.html")
 	w.page("posts/b/index.html")
 	cfg := w.cfg()
-	cfg.Tombstones = true
 	w.run(cfg, Options{})
 	redirects := filepath.Join(w.public, "_redirects")
 	os.WriteFile(redirects, []byte("/old /new 301\n"), 0o644)
 	os.RemoveAll(filepath.Join(w.public, "posts", "a"))
-	rep := w.run(cfg, Options{})
-	if rep.Deleted != 1 || len(rep.Tombstones) != 1 {
-		t.Fatalf("deleted %d, tombstones %v", rep.Deleted, rep.Tombstones)
+	if rep := w.run(cfg, Options{}); rep.Deleted != 1 {
+		t.Fatalf("deleted %d", rep.Deleted)
+	}
+	if data, _ := os.ReadFile(redirects); string(data) != "/old /new 301\n" {
+		t.Fatalf("send wrote _redirects after the deploy:\n%s", data)
+	}
+	tombstones := func() []string {
+		l, err := state.Open(w.ledger, &state.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		files, err := Tombstones(l, cfg.Resolved().SiteRoots(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files
+	}
+	if files := tombstones(); len(files) != 1 {
+		t.Fatalf("tombstones wrote %v", files)
 	}
 	data, _ := os.ReadFile(redirects)
 	if !strings.Contains(string(data), "/old /new 301") || !strings.Contains(string(data), "/posts/a/ /404.html 410") {
 		t.Errorf("_redirects:\n%s", data)
 	}
-	if rep := w.run(cfg, Options{}); len(rep.Tombstones) != 0 {
-		t.Errorf("second run rewrote %v", rep.Tombstones)
+	if files := tombstones(); len(files) != 0 {
+		t.Errorf("second call rewrote %v", files)
 	}
 }
 

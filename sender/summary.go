@@ -122,10 +122,7 @@ func (r *Report) Markdown(w io.Writer) error {
 		}
 		bw.WriteString("\n")
 	}
-	for _, f := range r.Tombstones {
-		fmt.Fprintf(bw, "- tombstones written to %s\n", mdCode(f))
-	}
-	if len(r.Services)+len(r.Tombstones) > 0 {
+	if len(r.Services) > 0 {
 		bw.WriteString("\n")
 	}
 	return bw.Flush()

@@ -29,31 +29,22 @@ const buildExamples = `  # In the site's root: build for production, inject para
 `
 
 func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("build [flags]", buildSynopsis, buildExamples, stdout)
-	var (
-		siteDir, environment, baseURL, destination string
-		minify, drafts, noInject, jsonOut          bool
-		verbose, headers                           bool
-		receiver, webmention                       string
-	)
-	fs.StringVar(&siteDir, "site", ".", "the Hugo site `dir`")
-	fs.StringVar(&environment, "environment", "", "the Hugo `environment` (default production)")
-	fs.StringVar(&baseURL, "baseURL", "", "override the site's baseURL, like hugo --baseURL")
-	fs.StringVar(&baseURL, "base-url", "", "same as --baseURL")
-	fs.StringVar(&destination, "destination", "", "write the site to `dir` instead of publishDir, like hugo --destination")
-	fs.BoolVar(&minify, "minify", false, "minify the output, like hugo --minify")
-	fs.BoolVar(&drafts, "buildDrafts", false, "include drafts, like hugo --buildDrafts (for previews)")
-	fs.BoolVar(&noInject, "no-inject", false, "build only; do not inject link tags")
-	fs.StringVar(&receiver, "receiver", "", "pingback endpoint `URL` to inject (default params.pingback.receiver)")
-	fs.StringVar(&webmention, "webmention", "", "Webmention endpoint `URL` to inject (default params.pingback.webmention)")
-	fs.BoolVar(&headers, "headers", false, "also write _headers (default params.pingback.headers)")
-	fs.BoolVar(&jsonOut, "json", false, "print a JSON report")
-	fs.BoolVar(&verbose, "verbose", false, "show Hugo's log")
-	set, err := parseFlags(fs, args)
-	if err != nil {
+	c := newCommand("build", config.Build, buildSynopsis, buildExamples, stdout)
+	destination := c.String("destination", "DIR", "write the site to DIR instead of publishDir, like hugo --destination")
+	minify := c.Bool("minify", "minify the output, like hugo --minify")
+	drafts := c.Bool("buildDrafts", "include drafts, like hugo --buildDrafts (for previews)")
+	noInject := c.Bool("no-inject", "build only; do not inject link tags")
+	jsonOut := c.Bool("json", "print a JSON report")
+	verbose := c.Bool("verbose", "show Hugo's log")
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	logger := newLogger(stderr, verbose)
+	logger := newLogger(stderr, *verbose)
+	pre := config.Default()
+	if err := c.apply(&pre); err != nil {
+		return err
+	}
+	baseURL, _ := c.value("baseURL")
 	// The tags are injected as Hugo writes each page, not by rewriting the
 	// built files afterwards; the injector is set once the config is known,
 	// before the build starts.
@@ -65,30 +56,29 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return injector.Transform(path, data)
 	}
 	s, err := hugosite.Load(ctx, hugosite.Options{
-		Dir: siteDir, Environment: environment, BaseURL: baseURL, Destination: destination,
-		BuildDrafts: drafts, Minify: minify, Logger: logger, Transform: transform,
+		Dir: pre.SiteDir, Environment: pre.Environment, BaseURL: baseURL, Destination: *destination,
+		BuildDrafts: *drafts, Minify: *minify, Logger: logger, Transform: transform,
 	})
 	if err != nil {
-		return fmt.Errorf("load Hugo site %s: %w", siteDir, err)
+		return fmt.Errorf("load Hugo site %s: %w", pre.SiteDir, err)
 	}
-	cfg := config.Config{SiteDir: siteDir}
-	if err := s.Apply(&cfg); err != nil {
-		return fmt.Errorf("config of %s: %w", siteDir, err)
+	cfg := config.Default()
+	warnings, err := s.Apply(&cfg, config.Build)
+	for _, w := range warnings {
+		logger.Warn(w)
 	}
-	if set["receiver"] {
-		cfg.Receiver = receiver
+	if err != nil {
+		return fmt.Errorf("config of %s: %w", pre.SiteDir, err)
 	}
-	if set["webmention"] {
-		cfg.Webmention = webmention
+	if err := c.apply(&cfg); err != nil {
+		return err
 	}
-	if set["headers"] {
-		cfg.Headers = headers
-	}
-	cfg = cfg.WithDefaults()
+	cfg = cfg.Resolved()
 	if err := cfg.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
-	inject := !noInject && (cfg.Receiver != "" || cfg.Webmention != "")
+	siteDir := cfg.SiteDir
+	inject := !*noInject && (cfg.Receiver != "" || cfg.Webmention != "")
 	if inject {
 		injector = site.NewInjector(renderer.Tags{Pingback: cfg.Receiver, Webmention: cfg.Webmention})
 		injector.Root = cfg.PublishDir
@@ -123,11 +113,11 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	manifest := filepath.Join(filepath.Dir(cfg.Ledger), sender.PagesFile)
-	binfo := sender.BuildInfo{Environment: s.Environment(), Drafts: drafts, Dirs: sender.AbsDirs(cfg.SiteRoots())}
+	binfo := sender.BuildInfo{Environment: s.Environment(), Drafts: *drafts, Dirs: sender.AbsDirs(cfg.SiteRoots())}
 	if err := sender.SavePages(manifest, binfo, infos); err != nil {
 		return err
 	}
-	if jsonOut {
+	if *jsonOut {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
@@ -138,10 +128,10 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout)
 	if out.Inject != nil {
-		if err := printInject(stdout, out.Inject, false, verbose, false); err != nil {
+		if err := printInject(stdout, out.Inject, false, *verbose, false); err != nil {
 			return err
 		}
-	} else if !noInject {
+	} else if !*noInject {
 		fmt.Fprintln(stdout, "inject: skipped, no receiver configured (params.pingback.receiver or --receiver)")
 	}
 	return nil

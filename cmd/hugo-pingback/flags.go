@@ -1,124 +1,291 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
+	"sort"
 	"strings"
-	"time"
+
+	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/internal/suggest"
 )
 
-// newFlagSet returns a FlagSet that reports errors instead of exiting and
-// prints usage (with examples) to stdout on --help.
-func newFlagSet(name, synopsis, examples string, stdout io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: hugo-pingback %s\n\n%s\n\nFlags:\n", name, synopsis)
-		fs.VisitAll(func(f *flag.Flag) {
-			kind, usage := flag.UnquoteUsage(f)
-			if kind != "" {
-				kind = " " + kind
-			}
-			fmt.Fprintf(stdout, "  --%s%s\n      %s", f.Name, kind, strings.ReplaceAll(usage, "\n", "\n      "))
-			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "[]" && f.DefValue != "0s" {
-				fmt.Fprintf(stdout, " (default %s)", f.DefValue)
-			}
-			fmt.Fprintln(stdout)
-		})
-		fmt.Fprintf(stdout, "\nExamples:\n%s", examples)
-	}
-	return fs
+// command is one subcommand's command line. Its settings flags come from
+// config.Settings (the flags of the settings the command takes); its own
+// options (--dry-run, --json) are declared by the command. Settings given
+// on the command line are kept in order and applied over the site's config
+// by apply, so flags win and repeated list flags add up.
+type command struct {
+	name     string
+	scope    config.Scope
+	synopsis string
+	examples string
+	stdout   io.Writer
+	fs       *flag.FlagSet
+	// given are the settings flags in the order they appeared.
+	given []given
+	// options are the command's own flags, for --help.
+	options []option
+	// args are the positional arguments, when the command takes them.
+	args    []string
+	maxArgs int
+	argsUse string
+	// bad is the error of the last flag value that failed to parse, with
+	// the flag's name: the flag package's own message would not have it.
+	bad error
 }
 
-// parseFlags parses args and returns the names of the flags the user set,
-// so that only those override the site's config.
-func parseFlags(fs *flag.FlagSet, args []string) (map[string]bool, error) {
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fs.Usage()
-			return nil, errHelp
+type given struct {
+	s    *config.Setting
+	text string
+}
+
+type option struct {
+	name, arg, help string
+}
+
+func newCommand(name string, scope config.Scope, synopsis, examples string, stdout io.Writer) *command {
+	c := &command{name: name, scope: scope, synopsis: synopsis, examples: examples, stdout: stdout}
+	c.fs = flag.NewFlagSet(name, flag.ContinueOnError)
+	c.fs.SetOutput(io.Discard)
+	c.fs.Usage = func() {} // help is printed once, by parse
+	for _, s := range config.Settings {
+		if !s.FlagIn(scope) {
+			continue
 		}
-		return nil, usagef("%s: %v", fs.Name(), err)
-	}
-	if fs.NArg() > 0 {
-		return nil, usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	return set, nil
-}
-
-// listFlag is a repeatable flag that also accepts comma-separated values.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error {
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			*l = append(*l, p)
+		v := &settingFlag{c: c, s: s}
+		c.fs.Var(v, s.Flag, s.Help)
+		for _, a := range s.Aliases {
+			c.fs.Var(v, a, s.Help)
 		}
 	}
-	return nil
+	return c
 }
 
-// dateFlag is a day (2006-01-02) or an RFC 3339 time.
-type dateFlag struct{ t time.Time }
-
-func (d *dateFlag) String() string {
-	if d.t.IsZero() {
-		return ""
-	}
-	return d.t.Format(time.RFC3339)
+// settingFlag is the flag.Value of a setting: it checks the value at once
+// (so a typo fails before any work) and records it for apply.
+type settingFlag struct {
+	c *command
+	s *config.Setting
 }
-func (d *dateFlag) Set(v string) error {
-	t, err := parseDate(v)
-	if err != nil {
+
+func (f *settingFlag) String() string { return "" }
+func (f *settingFlag) IsBoolFlag() bool {
+	return f != nil && f.s != nil && f.s.IsBool()
+}
+func (f *settingFlag) Set(text string) error {
+	if _, err := f.s.Parse(text); err != nil {
+		f.c.bad = fmt.Errorf("--%s %q: %w", f.s.Flag, text, err)
 		return err
 	}
-	d.t = t
+	f.c.given = append(f.c.given, given{f.s, text})
 	return nil
 }
 
-func parseDate(v string) (time.Time, error) {
-	for _, layout := range []string{"2006-01-02", time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t, nil
+// Bool declares a switch of the command's own.
+func (c *command) Bool(name, help string) *bool {
+	c.options = append(c.options, option{name, "", help})
+	return c.fs.Bool(name, false, help)
+}
+
+// String declares a valued option of the command's own.
+func (c *command) String(name, arg, help string) *string {
+	c.options = append(c.options, option{name, arg, help})
+	return c.fs.String(name, "", help)
+}
+
+// Args lets the command take up to max positional arguments (-1: any
+// number), described as use in --help.
+func (c *command) Args(max int, use string) {
+	c.maxArgs, c.argsUse = max, use
+}
+
+// parse reads the command line. --help prints the help once and returns
+// errHelp; a mistake is one usage error naming the flag, with the closest
+// flag when the name is unknown.
+func (c *command) parse(args []string) error {
+	var rest []string
+	for {
+		err := c.fs.Parse(args)
+		if err != nil {
+			return c.flagError(err)
+		}
+		if c.fs.NArg() == 0 {
+			break
+		}
+		// Positional arguments may come before or between flags.
+		rest = append(rest, c.fs.Arg(0))
+		args = c.fs.Args()[1:]
+	}
+	if len(rest) > 0 && c.maxArgs == 0 {
+		return usagef("%s: unexpected argument %q", c.name, rest[0])
+	}
+	if c.maxArgs > 0 && len(rest) > c.maxArgs {
+		return usagef("%s: too many arguments (want %s)", c.name, c.argsUse)
+	}
+	c.args = rest
+	return nil
+}
+
+func (c *command) flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		c.help()
+		return errHelp
+	}
+	if c.bad != nil {
+		return &usageError{fmt.Sprintf("%s: %v", c.name, c.bad)}
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		name = strings.TrimLeft(name, "-")
+		line := fmt.Sprintf("%s: unknown flag --%s", c.name, name)
+		if s := suggest.Closest(name, c.flagNames()); s != "" {
+			line += fmt.Sprintf("; did you mean --%s?", s)
+		}
+		return &usageError{line}
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return usagef("%s: --%s needs a value", c.name, strings.TrimLeft(name, "-"))
+	}
+	return usagef("%s: %s", c.name, msg)
+}
+
+func (c *command) flagNames() []string {
+	var names []string
+	c.fs.VisitAll(func(f *flag.Flag) {
+		if len(f.Name) > 1 {
+			names = append(names, f.Name)
+		}
+	})
+	return names
+}
+
+// set reports whether the setting with this flag name was given.
+func (c *command) set(flagName string) bool {
+	for _, g := range c.given {
+		if g.s.Flag == flagName {
+			return true
 		}
 	}
-	return time.Time{}, fmt.Errorf("want a date like 2026-01-31 or 2026-01-31T12:00:00Z, got %q", v)
+	return false
 }
 
-// ageFlag is a duration that also takes days and weeks: 30d, 2w, 36h.
-type ageFlag struct{ d time.Duration }
-
-func (a *ageFlag) String() string {
-	if a.d == 0 {
-		return ""
+// value returns the last text given for the setting's flag, if any.
+func (c *command) value(flagName string) (string, bool) {
+	text, ok := "", false
+	for _, g := range c.given {
+		if g.s.Flag == flagName {
+			text, ok = g.text, true
+		}
 	}
-	return a.d.String()
+	return text, ok
 }
-func (a *ageFlag) Set(v string) error {
-	d, err := parseAge(v)
-	if err != nil {
-		return err
+
+// apply lays the settings given on the command line over cfg, in order. A
+// list flag given several times adds up; its first occurrence replaces
+// what the config said.
+func (c *command) apply(cfg *config.Config) error {
+	seen := map[*config.Setting]bool{}
+	for _, g := range c.given {
+		if err := g.s.SetFlag(cfg, g.text, seen[g.s]); err != nil {
+			return usagef("--%s: %v", g.s.Flag, err)
+		}
+		seen[g.s] = true
 	}
-	a.d = d
 	return nil
 }
 
-func parseAge(v string) (time.Duration, error) {
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(v, suffix); ok {
-			if f, err := strconv.ParseFloat(n, 64); err == nil && f >= 0 {
-				return time.Duration(f * float64(unit)), nil
+// help prints the command's help: what it does, each flag with its
+// default and its config key, and examples.
+func (c *command) help() {
+	w := c.stdout
+	use := c.name + " [flags]"
+	if c.argsUse != "" {
+		use += " " + c.argsUse
+	}
+	fmt.Fprintf(w, "Usage: hugo-pingback %s\n\n%s\n", use, c.synopsis)
+	if len(c.options) > 0 {
+		fmt.Fprintf(w, "\nOptions:\n")
+		opts := append([]option(nil), c.options...)
+		sort.Slice(opts, func(i, j int) bool { return opts[i].name < opts[j].name })
+		for _, o := range opts {
+			printFlag(w, "--"+o.name, o.arg, o.help, "")
+		}
+	}
+	if c.scope != 0 { // version takes no settings
+		fmt.Fprintf(w, "\nSettings (a flag overrides the key of the same setting under [params.pingback]):\n")
+	}
+	for _, s := range config.Settings {
+		if !s.FlagIn(c.scope) {
+			continue
+		}
+		names := "--" + s.Flag
+		for _, a := range s.Aliases {
+			if len(a) == 1 {
+				names = "-" + a + ", " + names
+			} else {
+				names += ", --" + a
 			}
 		}
+		arg := ""
+		if !s.IsBool() {
+			arg = s.Placeholder()
+			if s.IsList() {
+				arg += "..."
+			}
+		}
+		var notes []string
+		if s.Default != "" && !s.Negate {
+			notes = append(notes, "default "+s.Default)
+		}
+		if s.Key != "" {
+			note := "key " + s.Key
+			if s.Negate {
+				note += " = false"
+			}
+			notes = append(notes, note)
+		}
+		help := s.Help
+		if s.FlagHelp != "" {
+			help = s.FlagHelp
+		}
+		printFlag(w, names, arg, help, strings.Join(notes, "; "))
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("want a duration like 30d, 2w or 36h, got %q", v)
+	fmt.Fprintf(w, "\nExamples:\n%s", c.examples)
+}
+
+func printFlag(w io.Writer, names, arg, help, note string) {
+	if arg != "" {
+		names += " " + arg
 	}
-	return d, nil
+	if note != "" {
+		help += " (" + note + ")"
+	}
+	fmt.Fprintf(w, "  %s\n", names)
+	for _, line := range wrap(help, 86) {
+		fmt.Fprintf(w, "      %s\n", line)
+	}
+}
+
+// wrap breaks text into lines of at most width bytes at spaces, keeping
+// the line breaks it has.
+func wrap(text string, width int) []string {
+	var lines []string
+	for _, para := range strings.Split(text, "\n") {
+		line := ""
+		for _, word := range strings.Fields(para) {
+			if line != "" && len(line)+1+len(word) > width {
+				lines = append(lines, line)
+				line = ""
+			}
+			if line != "" {
+				line += " "
+			}
+			line += word
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }

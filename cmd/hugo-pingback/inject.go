@@ -35,54 +35,31 @@ const injectExamples = `  # webmention.io hosts both endpoints for your domain
 `
 
 func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("inject [flags]", injectSynopsis, injectExamples, stdout)
-	var (
-		sf                   siteFlags
-		receiver, webmention string
-		headers, dryRun      bool
-		noHugo, tombstones   bool
-	)
-	sf.register(fs, false)
-	fs.StringVar(&receiver, "receiver", "", "the hosted pingback endpoint `URL` (absolute http(s); default params.pingback.receiver)")
-	fs.StringVar(&webmention, "webmention", "", "the Webmention endpoint `URL` to advertise too (default params.pingback.webmention)")
-	fs.BoolVar(&headers, "headers", false, "also write X-Pingback and Link headers to _headers (Netlify, Cloudflare Pages)")
-	fs.BoolVar(&dryRun, "dry-run", false, "report what would change; write nothing")
-	fs.BoolVar(&tombstones, "tombstones", false, "also write 410 Gone rules to _redirects for pages the ledger knows were deleted\n(Netlify; default params.pingback.tombstones)")
-	fs.BoolVar(&noHugo, "no-hugo", false, "do not load the Hugo site (front matter opt-outs are then unknown)")
-	set, err := parseFlags(fs, args)
-	if err != nil {
+	c := newCommand("inject", config.Inject, injectSynopsis, injectExamples, stdout)
+	dryRun := c.Bool("dry-run", "report what would change; write nothing")
+	noHugo := c.Bool("no-hugo", "do not load the Hugo site (front matter opt-outs are then unknown)")
+	jsonOut := c.Bool("json", "print a machine-readable JSON report on stdout")
+	verbose := c.Bool("verbose", "print each page changed")
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	logger := newLogger(stderr, sf.verbose)
-	ld, err := loadSite(ctx, sf, set, noHugo, true, logger)
+	logger := newLogger(stderr, *verbose)
+	ld, err := c.load(ctx, *noHugo, true, logger)
 	if err != nil {
 		return err
 	}
 	cfg := ld.cfg
-	if set["receiver"] {
-		cfg.Receiver = receiver
-	}
-	if set["webmention"] {
-		cfg.Webmention = webmention
-	}
-	if set["headers"] {
-		cfg.Headers = headers
-	}
-	if set["tombstones"] {
-		cfg.Tombstones = tombstones
-	}
 	if cfg.Receiver == "" && cfg.Webmention == "" {
-		return usagef("inject: --receiver is required (or params.pingback.receiver in the Hugo config)")
+		return usagef("inject: no receiver: pass --server, --receiver or --webmention (or set server or receiver under [params.pingback])")
 	}
-	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
-	rep, err := injectSite(ctx, cfg, dryRun, logger)
+	rep, err := injectSite(ctx, cfg, *dryRun, logger)
 	if err != nil {
 		return err
 	}
-	return printInject(stdout, rep, sf.jsonOut, sf.verbose, dryRun)
+	return printInject(stdout, rep, *jsonOut, *verbose, *dryRun)
 }
 
 // injectReport is inject's outcome: the pages, and the tombstones written.

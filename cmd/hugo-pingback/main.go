@@ -13,12 +13,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/suggest"
 )
 
 // Exit codes a CI can act on.
 const (
 	exitOK     = 0
-	exitError  = 1 // usage, config, site or ledger errors
+	exitError  = 1 // config, site, ledger or network errors
+	exitUsage  = 2 // a bad command line: unknown command or flag, bad flag value
 	exitStrict = 3 // --strict and a notification failed permanently
 )
 
@@ -43,6 +46,10 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "hugo-pingback: %v\n", err)
+	var usage *usageError
+	if errors.As(err, &usage) {
+		return exitUsage
+	}
 	return exitError
 }
 
@@ -56,7 +63,7 @@ func (e *strictError) Error() string {
 // usageError is a bad command line; the message names the flag.
 type usageError struct{ msg string }
 
-func (e *usageError) Error() string { return e.msg + " (see --help)" }
+func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
@@ -75,29 +82,37 @@ In CI: build (or hugo), inject, deploy, then send. Run "hugo-pingback COMMAND --
 for the flags of each command, with examples.
 `
 
+// commands are the subcommands, by name.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"build":  runBuild,
+	"inject": runInject,
+	"send":   runSend,
+	"status": runStatus,
+}
+
 // run is the whole program: it parses args and dispatches to a command.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, topUsage)
 		return usagef("no command given")
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "send":
-		return runSend(ctx, rest, stdout, stderr)
-	case "status":
-		return runStatus(ctx, rest, stdout, stderr)
-	case "inject":
-		return runInject(ctx, rest, stdout, stderr)
-	case "build":
-		return runBuild(ctx, rest, stdout, stderr)
+	if cmd, ok := commands[args[0]]; ok {
+		return cmd(ctx, args[1:], stdout, stderr)
+	}
+	switch args[0] {
 	case "version", "--version", "-version":
-		return runVersion(rest, stdout)
+		return runVersion(args[1:], stdout)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, topUsage)
 		return nil
-	default:
-		fmt.Fprint(stderr, topUsage)
-		return usagef("unknown command %q", cmd)
 	}
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := suggest.Closest(args[0], names); s != "" {
+		msg += fmt.Sprintf("; did you mean %s?", s)
+	}
+	return usagef("%s (hugo-pingback help lists the commands)", msg)
 }

@@ -179,34 +179,59 @@ func TestCLIHelpExplainsEveryFlag(t *testing.T) {
 
 func TestCLIUsageErrors(t *testing.T) {
 	dir := t.TempDir()
+	site := []string{"--public", dir, "--base-url", "https://blog.example.net/"}
 	cases := []struct {
 		args []string
-		want string
+		code int    // 2: the command line is wrong; 1: the site or ledger is
+		want string // the one line on stderr contains this
 	}{
-		// An unknown command.
-		{[]string{"sned"}, `unknown command "sned"`},
-		// An unknown flag names itself.
-		{[]string{"send", "--bogus"}, "bogus"},
-		// A base URL that is not http(s).
-		{[]string{"send", "--public", dir, "--base-url", "ftp://x.example/"}, "ftp://x.example/"},
+		// An unknown command, with the closest one.
+		{[]string{"sned"}, 2, `unknown command "sned"; did you mean send?`},
+		// An unknown flag names itself and the closest flag.
+		{[]string{"send", "--dryrun"}, 2, "unknown flag --dryrun; did you mean --dry-run?"},
+		{[]string{"send", "--bogus"}, 2, "unknown flag --bogus"},
+		// A flag of another command is unknown here.
+		{[]string{"status", "--dry-run"}, 2, "unknown flag --dry-run"},
+		// A flag without its value.
+		{[]string{"send", "--timeout"}, 2, "--timeout needs a value"},
+		// A base URL that is not http(s), or that has a query or fragment.
+		{append([]string{"send"}, "--public", dir, "--base-url", "ftp://x.example/"), 2, "ftp://x.example/"},
+		{append([]string{"send"}, "--public", dir, "--base-url", "https://blog.example.net/sub?x=1#f"), 2, "query or a fragment"},
+		// Patterns and URLs are checked when given.
+		{append([]string{"send", "--exclude", "["}, site...), 2, `--exclude "["`},
+		{append([]string{"send", "--websub-hub", "notaurl"}, site...), 2, "--websub-hub"},
 		// A publish dir that does not exist names the dir.
-		{[]string{"send", "--public", filepath.Join(dir, "nope"), "--base-url", "https://blog.example.net/"}, "nope"},
+		{[]string{"send", "--public", filepath.Join(dir, "nope"), "--base-url", "https://blog.example.net/"}, 1, "nope"},
 		// inject needs a receiver.
-		{[]string{"inject", "--public", dir}, "--receiver"},
+		{[]string{"inject", "--public", dir}, 2, "--receiver"},
 		// status without a ledger says so.
-		{[]string{"status", "--site", dir}, "no ledger"},
+		{[]string{"status", "--site", dir}, 1, "no ledger"},
 		// Out-of-range limits are refused, not silently defaulted.
-		{[]string{"send", "--public", dir, "--base-url", "https://blog.example.net/", "--concurrency", "0"}, "--concurrency"},
-		{[]string{"send", "--public", dir, "--base-url", "https://blog.example.net/", "--timeout", "0s"}, "--timeout"},
+		{append([]string{"send", "--concurrency", "0"}, site...), 2, "--concurrency"},
+		{append([]string{"send", "--timeout", "0s"}, site...), 2, "--timeout"},
 		// A date limit needs page dates, which only a loaded Hugo site has.
-		{[]string{"send", "--public", dir, "--base-url", "https://blog.example.net/", "--since", "2026-01-01"}, "--since"},
+		{append([]string{"send", "--since", "2026-01-01"}, site...), 2, "--since"},
 		// An invalid selector is caught before any work.
-		{[]string{"send", "--public", dir, "--base-url", "https://blog.example.net/", "--content", "div[["}, "div[["},
+		{append([]string{"send", "--content", "div[["}, site...), 2, "div[["},
 	}
 	for _, c := range cases {
-		_, stderr, code := cli(t, dir, c.args...)
-		if code != 1 || !strings.Contains(stderr, c.want) {
-			t.Errorf("%v: exit %d, stderr %q; want exit 1 naming %q", c.args, code, stderr, c.want)
+		stdout, stderr, code := cli(t, dir, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d naming %q", c.args, code, stderr, c.code, c.want)
+		}
+		// One line on stderr, nothing on stdout (which may be a --json file).
+		if stdout != "" || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: stdout %q, stderr %q; want one line on stderr only", c.args, stdout, stderr)
+		}
+	}
+}
+
+// --help prints the help once, on stdout, and exits 0.
+func TestCLIHelpOnce(t *testing.T) {
+	for _, cmd := range []string{"send", "status", "inject", "build"} {
+		stdout, stderr, code := cli(t, t.TempDir(), cmd, "--help")
+		if code != 0 || stderr != "" || strings.Count(stdout, "Usage: hugo-pingback "+cmd) != 1 {
+			t.Errorf("%s --help: exit %d, stderr %q, usage printed %d times", cmd, code, stderr, strings.Count(stdout, "Usage:"))
 		}
 	}
 }

@@ -15,68 +15,67 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/sender"
 )
 
-// loaded is a site as a command sees it: the Config (site config, then
-// flags) and, when the Hugo site loaded, its page data.
+// loaded is a site as a command sees it: the Config (defaults, the site's
+// config, then the flags, resolved) and, when the Hugo site loaded, its page
+// data.
 type loaded struct {
 	cfg   config.Config
 	hugo  bool // a Hugo config was read
 	pages map[string]sender.PageInfo
 }
 
-// loadSite builds the Config of a command: defaults, then the Hugo site's
-// config when there is one, then the site flags. With wantPages it also
-// takes the Hugo site's page data: from the pages file a recent
-// `hugo-pingback build` wrote, else by loading the site in-process. A site the
-// embedded Hugo cannot load is reported once; the command goes on with the
-// built files alone.
-func loadSite(ctx context.Context, sf siteFlags, set map[string]bool, noHugo, wantPages bool, log *slog.Logger) (*loaded, error) {
-	ld := &loaded{cfg: config.Config{SiteDir: sf.site}}
+// load builds the command's Config: the defaults, then the Hugo site's
+// config when there is one (only the keys this command takes), then the
+// flags. With wantPages it also takes the Hugo site's page data: from the
+// pages file a recent `hugo-pingback build` wrote, else by loading the site
+// in-process. A site the embedded Hugo cannot load is reported once; the
+// command goes on with the built files alone.
+func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Logger) (*loaded, error) {
+	// The site dir, environment and base URL shape how Hugo loads the site,
+	// so they are read from the flags first.
+	pre := config.Default()
+	if err := c.apply(&pre); err != nil {
+		return nil, err
+	}
+	baseURL, _ := c.value("base-url")
+	ld := &loaded{cfg: config.Default()}
+	ld.cfg.SiteDir = pre.SiteDir
 	var hs *hugosite.Site
-	if !noHugo && hugosite.HasConfig(sf.site) {
+	if !noHugo && hugosite.HasConfig(pre.SiteDir) {
 		s, err := hugosite.Load(ctx, hugosite.Options{
-			Dir: sf.site, Environment: sf.environment, BaseURL: sf.baseURL, Logger: log,
+			Dir: pre.SiteDir, Environment: pre.Environment, BaseURL: baseURL, Logger: log,
 			Offline: true, // every request of send goes through its guarded client
 		})
 		if err != nil {
-			log.Warn("cannot load the Hugo site with the embedded Hugo "+hugosite.HugoVersion+"; reading the built files only", "site", sf.site, "err", err)
+			log.Warn("cannot load the Hugo site with the embedded Hugo "+hugosite.HugoVersion+"; reading the built files only", "site", pre.SiteDir, "err", err)
 		} else {
 			hs, ld.hugo = s, true
-			if err := s.Apply(&ld.cfg); err != nil {
-				return nil, fmt.Errorf("config of %s: %w", sf.site, err)
+			warnings, err := s.Apply(&ld.cfg, c.scope)
+			for _, w := range warnings {
+				log.Warn(w)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("config of %s: %w", pre.SiteDir, err)
 			}
 		}
 	}
-	if set["public"] {
-		ld.cfg.PublishDir, ld.cfg.Roots = sf.public, nil
+	if err := c.apply(&ld.cfg); err != nil {
+		return nil, err
 	}
-	if set["base-url"] {
-		if len(ld.cfg.Roots) > 0 {
-			return nil, usagef("--base-url cannot be used with a multihost site (%d languages with their own base URLs)", len(ld.cfg.Roots))
-		}
-		ld.cfg.BaseURL = sf.baseURL
-	}
-	if set["ledger"] {
-		ld.cfg.Ledger = sf.ledger
-	} else if ld.cfg.Ledger != "" {
-		ld.cfg.Ledger = absJoin(sf.site, ld.cfg.Ledger)
-	}
-	if set["environment"] {
-		ld.cfg.Environment = sf.environment
-	}
+	ld.cfg = ld.cfg.Resolved()
 	if hs == nil || !wantPages {
 		return ld, nil
 	}
 
-	cfg := ld.cfg.WithDefaults()
-	manifest := filepath.Join(filepath.Dir(cfg.Ledger), sender.PagesFile)
-	pages, err := sender.LoadPages(manifest, cfg.SiteRoots(), hs.Environment())
+	manifest := filepath.Join(filepath.Dir(ld.cfg.Ledger), sender.PagesFile)
+	pages, err := sender.LoadPages(manifest, ld.cfg.SiteRoots(), hs.Environment())
 	if err != nil {
 		log.Warn("ignoring the pages file of the last build", "err", err)
 	}
 	if pages == nil {
 		hp, err := hs.Pages(ctx)
 		if err != nil {
-			log.Warn("cannot read the Hugo site's pages; reading the built files only", "site", sf.site, "err", err)
+			log.Warn("cannot read the Hugo site's pages; reading the built files only", "site", pre.SiteDir, "err", err)
 			return ld, nil
 		}
 		pages, err = pageInfos(hp, ld.cfg)
@@ -92,7 +91,6 @@ func loadSite(ctx context.Context, sf siteFlags, set map[string]bool, noHugo, wa
 // pageInfos turns Hugo's pages into the sender's page data. The links are
 // those of the rendered content, less the ones its rel or class opts out.
 func pageInfos(pages []hugosite.Page, cfg config.Config) (map[string]sender.PageInfo, error) {
-	cfg = cfg.WithDefaults()
 	opts := &renderer.Options{SkipRels: cfg.SkipRels, SkipClasses: cfg.SkipClasses}
 	m := make(map[string]sender.PageInfo, len(pages))
 	for _, p := range pages {
@@ -155,8 +153,6 @@ func (ld *loaded) productionGuard(explicitBaseURL bool) error {
 	}
 	return nil
 }
-
-func checkSelector(s string) error { return renderer.CompileSelector(s) }
 
 // relOrAbs shortens p for messages when it lies under dir.
 func relOrAbs(dir, p string) string {

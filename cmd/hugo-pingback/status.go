@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
@@ -23,27 +24,17 @@ const statusExamples = `  hugo-pingback status
 `
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("status [flags]", statusSynopsis, statusExamples, stdout)
-	var (
-		site, ledgerPath, environment string
-		jsonOut, all                  bool
-	)
-	fs.StringVar(&site, "site", ".", "the site `dir` (the ledger defaults to params.pingback.ledger, else SITE/.hugo-pingback/ledger.db)")
-	fs.StringVar(&ledgerPath, "ledger", "", "the ledger `file`")
-	fs.StringVar(&environment, "environment", "", "the Hugo `environment` whose config names the ledger")
-	fs.BoolVar(&jsonOut, "json", false, "print every notification as JSON")
-	fs.BoolVar(&all, "all", false, "list every notification, including those sent")
-	set, err := parseFlags(fs, args)
+	c := newCommand("status", config.Status, statusSynopsis, statusExamples, stdout)
+	jsonOut := c.Bool("json", "print every notification as JSON")
+	all := c.Bool("all", "list every notification, including those sent")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	ld, err := c.load(ctx, false, false, newLogger(stderr, false))
 	if err != nil {
 		return err
 	}
-	if ledgerPath == "" {
-		ld, err := loadSite(ctx, siteFlags{site: site, environment: environment}, set, false, false, newLogger(stderr, false))
-		if err != nil {
-			return err
-		}
-		ledgerPath = ld.cfg.WithDefaults().Ledger
-	}
+	ledgerPath := ld.cfg.Ledger
 	if _, err := os.Stat(ledgerPath); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("no ledger at %s: nothing was sent yet (run `hugo-pingback send`, or pass --ledger)", ledgerPath)
 	}
@@ -73,7 +64,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		counts[n.Status]++
 	}
 
-	if jsonOut {
+	if *jsonOut {
 		out := statusJSON{Ledger: ledgerPath, Pages: pages, Counts: counts, Notifications: ns}
 		if hasRun {
 			out.LastRun = &run
@@ -102,7 +93,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sort.SliceStable(ns, func(i, j int) bool { return statusOrder(ns[i].Status) < statusOrder(ns[j].Status) })
 	header := state.Status("")
 	for _, n := range ns {
-		if !all && (n.Status == state.StatusNotified || n.Status == state.StatusBaseline || n.Status == state.StatusSkipped) {
+		if !*all && (n.Status == state.StatusNotified || n.Status == state.StatusBaseline || n.Status == state.StatusSkipped) {
 			continue
 		}
 		if n.Status != header {

@@ -134,9 +134,9 @@ func (v versionInfo) String() string {
 
 // runVersion is the version command.
 func runVersion(args []string, stdout io.Writer) error {
-	fs := newFlagSet("version [--json]", "Print the version of hugo-pingback (release, go install or development build,\nwith its commit) and of the embedded Hugo.", "  hugo-pingback version\n  hugo-pingback version --json\n", stdout)
-	jsonOut := fs.Bool("json", false, "print the version as JSON")
-	if _, err := parseFlags(fs, args); err != nil {
+	c := newCommand("version", 0, "Print the version of hugo-pingback (release, go install or development build,\nwith its commit) and of the embedded Hugo.", "  hugo-pingback version\n  hugo-pingback version --json\n", stdout)
+	jsonOut := c.Bool("json", "print the version as JSON")
+	if err := c.parse(args); err != nil {
 		return err
 	}
 	v := currentVersion()

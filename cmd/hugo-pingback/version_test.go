@@ -134,7 +134,7 @@ func TestCLIVersionDev(t *testing.T) {
 	if v.Version != "dev" || v.Source != sourceDev || v.Hugo != hugosite.HugoVersion || !strings.HasPrefix(v.Go, "go1.") || v.Platform == "" {
 		t.Errorf("version --json: %+v", v)
 	}
-	if _, stderr, code := cli(t, dir, "version", "extra"); code != 1 || !strings.Contains(stderr, `"extra"`) {
+	if _, stderr, code := cli(t, dir, "version", "extra"); code != 2 || !strings.Contains(stderr, `"extra"`) {
 		t.Errorf("version extra: exit %d, %s", code, stderr)
 	}
 }

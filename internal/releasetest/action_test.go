@@ -567,7 +567,7 @@ func TestActionRun(t *testing.T) {
 		code                int
 	}{
 		{"build deploy", "", "unknown command 'deploy'", 1},
-		{"send status", "--no-such-flag", "hugo-pingback send exited with status 1", 1},
+		{"send status", "--no-such-flag", "hugo-pingback send exited with status 2", 2},
 		{"send", `--base-url "unterminated`, "cannot split input args", 1},
 	} {
 		step["INPUT_COMMAND"], step["INPUT_ARGS"] = c.command, c.args
@@ -579,7 +579,7 @@ func TestActionRun(t *testing.T) {
 		if strings.Contains(out, "::group::hugo-pingback status") || strings.Contains(out, "::group::hugo-pingback build") {
 			t.Errorf("command %q ran past the failure:\n%s", c.command, out)
 		}
-		if c.args == "--no-such-flag" && !strings.Contains(strings.TrimPrefix(read(t, e.summary), before), "### hugo-pingback send failed (exit 1)") {
+		if c.args == "--no-such-flag" && !strings.Contains(strings.TrimPrefix(read(t, e.summary), before), "### hugo-pingback send failed (exit 2)") {
 			t.Errorf("the summary does not say send failed")
 		}
 	}
