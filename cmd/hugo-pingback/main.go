@@ -76,6 +76,7 @@ Usage:
   hugo-pingback inject [flags]   add <link rel="pingback"> (and webmention) to every built page
   hugo-pingback send   [flags]   notify the pages newly linked from your content
   hugo-pingback status [flags]   what was sent, failed, or waits for a retry, and why
+  hugo-pingback init   [flags]   add the settings to the site's config, and a CI recipe
   hugo-pingback version [--json]  the release version and commit, and the embedded Hugo
 
 In CI: build (or hugo), inject, deploy, then send. Run "hugo-pingback COMMAND --help"
@@ -88,6 +89,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"inject": runInject,
 	"send":   runSend,
 	"status": runStatus,
+	"init":   runInit,
 }
 
 // run is the whole program: it parses args and dispatches to a command.
