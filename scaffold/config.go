@@ -138,30 +138,37 @@ func introComment(prefix string) string {
 	return b.String()
 }
 
+// grouped is the block's settings: those of the pingback table, then each
+// nested table's, in the settings table's order.
+func grouped() (top []entry, tables []string, nested map[string][]entry) {
+	nested = map[string][]entry{}
+	for _, e := range entries() {
+		if e.table == "" {
+			top = append(top, e)
+			continue
+		}
+		if _, ok := nested[e.table]; !ok {
+			tables = append(tables, e.table)
+		}
+		nested[e.table] = append(nested[e.table], e)
+	}
+	return top, tables, nested
+}
+
 // tomlBlock is the block for a TOML config, as the table named table.
 func tomlBlock(table string) string {
 	var b strings.Builder
 	b.WriteString(introComment(""))
 	b.WriteString("[" + table + "]\n")
-	nested := map[string][]entry{}
-	var order []string
-	first := true
-	for _, e := range entries() {
-		if e.table != "" {
-			if _, ok := nested[e.table]; !ok {
-				order = append(order, e.table)
-			}
-			nested[e.table] = append(nested[e.table], e)
-			continue
-		}
-		if !first {
+	top, tables, nested := grouped()
+	for i, e := range top {
+		if i > 0 {
 			b.WriteString("\n")
 		}
-		first = false
 		b.WriteString(wrap("  ", e.help, 78))
 		b.WriteString(commentUnless(e.live, "  ") + e.key + " = " + e.value + "\n")
 	}
-	for _, t := range order {
+	for _, t := range tables {
 		b.WriteString("\n  # [" + table + "." + t + "]\n")
 		for _, e := range nested[t] {
 			b.WriteString(wrap("  ", e.help, 78))
@@ -184,20 +191,12 @@ func yamlBody(indent, unit string) string {
 	var b strings.Builder
 	b.WriteString(indent + "pingback:\n")
 	in := indent + unit
-	nested := map[string][]entry{}
-	var order []string
-	for _, e := range entries() {
-		if e.table != "" {
-			if _, ok := nested[e.table]; !ok {
-				order = append(order, e.table)
-			}
-			nested[e.table] = append(nested[e.table], e)
-			continue
-		}
+	top, tables, nested := grouped()
+	for _, e := range top {
 		b.WriteString(wrap(in, e.help, 78))
 		b.WriteString(commentUnless(e.live, in) + e.key + ": " + e.value + "\n")
 	}
-	for _, t := range order {
+	for _, t := range tables {
 		b.WriteString(in + "# " + t + ":\n")
 		for _, e := range nested[t] {
 			b.WriteString(wrap(in+unit, e.help, 78))
