@@ -342,6 +342,12 @@ func TestActionInstall(t *testing.T) {
 			wantOut:  "unknown method 'brew'",
 		},
 		{
+			// install: go on a runner without Go says what to add.
+			name: "go without go", vars: with(map[string]string{"INPUT_VERSION": "1.2.3", "INPUT_INSTALL": "go", "PATH": "/usr/bin:/bin"}),
+			wantCode: 1,
+			wantOut:  "install: go needs Go on the runner (actions/setup-go)",
+		},
+		{
 			// HUGO_PINGBACK_BIN skips the install: no request at all.
 			name: "local binary", vars: with(map[string]string{"HUGO_PINGBACK_BIN": releaseBin}),
 			wantOut: "using HUGO_PINGBACK_BIN=",
