@@ -25,6 +25,11 @@ die() {
 	exit 1
 }
 
+# Tell the cache-save step there is a ledger directory to keep, however the
+# run ends (a --strict failure included).
+ledger_dir="$site/.hugo-pingback"
+trap 'if [[ -d "$ledger_dir" ]]; then echo "ledger-dir=true" >>"${GITHUB_OUTPUT:-/dev/null}"; fi' EXIT
+
 read -r -a commands <<<"${INPUT_COMMAND//,/ }"
 ((${#commands[@]} > 0)) || die "input command is empty (build, inject, send, status, or a sequence such as 'build send')"
 for c in "${commands[@]}"; do

@@ -532,7 +532,7 @@ func TestActionRun(t *testing.T) {
 	if outs["notified"] == "" || outs["notified"] == "0" || outs["notified"] != fmt.Sprint(posts-1) {
 		t.Errorf("outputs notified=%q, want the %d accepted posts the receiver got (of %d)", outs["notified"], posts-1, posts)
 	}
-	if outs["failed"] != "1" || outs["deferred"] != "0" || outs["no_endpoint"] == "0" || outs["mode"] != "send" {
+	if outs["failed"] != "1" || outs["deferred"] != "0" || outs["no_endpoint"] == "0" || outs["mode"] != "send" || outs["ledger-dir"] != "true" {
 		t.Errorf("outputs: %v", outs)
 	}
 	summary := read(t, e.summary)
@@ -578,12 +578,19 @@ func TestActionRun(t *testing.T) {
 	} {
 		step["INPUT_COMMAND"], step["INPUT_ARGS"] = c.command, c.args
 		before := read(t, e.summary)
+		if err := os.WriteFile(e.output, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		out, code := e.script(t, "run.sh", step)
 		if code != c.code || !strings.Contains(out, c.want) {
 			t.Errorf("command %q args %q: exit %d, want %d with %q:\n%s", c.command, c.args, code, c.code, c.want, out)
 		}
 		if strings.Contains(out, "::group::hugo-pingback status") || strings.Contains(out, "::group::hugo-pingback build") {
 			t.Errorf("command %q ran past the failure:\n%s", c.command, out)
+		}
+		// A failed run still has the ledger saved (action.yml saves when ledger-dir is true).
+		if got := e.outputs(t)["ledger-dir"]; got != "true" {
+			t.Errorf("command %q: ledger-dir=%q after a failure, want true", c.command, got)
 		}
 		if c.args == "--no-such-flag" && !strings.Contains(strings.TrimPrefix(read(t, e.summary), before), "### hugo-pingback send failed (exit 2)") {
 			t.Errorf("the summary does not say send failed")
