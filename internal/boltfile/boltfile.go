@@ -198,8 +198,8 @@ func (f *File) Update(op string, fn func(*bolt.Tx) error) error {
 // same batch fails, bbolt retries the others alone), so it must be
 // idempotent and keep its results only in variables it resets itself.
 // bbolt commits a batch on a goroutine of its own, where a memory fault on
-// a damaged file is not recovered; GroupUpdate, which commits under guard,
-// has neither limit of timing nor of safety.
+// a damaged file is not recovered as an error; GroupUpdate commits under
+// the guard and is what the mention store uses.
 func (f *File) Batch(op string, fn func(*bolt.Tx) error) error {
 	if f.readOnly {
 		return fmt.Errorf("%s %s: %w", op, f.path, f.format.ErrReadOnly)
