@@ -77,6 +77,7 @@ Usage:
   hugo-pingback send   [flags]   notify the pages newly linked from your content
   hugo-pingback status [flags]   what was sent, failed, or waits for a retry, and why
   hugo-pingback init   [flags]   add the settings to the site's config, and a CI recipe
+  hugo-pingback mentions CMD     moderate received mentions; export or pull them into data/
   hugo-pingback version [--json]  the release version and commit, and the embedded Hugo
 
 In CI: build (or hugo), inject, deploy, then send. Run "hugo-pingback COMMAND --help"
@@ -85,11 +86,12 @@ for the flags of each command, with examples.
 
 // commands are the subcommands, by name.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"build":  runBuild,
-	"inject": runInject,
-	"send":   runSend,
-	"status": runStatus,
-	"init":   runInit,
+	"build":    runBuild,
+	"inject":   runInject,
+	"send":     runSend,
+	"status":   runStatus,
+	"init":     runInit,
+	"mentions": runMentions,
 }
 
 // run is the whole program: it parses args and dispatches to a command.
