@@ -77,8 +77,9 @@ Usage:
   hugo-pingback send   [flags]   notify the pages newly linked from your content
   hugo-pingback status [flags]   what was sent, failed, or waits for a retry, and why
   hugo-pingback serve  [flags]   receive pingbacks, Webmentions and Trackbacks for your pages
+  hugo-pingback init   [flags]   add the settings to the site's config, and a CI recipe
   hugo-pingback mentions CMD     moderate received mentions; export or pull them into data/
-  hugo-pingback version
+  hugo-pingback version [--json]  the release version and commit, and the embedded Hugo
 
 In CI: build (or hugo), inject, deploy, then send. Run "hugo-pingback COMMAND --help"
 for the flags of each command, with examples.
@@ -91,6 +92,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"send":     runSend,
 	"status":   runStatus,
 	"serve":    runServe,
+	"init":     runInit,
 	"mentions": runMentions,
 }
 
@@ -105,8 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "version", "--version", "-version":
-		fmt.Fprintf(stdout, "hugo-pingback %s\n", version())
-		return nil
+		return runVersion(args[1:], stdout)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, topUsage)
 		return nil

@@ -221,7 +221,7 @@ func (f *mentionsFlags) moderator(readOnly bool) (mention.Moderator, func(), err
 		r, err := f.newRemote()
 		return r, func() {}, err
 	}
-	s, err := openMentionStore(f.cfg.Receive.Data, readOnly)
+	s, err := openMentionStore(f.cfg.Receive.Data, readOnly, "moderate through the receiver with --server URL")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -261,15 +261,15 @@ func adminToken(file, serveFile string) (string, error) {
 }
 
 // openMentionStore opens the local store, failing at once when a running
-// serve holds it.
-func openMentionStore(path string, readOnly bool) (*mention.BoltStore, error) {
+// serve holds it; hint says what to do then.
+func openMentionStore(path string, readOnly bool, hint string) (*mention.BoltStore, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no mention store at %s: nothing was received yet (run hugo-pingback serve, pass --data FILE, or --server URL for a receiver elsewhere)", path)
 	}
 	s, err := mention.Open(path, &mention.Options{ReadOnly: readOnly, Timeout: 200 * time.Millisecond})
 	switch {
 	case errors.Is(err, mention.ErrLocked):
-		return nil, fmt.Errorf("%w\n(a running hugo-pingback serve holds it: moderate through the receiver with --server URL and --token-file FILE or HUGO_PINGBACK_TOKEN)", err)
+		return nil, fmt.Errorf("%w\n(a running hugo-pingback serve holds it: %s, with --token-file FILE or HUGO_PINGBACK_TOKEN)", err, hint)
 	case errors.Is(err, mention.ErrCorrupt):
 		return nil, fmt.Errorf("%w\n(the file was left as it is)", err)
 	}
@@ -329,7 +329,7 @@ func (f *mentionsFlags) dataDirPath() string {
 }
 
 func (f *mentionsFlags) export(ctx context.Context, stdout io.Writer) error {
-	s, err := openMentionStore(f.cfg.Receive.Data, true)
+	s, err := openMentionStore(f.cfg.Receive.Data, true, "use hugo-pingback mentions pull --server URL instead")
 	if err != nil {
 		return err
 	}

@@ -197,6 +197,9 @@ func (f *File) Update(op string, fn func(*bolt.Tx) error) error {
 // transaction and one fsync. fn may run more than once (when a call in the
 // same batch fails, bbolt retries the others alone), so it must be
 // idempotent and keep its results only in variables it resets itself.
+// bbolt commits a batch on a goroutine of its own, where a memory fault on
+// a damaged file is not recovered as an error; GroupUpdate commits under
+// the guard and is what the mention store uses.
 func (f *File) Batch(op string, fn func(*bolt.Tx) error) error {
 	if f.readOnly {
 		return fmt.Errorf("%s %s: %w", op, f.path, f.format.ErrReadOnly)
