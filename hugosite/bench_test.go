@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hugo-pingback/hugo-pingback/hugosite/hugogen"
+	"github.com/hugo-pingback/hugo-pingback/internal/hugogen"
 )
 
 // benchPosts is the size of the generated site the target names.

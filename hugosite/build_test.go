@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hugo-pingback/hugo-pingback/hugosite/hugotest"
+	"github.com/hugo-pingback/hugo-pingback/internal/hugotest"
 )
 
 // exampleSite is the repository's demo site, the fixture of these tests.
