@@ -92,7 +92,7 @@ func BenchmarkSiteBuildAndPages(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		pages, err := s.Pages(context.Background())
+		pages, err := s.Pages(context.Background(), nil)
 		inPages += time.Since(start)
 		if err != nil {
 			b.Fatal(err)
@@ -129,7 +129,7 @@ func BenchmarkBuildRatio(b *testing.B) {
 		if _, err := s.Build(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := s.Pages(context.Background()); err != nil {
+		if _, err := s.Pages(context.Background(), nil); err != nil {
 			b.Fatal(err)
 		}
 		s.Close()

@@ -292,7 +292,7 @@ func TestBuildQuiet(t *testing.T) {
 		if _, err := s.Build(context.Background()); err != nil {
 			t.Error(err)
 		}
-		if _, err := s.Pages(context.Background()); err != nil {
+		if _, err := s.Pages(context.Background(), nil); err != nil {
 			t.Error(err)
 		}
 	}()

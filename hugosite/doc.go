@@ -1,8 +1,10 @@
 // Package hugosite is hugo-pingback's only door to Hugo: it loads a Hugo
 // site's configuration with Hugo's own loader, builds the site in-process
-// exactly as the hugo command does (static files included), and lists the
-// site's regular pages with their front-matter switches and the links of
-// their rendered content.
+// exactly as the hugo command does (static files included), and gives the
+// page data of the site's regular pages (site.PageInfo): their front-matter
+// switches and the links of their rendered content. It is the one owner of
+// those links: it reads them once, with renderer.Links and the site's
+// opt-out rules, and nobody after it resolves or filters them again.
 //
 // All use of github.com/gohugoio/hugo (pinned at v0.165.0) lives in this
 // package, behind a small API of plain types: Hugo's Go API has no stability
@@ -31,8 +33,8 @@
 //
 // # Front matter
 //
-// A page with `pingback: false` sends nothing (Page.NoSend); a page with
-// `pingbackReceive: false` gets no link tags (Page.NoReceive). Both may be
+// A page with `pingback: false` sends nothing (PageInfo.NoSend); a page with
+// `pingbackReceive: false` gets no link tags (PageInfo.NoReceive). Both may be
 // cascaded from a section and may be the string "false".
 //
 // # Building

@@ -14,9 +14,10 @@ import (
 	"github.com/gohugoio/hugo/hugolib"
 	"github.com/gohugoio/hugo/resources/kinds"
 	"github.com/gohugoio/hugo/resources/page"
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/hugo-pingback/hugo-pingback/renderer"
+	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
 // Front-matter keys read from each page (Hugo lower-cases them).
@@ -29,32 +30,15 @@ const (
 	FrontMatterReceive = "pingbackReceive"
 )
 
-// Page is one regular page of the built site, as Hugo knows it.
-type Page struct {
-	URL       string    // permalink
-	File      string    // published file, slash path relative to Root, e.g. "posts/hello/index.html"
-	Root      string    // absolute publish dir of the page's root (per language on a multihost site)
-	Lang      string    // language code
-	Title     string    // title
-	Published time.Time // publish date, else date; zero when the page has neither
-	NoSend    bool      // front matter pingback: false
-	NoReceive bool      // front matter pingbackReceive: false
-	// Links are the absolute http(s) URLs of the <a href> elements in the
-	// page's rendered content (shortcodes included, theme chrome never),
-	// resolved against URL, without fragments, de-duplicated, in order,
-	// never URL itself.
-	Links []string
-	// Content is the page's rendered content (Hugo's .Content), for callers
-	// that need more than the hrefs (rel, class).
-	Content string
-}
-
-// Pages lists the site's regular pages (kind "page") in all languages, in
-// Hugo's default order: never list pages, drafts (unless the options build
-// them), future or expired pages, or pages Hugo does not render. After Build
-// it reuses the build's rendered content; on its own it processes the site
-// without writing anything.
-func (s *Site) Pages(ctx context.Context) ([]Page, error) {
+// Pages returns the page data of the site's regular pages (kind "page") in
+// all languages, by URL: never list pages, drafts (unless the options build
+// them), future or expired pages, or pages Hugo does not render. Each page's
+// Links are read once, here, from Hugo's rendered content (shortcodes
+// included, theme chrome never) with renderer.Links and the opt-outs of
+// rules (SkipRels, SkipClasses; Content is not used): they are final, see
+// site.PageInfo. After Build it reuses the build's rendered content; on its
+// own it processes the site without writing anything.
+func (s *Site) Pages(ctx context.Context, rules *renderer.Options) (site.Pages, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -84,7 +68,7 @@ func (s *Site) Pages(ctx context.Context) ([]Page, error) {
 		regular = append(regular, p)
 	}
 
-	out := make([]Page, len(regular))
+	out := make([]site.PageInfo, len(regular))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, p := range regular {
@@ -92,7 +76,7 @@ func (s *Site) Pages(ctx context.Context) ([]Page, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			pg, err := s.page(gctx, p)
+			pg, err := s.page(gctx, p, rules)
 			if err != nil {
 				return err
 			}
@@ -103,7 +87,11 @@ func (s *Site) Pages(ctx context.Context) ([]Page, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return out, nil
+	pages := make(site.Pages, len(out))
+	for _, p := range out {
+		pages[p.URL] = p
+	}
+	return pages, nil
 }
 
 // process makes sure Hugo has read the content: after Build it has; else
@@ -123,33 +111,40 @@ func (s *Site) process() (*hugolib.HugoSites, error) {
 	return h, nil
 }
 
-func (s *Site) page(ctx context.Context, p page.Page) (Page, error) {
+func (s *Site) page(ctx context.Context, p page.Page, rules *renderer.Options) (site.PageInfo, error) {
 	permalink := p.Permalink()
+	base, err := url.Parse(permalink)
+	if err != nil {
+		return site.PageInfo{}, fmt.Errorf("page %s: bad permalink: %w", permalink, err)
+	}
 	c, err := p.Content(ctx)
 	if err != nil {
-		return Page{}, fmt.Errorf("render content of %s: %w", permalink, err)
+		return site.PageInfo{}, fmt.Errorf("render content of %s: %w", permalink, err)
 	}
-	content := contentString(c)
-	pg := Page{
+	all, err := renderer.Links(strings.NewReader(contentString(c)), base, rules)
+	if err != nil {
+		return site.PageInfo{}, fmt.Errorf("read links of %s: %w", permalink, err)
+	}
+	links := make([]string, 0, len(all))
+	for _, l := range all {
+		if l.Skip == "" {
+			links = append(links, l.URL)
+		}
+	}
+	root := s.rootFor(p.Lang())
+	pg := site.PageInfo{
 		URL:       permalink,
-		Lang:      p.Lang(),
+		File:      publishedFile(base, root.BaseURL),
+		Root:      root.Dir,
 		Title:     p.Title(),
 		Published: p.PublishDate(),
 		NoSend:    isFalse(p.Params()[strings.ToLower(FrontMatterSend)]),
 		NoReceive: isFalse(p.Params()[strings.ToLower(FrontMatterReceive)]),
-		Content:   content,
+		Links:     links,
 	}
 	if pg.Published.IsZero() {
 		pg.Published = p.Date()
 	}
-	base, err := url.Parse(permalink)
-	if err != nil {
-		return Page{}, fmt.Errorf("page %s: bad permalink: %w", permalink, err)
-	}
-	root := s.rootFor(p.Lang())
-	pg.File = publishedFile(base, root.BaseURL)
-	pg.Root = root.Dir
-	pg.Links = contentLinks(content, base)
 	return pg, nil
 }
 
@@ -191,60 +186,4 @@ func publishedFile(permalink *url.URL, rootURL string) string {
 		p += "index.html"
 	}
 	return path.Clean(p)
-}
-
-// contentLinks returns the hrefs of the <a> elements in an HTML fragment,
-// resolved against base (a <base href> in content is ignored: only the
-// page's head may set it), absolute http(s), without fragment, de-duplicated,
-// in document order, never base itself.
-func contentLinks(fragment string, base *url.URL) []string {
-	z := html.NewTokenizer(strings.NewReader(fragment))
-	self := *base
-	self.Fragment = ""
-	seen := map[string]bool{self.String(): true}
-	var links []string
-	for {
-		tt := z.Next()
-		if tt == html.ErrorToken {
-			return links
-		}
-		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
-			continue
-		}
-		name, hasAttr := z.TagName()
-		if atom.Lookup(name) != atom.A || !hasAttr {
-			continue
-		}
-		for {
-			key, val, more := z.TagAttr()
-			if string(key) == "href" {
-				if u := resolve(base, string(val)); u != "" && !seen[u] {
-					seen[u] = true
-					links = append(links, u)
-				}
-				break
-			}
-			if !more {
-				break
-			}
-		}
-	}
-}
-
-func resolve(base *url.URL, href string) string {
-	href = strings.TrimSpace(href)
-	if href == "" {
-		return ""
-	}
-	ref, err := url.Parse(href)
-	if err != nil {
-		return ""
-	}
-	u := base.ResolveReference(ref)
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	u.Fragment = ""
-	u.RawFragment = ""
-	return u.String()
 }

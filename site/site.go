@@ -3,7 +3,10 @@
 // running the tag injector over every page, and merging the host
 // configuration files `_headers` and `_redirects` (Netlify, Cloudflare Pages).
 // Injector does the injection while a build writes the pages instead, and
-// takes the tags out again of pages found afterwards to be opted out.
+// takes the tags out again of pages found afterwards to be opted out. It also
+// holds the page data a Hugo build knows of its pages (PageInfo, made by
+// package hugosite) and the pages file in which `build` leaves it for `send`
+// and `inject`.
 //
 // It never parses HTML itself (package renderer does, on bytes it is given),
 // never touches the network, never runs Hugo, and never writes a file whose

@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/hugosite"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
-	"github.com/hugo-pingback/hugo-pingback/sender"
 	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
@@ -88,22 +87,14 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("build %s: %w", siteDir, err)
 	}
-	pages, err := s.Pages(ctx)
+	pages, err := s.Pages(ctx, cfg.LinkRules())
 	if err != nil {
 		return fmt.Errorf("read pages of %s: %w", siteDir, err)
-	}
-	infos, err := pageInfos(pages, cfg)
-	if err != nil {
-		return err
 	}
 	out := buildReport{Build: br}
 	if inject {
 		// Front matter is known only now: take the tags out of opted-out pages.
-		var optedOut []string
-		for p := range noReceive(infos) {
-			optedOut = append(optedOut, p)
-		}
-		sort.Strings(optedOut)
+		optedOut := slices.Sorted(maps.Keys(pages.NoReceive()))
 		if err := injector.Undo(optedOut); err != nil {
 			return err
 		}
@@ -112,9 +103,9 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	manifest := filepath.Join(filepath.Dir(cfg.Ledger), sender.PagesFile)
-	binfo := sender.BuildInfo{Environment: s.Environment(), Drafts: *drafts, Dirs: sender.AbsDirs(cfg.SiteRoots())}
-	if err := sender.SavePages(manifest, binfo, infos); err != nil {
+	binfo := site.BuildFor(cfg, s.Environment())
+	binfo.Drafts = *drafts
+	if err := site.SavePages(site.PagesPath(cfg.Ledger), binfo, pages); err != nil {
 		return err
 	}
 	if *jsonOut {

@@ -263,3 +263,20 @@ func TestCLIFallsBackToPublic(t *testing.T) {
 		}
 	}
 }
+
+// TestCLISendRulesOverBuild: page data is read with the link rules of the
+// command that uses it: a send whose --skip-rel differs from the build's
+// does not take the build's links, which were read under other rules.
+func TestCLISendRulesOverBuild(t *testing.T) {
+	dir := copyExampleSite(t)
+	if _, stderr, code := cli(t, dir, "build"); code != 0 {
+		t.Fatalf("build: %s", stderr)
+	}
+	const sponsored = "/posts/second-post/ -> https://shop.example/widget"
+	if got := pairs(dryRunPlan(t, dir)); contains(got, sponsored) {
+		t.Errorf("rel=sponsored link planned under the default rules: %v", got)
+	}
+	if got := pairs(dryRunPlan(t, dir, "--skip-rel", "ugc")); !contains(got, sponsored) {
+		t.Errorf("with --skip-rel ugc the rel=sponsored link is not planned: %v", got)
+	}
+}
