@@ -11,7 +11,6 @@ import (
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/hugosite"
-	"github.com/hugo-pingback/hugo-pingback/renderer"
 	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
@@ -79,7 +78,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	siteDir := cfg.SiteDir
 	inject := !*noInject && (cfg.Receiver != "" || cfg.Webmention != "")
 	if inject {
-		injector = site.NewInjector(renderer.Tags{Pingback: cfg.Receiver, Webmention: cfg.Webmention})
+		injector = site.NewInjector(tags(cfg))
 		injector.Root = cfg.PublishDir
 	}
 
@@ -98,10 +97,11 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := injector.Undo(optedOut); err != nil {
 			return err
 		}
-		out.Inject = &injectReport{InjectReport: injector.Report()}
-		if err := hostFiles(cfg, out.Inject, false); err != nil {
+		host, err := writeHostFiles(cfg, false)
+		if err != nil {
 			return err
 		}
+		out.Inject = &injectReport{InjectReport: injector.Report(), HostReport: host}
 	}
 	binfo := site.BuildFor(cfg, s.Environment())
 	binfo.Drafts = *drafts

@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
@@ -62,65 +60,54 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return printInject(stdout, rep, *jsonOut, *verbose, *dryRun)
 }
 
-// injectReport is inject's outcome: the pages, and the tombstones written.
+// injectReport is what inject (and build's inject step) did: the pages, and
+// the host files.
 type injectReport struct {
 	*site.InjectReport
-	Tombstones []string `json:"tombstones,omitempty"`
+	*site.HostReport
 }
 
-// injectSite runs inject over every root of cfg, and writes the tombstones
-// of deleted pages when cfg asks for them.
+// injectSite runs inject over every root of cfg, then writes its host files.
 func injectSite(ctx context.Context, cfg config.Config, dryRun bool, logger *slog.Logger) (*injectReport, error) {
 	rep, err := site.Inject(ctx, cfg.SiteRoots(), site.InjectOptions{
-		Tags:    renderer.Tags{Pingback: cfg.Receiver, Webmention: cfg.Webmention},
-		Headers: cfg.Headers,
-		DryRun:  dryRun,
-		Skip:    cfg.NoReceive,
-		Logger:  logger,
+		Tags:   tags(cfg),
+		DryRun: dryRun,
+		Skip:   cfg.NoReceive,
+		Logger: logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := &injectReport{InjectReport: rep}
-	if err := tombstones(cfg, out, dryRun); err != nil {
+	host, err := writeHostFiles(cfg, dryRun)
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &injectReport{InjectReport: rep, HostReport: host}, nil
 }
 
-// hostFiles writes what inject writes besides the pages, for a build that
-// injected its pages as they were written: _headers, and the tombstones.
-func hostFiles(cfg config.Config, rep *injectReport, dryRun bool) error {
-	if cfg.Headers {
-		tags := renderer.Tags{Pingback: cfg.Receiver, Webmention: cfg.Webmention}
-		var states []string
-		for _, r := range cfg.SiteRoots() {
-			st, err := site.MergeFile(filepath.Join(r.Dir, "_headers"), func(b []byte) ([]byte, bool) { return site.MergeHeaders(b, tags) }, dryRun)
+func tags(cfg config.Config) renderer.Tags {
+	return renderer.Tags{Pingback: cfg.Receiver, Webmention: cfg.Webmention}
+}
+
+// writeHostFiles writes what cfg asks of the host files (site.WriteHostFiles,
+// for build and inject alike): the headers, and with tombstones the 410
+// rules of the pages the ledger knows were deleted.
+func writeHostFiles(cfg config.Config, dryRun bool) (*site.HostReport, error) {
+	hf := site.HostFiles{Headers: cfg.Headers, Tags: tags(cfg), DryRun: dryRun}
+	if cfg.Tombstones {
+		if _, err := os.Stat(cfg.Ledger); err == nil { // no ledger: nothing was ever sent, so nothing was deleted
+			l, err := state.Open(cfg.Ledger, &state.Options{ReadOnly: true})
 			if err != nil {
-				return err
+				return nil, ledgerError(cfg.Ledger, err)
 			}
-			states = append(states, st)
+			hf.Gone, err = sender.DeletedPages(l)
+			l.Close()
+			if err != nil {
+				return nil, err
+			}
 		}
-		rep.Headers = strings.Join(states, ", ")
 	}
-	return tombstones(cfg, rep, dryRun)
-}
-
-// tombstones writes the 410 rules of deleted pages when cfg asks for them.
-func tombstones(cfg config.Config, rep *injectReport, dryRun bool) error {
-	if !cfg.Tombstones {
-		return nil
-	}
-	if _, err := os.Stat(cfg.Ledger); err != nil {
-		return nil // nothing was ever sent, so nothing was deleted
-	}
-	l, err := state.Open(cfg.Ledger, &state.Options{ReadOnly: true})
-	if err != nil {
-		return ledgerError(cfg.Ledger, err)
-	}
-	defer l.Close()
-	rep.Tombstones, err = sender.Tombstones(l, cfg.SiteRoots(), dryRun)
-	return err
+	return site.WriteHostFiles(cfg.SiteRoots(), hf)
 }
 
 func printInject(stdout io.Writer, rep *injectReport, jsonOut, verbose, dryRun bool) error {
@@ -148,6 +135,9 @@ func printInject(stdout io.Writer, rep *injectReport, jsonOut, verbose, dryRun b
 	fmt.Fprintln(stdout)
 	for _, f := range rep.Tombstones {
 		fmt.Fprintf(stdout, "tombstones: %s %s\n", map[bool]string{true: "would write", false: "wrote"}[dryRun], f)
+	}
+	for _, c := range rep.HeaderConflicts {
+		fmt.Fprintf(stdout, "warning: %s: this rule of yours sets a header hugo-pingback writes too; hosts join both values into one header\n", c)
 	}
 	return nil
 }

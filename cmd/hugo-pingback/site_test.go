@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -278,5 +279,64 @@ func TestCLISendRulesOverBuild(t *testing.T) {
 	}
 	if got := pairs(dryRunPlan(t, dir, "--skip-rel", "ugc")); !contains(got, sponsored) {
 		t.Errorf("with --skip-rel ugc the rel=sponsored link is not planned: %v", got)
+	}
+}
+
+// TestCLIHostFilesOneWriter: build --headers and inject --headers write the
+// same _headers for the same site (a multihost site: one file per host) and
+// both report the user's own rule that sets a header hugo-pingback writes.
+func TestCLIHostFilesOneWriter(t *testing.T) {
+	const conflict = "X-Pingback: https://old.example/xmlrpc.php"
+	newSite := func() string {
+		dir := copyExampleSite(t)
+		f, err := os.OpenFile(filepath.Join(dir, "hugo.toml"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("\n[languages.en]\nbaseURL = \"https://blog.example.net/\"\nweight = 1\n[languages.fr]\nbaseURL = \"https://blog.example.fr/\"\nweight = 2\n")
+		f.Close()
+		os.WriteFile(filepath.Join(dir, "static", "_headers"), []byte("/*\n  "+conflict+"\n"), 0o644)
+		return dir
+	}
+	headers := func(dir, stdout string) map[string]string {
+		files := map[string]string{}
+		filepath.WalkDir(filepath.Join(dir, "public"), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Name() == "_headers" {
+				b, _ := os.ReadFile(p)
+				rel, _ := filepath.Rel(dir, p)
+				files[filepath.ToSlash(rel)] = string(b)
+			}
+			return err
+		})
+		if n := strings.Count(stdout, "warning: ") - strings.Count(stdout, "warning: params."); n != 2 || strings.Count(stdout, conflict) != 2 {
+			t.Errorf("want the conflicting rule of each host's _headers reported:\n%s", stdout)
+		}
+		return files
+	}
+
+	built := newSite()
+	out, stderr, code := cli(t, built, "build", "--headers")
+	if code != 0 {
+		t.Fatalf("build --headers: exit %d\n%s%s", code, out, stderr)
+	}
+	fromBuild := headers(built, out)
+
+	injected := newSite()
+	if out, stderr, code := cli(t, injected, "build", "--no-inject"); code != 0 {
+		t.Fatalf("build --no-inject: exit %d\n%s%s", code, out, stderr)
+	}
+	out, stderr, code = cli(t, injected, "inject", "--headers")
+	if code != 0 {
+		t.Fatalf("inject --headers: exit %d\n%s%s", code, out, stderr)
+	}
+	fromInject := headers(injected, out)
+
+	if len(fromBuild) != 2 || !reflect.DeepEqual(fromBuild, fromInject) {
+		t.Errorf("_headers differ:\nbuild:  %q\ninject: %q", fromBuild, fromInject)
+	}
+	for f, h := range fromBuild {
+		if !strings.HasPrefix(h, "/*\n  "+conflict+"\n") || !strings.Contains(h, "X-Pingback: https://webmention.io/blog.example.net/xmlrpc") {
+			t.Errorf("%s:\n%s", f, h)
+		}
 	}
 }
