@@ -57,6 +57,9 @@ type InjectReport struct {
 	// Files lists the changed pages (Rel, or the slash path of the file
 	// when there are several roots), in walk order.
 	Files []string `json:"files,omitempty"`
+	// Removed are the temporary files a killed run left behind, removed
+	// (not with DryRun), by path.
+	Removed []string `json:"removed_temp_files,omitempty"`
 }
 
 // pageResult is one page's outcome, filled in by a worker.
@@ -80,7 +83,8 @@ func Inject(ctx context.Context, roots []config.Root, opts InjectOptions) (*Inje
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	files, err := listRoots(roots, isHTML)
+	// A killed run's temporary files go on this walk: they must not ship.
+	files, removed, err := listRoots(roots, isHTML, !opts.DryRun)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +118,7 @@ func Inject(ctx context.Context, roots []config.Root, opts InjectOptions) (*Inje
 		return nil, err
 	}
 
-	rep := &InjectReport{Pages: len(files)}
+	rep := &InjectReport{Pages: len(files), Removed: removed}
 	for i, r := range results {
 		name := displayName(files[i], len(roots))
 		switch {

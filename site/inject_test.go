@@ -295,3 +295,25 @@ func TestInjectSyntheticSite(t *testing.T) {
 		t.Errorf("second run: %+v, %v", rep, err)
 	}
 }
+
+// TestInjectRemovesStaleTemp: the temporary files of a killed run are gone
+// after the next inject (a host would deploy them); a dry run leaves them.
+func TestInjectRemovesStaleTemp(t *testing.T) {
+	dir := agedSite(t)
+	stale := filepath.Join(dir, "posts", "a", ".index.html.tmp-2718281828")
+	if err := os.WriteFile(stale, []byte("<!doctype html><html><head>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	roots := []config.Root{{Dir: dir, BaseURL: "https://example.org/"}}
+	rep, err := Inject(context.Background(), roots, InjectOptions{Tags: tags, DryRun: true})
+	if _, serr := os.Stat(stale); err != nil || serr != nil || len(rep.Removed) != 0 {
+		t.Fatalf("dry run: %v, removed %q, stale file: %v", err, rep.Removed, serr)
+	}
+	rep, err = Inject(context.Background(), roots, InjectOptions{Tags: tags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, serr := os.Stat(stale); !errors.Is(serr, fs.ErrNotExist) || !slices.Equal(rep.Removed, []string{stale}) || rep.Pages != 10 {
+		t.Errorf("stale file: %v; report %d pages, removed %q", serr, rep.Pages, rep.Removed)
+	}
+}

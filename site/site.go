@@ -98,7 +98,7 @@ func isHTML(name string) bool {
 // linked page is not a file Walk may rewrite, and there are no link loops to
 // fall into); the root itself may be a link. Errors name the path.
 func Walk(root config.Root, fn func(File) error) error {
-	files, err := list(root, nil, isHTML)
+	files, _, err := list(root, nil, isHTML, false)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func Walk(root config.Root, fn func(File) error) error {
 // files: they are visited once, under the innermost root. A directory given
 // twice is walked once, under its first root.
 func WalkRoots(roots []config.Root, fn func(File) error) error {
-	files, err := listRoots(roots, isHTML)
+	files, _, err := listRoots(roots, isHTML, false)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func WalkRoots(roots []config.Root, fn func(File) error) error {
 // Contents lists, in one walk, the pages (HTML files, as WalkRoots visits
 // them) and the feeds (see IsFeed) under roots, each sorted by Rel within its root.
 func Contents(roots []config.Root) (pages, feeds []File, err error) {
-	files, err := listRoots(roots, func(name string) bool { return isHTML(name) || IsFeed(name) })
+	files, _, err := listRoots(roots, func(name string) bool { return isHTML(name) || IsFeed(name) }, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -155,16 +155,18 @@ func IsFeed(name string) bool {
 	return false
 }
 
-func listRoots(roots []config.Root, want func(name string) bool) ([]File, error) {
+// listRoots lists the files of roots whose names want accepts (see
+// WalkRoots for nested and repeated roots). With sweep, it also removes the
+// stale temporary files it meets (see isStaleTemp) and returns their paths.
+func listRoots(roots []config.Root, want func(name string) bool, sweep bool) (files []File, removed []string, err error) {
 	dirs := make(map[string]bool, len(roots))
 	for _, r := range roots {
 		d, err := cleanRoot(r.Dir)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		dirs[d] = true
 	}
-	var all []File
 	seen := make(map[string]bool, len(roots))
 	for _, r := range roots {
 		d, _ := cleanRoot(r.Dir)
@@ -172,13 +174,14 @@ func listRoots(roots []config.Root, want func(name string) bool) ([]File, error)
 			continue // the same directory twice: its files once
 		}
 		seen[d] = true
-		files, err := list(r, dirs, want)
+		got, rm, err := list(r, dirs, want, sweep)
+		removed = append(removed, rm...)
 		if err != nil {
-			return nil, err
+			return nil, removed, err
 		}
-		all = append(all, files...)
+		files = append(files, got...)
 	}
-	return all, nil
+	return files, removed, nil
 }
 
 func cleanRoot(dir string) (string, error) {
@@ -202,13 +205,12 @@ func cleanRoot(dir string) (string, error) {
 
 // list returns the files of root whose names want accepts, sorted by Rel,
 // skipping directories that are other roots (keys of otherRoots, cleaned
-// absolute paths).
-func list(root config.Root, otherRoots map[string]bool, want func(name string) bool) ([]File, error) {
+// absolute paths). With sweep it removes the stale temporary files it meets.
+func list(root config.Root, otherRoots map[string]bool, want func(name string) bool, sweep bool) (files []File, removed []string, err error) {
 	start, err := cleanRoot(root.Dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var files []File
 	err = filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("walk %s: %w", p, err)
@@ -217,6 +219,13 @@ func list(root config.Root, otherRoots map[string]bool, want func(name string) b
 			if p != start && otherRoots[p] {
 				return filepath.SkipDir
 			}
+			return nil
+		}
+		if sweep && d.Type().IsRegular() && isStaleTemp(d.Name()) {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("remove stale temporary file: %w", err)
+			}
+			removed = append(removed, p)
 			return nil
 		}
 		if !d.Type().IsRegular() || !want(d.Name()) {
@@ -236,10 +245,59 @@ func list(root config.Root, otherRoots map[string]bool, want func(name string) b
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, removed, err
 	}
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Rel, b.Rel) })
-	return files, nil
+	return files, removed, nil
+}
+
+// tempPattern is how WriteFileAtomic names its temporary files: a dot, the
+// name of the file it replaces, ".tmp-" and the digits os.CreateTemp puts
+// in place of the star. isStaleTemp must keep recognising it.
+const tempPattern = ".%s.tmp-*"
+
+// isStaleTemp reports whether name is a temporary file of WriteFileAtomic
+// for a file it writes into a publish dir (a page, _headers, _redirects). A
+// run killed between creating and renaming one leaves it behind, and a host
+// would deploy it; nothing else is named that way.
+func isStaleTemp(name string) bool {
+	rest, ok := strings.CutPrefix(name, ".")
+	if !ok {
+		return false
+	}
+	i := strings.LastIndex(rest, ".tmp-")
+	if i <= 0 {
+		return false
+	}
+	digits := rest[i+len(".tmp-"):]
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return false
+	}
+	base := rest[:i]
+	return isHTML(base) || base == "_headers" || base == "_redirects"
+}
+
+// SweepReport is what Sweep found.
+type SweepReport struct {
+	// Pages counts the pages (HTML files) under the roots, as Inject and
+	// send count them.
+	Pages int `json:"pages"`
+	// Removed are the stale temporary files removed, by path.
+	Removed []string `json:"removed_temp_files,omitempty"`
+}
+
+// Sweep walks roots once (as WalkRoots does): it removes the temporary
+// files that a run of hugo-pingback killed mid-write left behind (see
+// WriteFileAtomic; a host would deploy them) and counts the pages. Inject
+// removes them on its own walk; `build` calls Sweep after Hugo has written
+// the site. Two runs writing one publish dir at once are not supported: the
+// second would take the first one's temporary files for stale.
+func Sweep(roots []config.Root) (*SweepReport, error) {
+	files, removed, err := listRoots(roots, isHTML, true)
+	if err != nil {
+		return nil, err
+	}
+	return &SweepReport{Pages: len(files), Removed: removed}, nil
 }
 
 // WriteFileAtomic replaces the file at path with data: it writes a
@@ -269,7 +327,7 @@ func writeFileAtomic(path string, data []byte, sync bool) (err error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := os.CreateTemp(dir, fmt.Sprintf(tempPattern, base))
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

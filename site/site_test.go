@@ -2,6 +2,7 @@ package site
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -224,5 +225,88 @@ func TestWriteFileAtomic(t *testing.T) {
 	// A missing directory is an error naming the path.
 	if err := WriteFileAtomic(filepath.Join(dir, "nope", "x.html"), nil); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("WriteFileAtomic(missing dir) = %v", err)
+	}
+}
+
+func TestIsStaleTemp(t *testing.T) {
+	// The names WriteFileAtomic really gives its temporary files.
+	dir := t.TempDir()
+	for _, base := range []string{"index.html", "page.HTM", "_headers", "_redirects"} {
+		f, err := os.CreateTemp(dir, fmt.Sprintf(tempPattern, base))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if name := filepath.Base(f.Name()); !isStaleTemp(name) {
+			t.Errorf("isStaleTemp(%q) = false for a temporary file of %s", name, base)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		want bool
+	}{
+		{".index.html.tmp-123456", true},            // a page's
+		{"._headers.tmp-9", true},                   // the host files'
+		{"._redirects.tmp-42", true},                //
+		{".a.b.html.tmp-1", true},                   // a page name with dots
+		{"index.html.tmp-123", false},               // no leading dot: not ours
+		{".index.html.tmp-", false},                 // no digits
+		{".index.html.tmp-12a", false},              // not only digits
+		{".notes.txt.tmp-1", false},                 // not a file we write
+		{".tmp-1", false},                           // no name
+		{".pages.json.tmp-1", false},                // ours, but never in a publish dir
+		{".index.html.tmp-1.swp", false},            // an editor's
+		{"post.html", false},                        // a page
+		{".hugo_build.lock", false},                 // Hugo's
+		{"._headers.tmp-1/index.html", false},       // a path, not a name
+		{".index.html.tmp-00000000000000001", true}, // any number of digits
+	} {
+		if got := isStaleTemp(c.name); got != c.want {
+			t.Errorf("isStaleTemp(%q) = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestSweep: the temporary files a killed run left are removed, everything
+// else stays, and the pages are counted as Inject counts them.
+func TestSweep(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]bool{ // path -> kept
+		"index.html":                      true,
+		"posts/a/index.html":              true,
+		"posts/a/.index.html.tmp-3141":    false,
+		"._headers.tmp-27":                false,
+		"fr/.index.html.tmp-1":            false,
+		"fr/index.html":                   true,
+		"notes/.draft.txt.tmp-1":          true, // not ours
+		"notes/index.html.tmp-1":          true, // not ours
+		".well-known/.index.html.tmp-one": true, // not ours
+	}
+	for rel := range files {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roots := []config.Root{{Dir: dir, BaseURL: "https://example.org/"}, {Dir: filepath.Join(dir, "fr"), BaseURL: "https://example.org/fr/"}}
+	rep, err := Sweep(roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var removed []string
+	for _, p := range rep.Removed {
+		rel, _ := filepath.Rel(dir, p)
+		removed = append(removed, filepath.ToSlash(rel))
+	}
+	slices.Sort(removed)
+	if want := []string{"._headers.tmp-27", "fr/.index.html.tmp-1", "posts/a/.index.html.tmp-3141"}; !slices.Equal(removed, want) || rep.Pages != 3 {
+		t.Errorf("Sweep: %d pages, removed %q; want 3 and %q", rep.Pages, removed, want)
+	}
+	for rel, kept := range files {
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel)))
+		if kept != (err == nil) {
+			t.Errorf("%s: kept %v, want %v", rel, err == nil, kept)
+		}
 	}
 }

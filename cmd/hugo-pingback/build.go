@@ -86,11 +86,17 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("build %s: %w", siteDir, err)
 	}
+	// Before any file of ours is written: a killed run's temporary files
+	// must not ship with this build.
+	swept, err := site.Sweep(cfg.SiteRoots())
+	if err != nil {
+		return err
+	}
 	pages, err := s.Pages(ctx, cfg.LinkRules())
 	if err != nil {
 		return fmt.Errorf("read pages of %s: %w", siteDir, err)
 	}
-	out := buildReport{Build: br}
+	out := buildReport{Build: br, Sweep: swept}
 	if inject {
 		// Front matter is known only now: take the tags out of opted-out pages.
 		optedOut := slices.Sorted(maps.Keys(pages.NoReceive()))
@@ -118,6 +124,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, ", %d warnings", br.Warnings)
 	}
 	fmt.Fprintln(stdout)
+	printRemoved(stdout, swept.Removed)
 	if out.Inject != nil {
 		if err := printInject(stdout, out.Inject, false, *verbose, false); err != nil {
 			return err
@@ -130,5 +137,6 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 type buildReport struct {
 	Build  *hugosite.BuildResult `json:"build"`
+	Sweep  *site.SweepReport     `json:"sweep"`
 	Inject *injectReport         `json:"inject,omitempty"`
 }

@@ -124,6 +124,7 @@ func printInject(stdout io.Writer, rep *injectReport, jsonOut, verbose, dryRun b
 	for _, r := range rep.Replaced {
 		fmt.Fprintf(stdout, "replaced %s\n", r)
 	}
+	printRemoved(stdout, rep.Removed)
 	verb := "changed"
 	if dryRun {
 		verb = "would change"
@@ -140,4 +141,11 @@ func printInject(stdout io.Writer, rep *injectReport, jsonOut, verbose, dryRun b
 		fmt.Fprintf(stdout, "warning: %s: this rule of yours sets a header hugo-pingback writes too; hosts join both values into one header\n", c)
 	}
 	return nil
+}
+
+// printRemoved names the temporary files of a killed run that were removed.
+func printRemoved(stdout io.Writer, removed []string) {
+	for _, f := range removed {
+		fmt.Fprintf(stdout, "removed %s (a temporary file left by a killed run)\n", f)
+	}
 }

@@ -8,17 +8,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hugo-pingback/hugo-pingback/internal/sitegen"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
@@ -421,3 +424,88 @@ func TestCLICrashLosesNothing(t *testing.T) {
 }
 
 var _ = context.Background
+
+// TestCLIInjectKilled kills inject with SIGKILL mid-run until a run has left
+// temporary files of its atomic writes in the publish dir (a host would
+// deploy them), then runs it again: that run removes them and says so, and
+// every page ends up with the tags exactly once.
+func TestCLIInjectKilled(t *testing.T) {
+	dir := t.TempDir()
+	public := filepath.Join(dir, "public")
+	const pages = 1500
+	if _, err := sitegen.Generate(public, sitegen.Options{Pages: pages, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(public, "posts", "*", "index.html"))
+	if err != nil || len(files) != pages {
+		t.Fatalf("%d pages generated: %v", len(files), err)
+	}
+	sort.Strings(files) // inject's order
+	const receiver = "https://rx.example/xmlrpc"
+	tag := `<link rel="pingback" href="` + receiver + `">`
+	injected := func(p string) bool {
+		b, _ := os.ReadFile(p)
+		return bytes.Contains(b, []byte(tag))
+	}
+	tempFiles := func() []string {
+		var found []string
+		filepath.WalkDir(public, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && strings.Contains(d.Name(), ".tmp-") {
+				found = append(found, p)
+			}
+			return err
+		})
+		return found
+	}
+	args := []string{"inject", "--public", public, "--receiver", receiver}
+
+	var left []string
+	for attempt := 0; len(left) == 0; attempt++ {
+		// Kill the run once it has written a page a little past the first
+		// one still to do: the workers are then writing pages.
+		next := sort.Search(len(files), func(i int) bool { return !injected(files[i]) })
+		if next+200 >= len(files) || attempt == 50 {
+			t.Fatalf("no killed run left a temporary file in %d attempts", attempt)
+		}
+		watch := files[next+200]
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "HP_BE_MAIN=1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		tick := time.NewTicker(time.Millisecond)
+		deadline := time.Now().Add(time.Minute)
+		for !injected(watch) && time.Now().Before(deadline) {
+			select {
+			case err := <-exited:
+				t.Fatalf("inject ended before it was killed: %v", err)
+			case <-tick.C:
+			}
+		}
+		tick.Stop()
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-exited
+		left = tempFiles()
+		t.Logf("attempt %d: killed after %s was written; %d temporary files left", attempt+1, filepath.Base(filepath.Dir(watch)), len(left))
+	}
+
+	out, stderr, code := cli(t, dir, args...)
+	if code != 0 {
+		t.Fatalf("inject after the kill: exit %d\n%s%s", code, out, stderr)
+	}
+	if got := tempFiles(); len(got) != 0 {
+		t.Errorf("temporary files left after the next run: %q", got)
+	}
+	for _, f := range left {
+		if !strings.Contains(out, "removed "+f) {
+			t.Errorf("the run does not say it removed %s:\n%s", f, out)
+		}
+	}
+	for _, f := range files {
+		if b, _ := os.ReadFile(f); bytes.Count(b, []byte(tag)) != 1 {
+			t.Fatalf("%s does not carry the tag exactly once", f)
+		}
+	}
+}

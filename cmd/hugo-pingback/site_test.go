@@ -340,3 +340,21 @@ func TestCLIHostFilesOneWriter(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIBuildRemovesStaleTemp: build, like inject, removes the temporary
+// files a killed run left in the publish dir, so they never ship.
+func TestCLIBuildRemovesStaleTemp(t *testing.T) {
+	dir := copyExampleSite(t)
+	if _, stderr, code := cli(t, dir, "build"); code != 0 {
+		t.Fatalf("build: %s", stderr)
+	}
+	stale := filepath.Join(dir, "public", "posts", "hello-world", ".index.html.tmp-1618033988")
+	os.WriteFile(stale, []byte("<html><head>"), 0o644)
+	out, stderr, code := cli(t, dir, "build")
+	if code != 0 {
+		t.Fatalf("build: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) || !strings.Contains(out, "removed "+stale) {
+		t.Errorf("stale temporary file: %v\n%s", err, out)
+	}
+}
