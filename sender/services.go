@@ -166,7 +166,7 @@ func (s *Sender) siteTitle() string {
 func DeletedPages(l *state.Ledger) ([]string, error) {
 	pages, err := l.Pages()
 	if err != nil {
-		return nil, fmt.Errorf("read ledger %s: %w", l.Path(), err)
+		return nil, err // state's errors name the ledger
 	}
 	var gone []string
 	for u, p := range pages {

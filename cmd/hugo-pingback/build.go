@@ -58,7 +58,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		BuildDrafts: *drafts, Minify: *minify, Logger: logger, Transform: transform,
 	})
 	if err != nil {
-		return fmt.Errorf("load Hugo site %s: %w", pre.SiteDir, err)
+		return err // hugosite's errors name the site
 	}
 	cfg := config.Default()
 	warnings, err := s.Apply(&cfg, config.Build)
@@ -84,7 +84,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	br, err := s.Build(ctx)
 	if err != nil {
-		return fmt.Errorf("build %s: %w", siteDir, err)
+		return err
 	}
 	// Before any file of ours is written: a killed run's temporary files
 	// must not ship with this build.
@@ -94,7 +94,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	pages, err := s.Pages(ctx, cfg.LinkRules())
 	if err != nil {
-		return fmt.Errorf("read pages of %s: %w", siteDir, err)
+		return err
 	}
 	out := buildReport{Build: br, Sweep: swept}
 	if inject {

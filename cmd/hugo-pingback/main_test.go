@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/hugo-pingback/hugo-pingback/internal/sitegen"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
@@ -508,4 +510,64 @@ func TestCLIInjectKilled(t *testing.T) {
 			t.Fatalf("%s does not carry the tag exactly once", f)
 		}
 	}
+}
+
+// TestCLIErrorsNameThingsOnce: an error names its file once, with one
+// prefix per step (not "read ledger X: read ledger X: ...").
+func TestCLIErrorsNameThingsOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeSite(t, filepath.Join(dir, "public"), 1, func(int) []string { return []string{"https://x.example/"} })
+	if _, stderr, code := cli(t, dir, "send", "--site", dir, "--base-url", "https://blog.example.net/", "--baseline"); code != 0 {
+		t.Fatalf("baseline: %s", stderr)
+	}
+	ledger := filepath.Join(dir, ".hugo-pingback", "ledger.db")
+	// A record the ledger cannot read.
+	db, err := bolt.Open(ledger, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("notifications")).Put([]byte("https://blog.example.net/posts/0/\x00https://y.example/"), []byte{0xff})
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := t.TempDir()
+	os.WriteFile(filepath.Join(broken, "hugo.toml"), []byte("baseURL = \n"), 0o644)
+
+	for _, c := range []struct {
+		args []string
+		name string // what the message must name once
+	}{
+		// A ledger record that cannot be read.
+		{[]string{"status", "--site", dir}, ledger},
+		// A Hugo config that cannot be read.
+		{[]string{"build", "--site", broken}, filepath.Join(broken, "hugo.toml")},
+	} {
+		_, stderr, code := cli(t, dir, c.args...)
+		if code != 1 || strings.Count(stderr, c.name) != 1 {
+			t.Errorf("%v: exit %d, want 1 and %s named once:\n%s", c.args, code, c.name, stderr)
+		}
+		if rep := repeatedStep(stderr); rep != "" {
+			t.Errorf("%v: %q repeats in\n%s", c.args, rep, stderr)
+		}
+	}
+}
+
+// repeatedStep returns a step ("read ledger /x") that an error message
+// names twice, or "".
+func repeatedStep(msg string) string {
+	seen := map[string]bool{}
+	for _, part := range strings.Split(msg, ": ") {
+		part = strings.TrimSpace(part)
+		if len(part) < 4 {
+			continue
+		}
+		if seen[part] {
+			return part
+		}
+		seen[part] = true
+	}
+	return ""
 }

@@ -49,15 +49,15 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		ns = append(ns, n)
 		return nil
 	}); err != nil {
-		return fmt.Errorf("read ledger %s: %w", ledgerPath, err)
+		return err // state's errors name the ledger
 	}
 	pages, err := l.PageCount()
 	if err != nil {
-		return fmt.Errorf("read ledger %s: %w", ledgerPath, err)
+		return err
 	}
 	run, hasRun, err := l.LastRun()
 	if err != nil {
-		return fmt.Errorf("read ledger %s: %w", ledgerPath, err)
+		return err
 	}
 	counts := map[state.Status]int{}
 	for _, n := range ns {
