@@ -58,6 +58,28 @@ func Resolve(base *url.URL, href string) (*url.URL, string) {
 	return u, u.String()
 }
 
+// Base returns the URL a page's relative hrefs resolve against: the page
+// URL, or the page's first <base href> (baseHref, as written; haveBase
+// false when the page has none) read against it. A <base href> that does
+// not parse is ignored, as browsers ignore it. Base returns nil when the
+// page URL is nil and there is no absolute <base href>: then only absolute
+// hrefs resolve.
+func Base(page *url.URL, baseHref string, haveBase bool) *url.URL {
+	if !haveBase {
+		return page
+	}
+	b, err := url.Parse(Trim(baseHref))
+	switch {
+	case err != nil:
+		return page
+	case page != nil:
+		return page.ResolveReference(b)
+	case b.IsAbs():
+		return b
+	}
+	return nil
+}
+
 // plainAbsolute reports whether h is a lower-case http(s) URL without a
 // fragment whose bytes url.URL.String reproduces unchanged.
 func plainAbsolute(h string) bool {

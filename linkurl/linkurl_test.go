@@ -35,6 +35,43 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+func TestBase(t *testing.T) {
+	page, _ := url.Parse("https://blog.example.net/posts/a/")
+	for _, tc := range []struct {
+		name     string
+		page     *url.URL
+		href     string
+		haveBase bool
+		want     string // "" for nil
+	}{
+		// No <base>: the page URL.
+		{"no base", page, "", false, "https://blog.example.net/posts/a/"},
+		// A relative <base href> is read against the page.
+		{"relative base", page, "/static/", true, "https://blog.example.net/static/"},
+		// An absolute <base href> replaces the page URL, whitespace trimmed.
+		{"absolute base", page, " https://cdn.example.org/x/ ", true, "https://cdn.example.org/x/"},
+		// <base href=""> is the page itself.
+		{"empty base", page, "", true, "https://blog.example.net/posts/a/"},
+		// A <base href> that does not parse is ignored.
+		{"bad base", page, "https://exa mple.com/%zz", true, "https://blog.example.net/posts/a/"},
+		// Without a page URL only an absolute <base href> gives a base.
+		{"no page, absolute base", nil, "https://cdn.example.org/", true, "https://cdn.example.org/"},
+		{"no page, relative base", nil, "/static/", true, ""},
+		{"no page, no base", nil, "", false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Base(tc.page, tc.href, tc.haveBase)
+			gs := ""
+			if got != nil {
+				gs = got.String()
+			}
+			if gs != tc.want {
+				t.Errorf("Base(%v, %q, %v) = %q, want %q", tc.page, tc.href, tc.haveBase, gs, tc.want)
+			}
+		})
+	}
+}
+
 func TestSame(t *testing.T) {
 	for _, tc := range []struct {
 		name string

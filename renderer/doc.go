@@ -6,7 +6,9 @@
 // [Extract] reads one built page and returns its [Kind], its title, the
 // outbound links of its content and a plain-text excerpt (for Trackback).
 // [Links] returns every link of an HTML fragment, such as Hugo's rendered
-// .Content, under the same URL rules.
+// .Content, under the same URL rules. [Text] returns the whole plain text of
+// the content region Extract reads (the receiver compares it with a source's
+// text to spot scrapers).
 //
 // Which part of a page is its content. By default the first of:
 //

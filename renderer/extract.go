@@ -175,6 +175,22 @@ func (s *scanner) release() {
 // ErrInvalidSelector). pageURL may be nil, in which case relative links are
 // dropped. Extract is safe for concurrent use.
 func Extract(src []byte, pageURL *url.URL, opts *Options) (*Page, error) {
+	s := scannerPool.Get().(*scanner)
+	defer s.release()
+	region, err := s.scanPage(src, pageURL, opts, textCap)
+	if err != nil {
+		return nil, err
+	}
+	p := &Page{Kind: s.kind(), Title: s.title, Region: regionNames[region]}
+	p.Links = s.links(region, pageURL)
+	p.Excerpt = s.text[regionIndex(region)].excerpt()
+	return p, nil
+}
+
+// scanPage reads a page with the scanner (reset for opts, collecting up to
+// textMax characters of region text) and returns the content region chosen:
+// the default chain, or Options.Content. The error is an invalid selector.
+func (s *scanner) scanPage(src []byte, pageURL *url.URL, opts *Options, textMax int) (uint8, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -182,31 +198,22 @@ func Extract(src []byte, pageURL *url.URL, opts *Options) (*Page, error) {
 	if opts.Content != "" {
 		var err error
 		if sel, err = compileSelector(opts.Content); err != nil {
-			return nil, err
+			return 0, err
 		}
 	}
-	s := scannerPool.Get().(*scanner)
-	defer s.release()
 	s.reset(opts, false, sel != nil)
+	s.textMax = textMax
 	s.src = src
 	s.run(html.NewTokenizer(bytes.NewReader(src)))
-
-	p := &Page{Kind: s.kind(), Title: s.title}
-	var region uint8
-	if sel != nil {
-		doc, err := html.Parse(bytes.NewReader(src))
-		if err != nil { // html.Parse only fails on reader errors
-			return nil, fmt.Errorf("parse page %s: %w", pageURL, err)
-		}
-		s.selectRegion(doc, sel)
-		region = regSelector
-	} else {
-		region = s.region()
+	if sel == nil {
+		return s.region(), nil
 	}
-	p.Region = regionNames[region]
-	p.Links = s.links(region, pageURL)
-	p.Excerpt = s.text[regionIndex(region)].excerpt()
-	return p, nil
+	doc, err := html.Parse(bytes.NewReader(src))
+	if err != nil { // html.Parse only fails on reader errors
+		return 0, fmt.Errorf("parse page %s: %w", pageURL, err)
+	}
+	s.selectRegion(doc, sel)
+	return regSelector, nil
 }
 
 // Links returns every <a href> of an HTML fragment (such as Hugo's rendered
@@ -231,16 +238,7 @@ func Links(r io.Reader, base *url.URL, opts *Options) ([]Link, error) {
 
 // links resolves, filters and de-duplicates the recorded links of a region.
 func (s *scanner) links(region uint8, pageURL *url.URL) []Link {
-	base := pageURL
-	if s.haveBase {
-		if b, err := url.Parse(linkurl.Trim(s.base)); err == nil {
-			if pageURL != nil {
-				base = pageURL.ResolveReference(b)
-			} else if b.IsAbs() {
-				base = b
-			}
-		}
-	}
+	base := linkurl.Base(pageURL, s.base, s.haveBase)
 	var self *url.URL
 	if pageURL != nil {
 		u := *pageURL

@@ -2,17 +2,15 @@ package renderer
 
 import (
 	"bytes"
-	"io/fs"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hugo-pingback/hugo-pingback/internal/corpustest"
 	"github.com/hugo-pingback/hugo-pingback/internal/sitegen"
 	"golang.org/x/net/html"
 )
@@ -72,14 +70,7 @@ func synthetic(b *testing.B) []benchPage {
 // corpus returns the pages of the real corpus named by HP_CORPUS (default
 // /tmp/corpus/hugodocs-public), or skips.
 func corpus(b *testing.B) []benchPage {
-	dir := os.Getenv("HP_CORPUS")
-	if dir == "" {
-		dir = "/tmp/corpus/hugodocs-public"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		b.Skipf("no corpus at %s (unpack ../shared/corpus/hugodocs-public.tar.zst, set HP_CORPUS)", dir)
-	}
-	pages, err := loadPages(dir, "https://gohugo.io/")
+	pages, err := loadPages(corpustest.Dir(b), corpustest.BaseURL)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,26 +78,15 @@ func corpus(b *testing.B) []benchPage {
 }
 
 func loadPages(dir, base string) ([]benchPage, error) {
-	var pages []benchPage
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
-			return err
-		}
-		src, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		rel = strings.TrimSuffix(rel, "index.html")
-		u, err := url.Parse(base + rel)
-		if err != nil {
-			return err
-		}
-		pages = append(pages, benchPage{src, u})
-		return nil
-	})
-	return pages, err
+	site, err := corpustest.Load(dir, base)
+	if err != nil {
+		return nil, err
+	}
+	pages := make([]benchPage, len(site))
+	for i, p := range site {
+		pages[i] = benchPage{p.Src, p.URL}
+	}
+	return pages, nil
 }
 
 func totalBytes(pages []benchPage) int64 {

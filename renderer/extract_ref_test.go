@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/andybalholm/cascadia"
+	"github.com/hugo-pingback/hugo-pingback/internal/corpustest"
 	"github.com/hugo-pingback/hugo-pingback/internal/sitegen"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -253,14 +254,10 @@ func TestExtractMatchesTreeSynthetic(t *testing.T) {
 // TestExtractMatchesTreeCorpus checks the real Hugo docs site when it is
 // unpacked (HP_CORPUS, default /tmp/corpus/hugodocs-public).
 func TestExtractMatchesTreeCorpus(t *testing.T) {
-	dir := os.Getenv("HP_CORPUS")
-	if dir == "" {
-		dir = "/tmp/corpus/hugodocs-public"
+	if testing.Short() {
+		t.Skip("corpus check")
 	}
-	if _, err := os.Stat(dir); err != nil || testing.Short() {
-		t.Skipf("no corpus at %s", dir)
-	}
-	pages, err := loadPages(dir, "https://gohugo.io/")
+	pages, err := loadPages(corpustest.Dir(t), corpustest.BaseURL)
 	if err != nil {
 		t.Fatal(err)
 	}

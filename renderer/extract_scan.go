@@ -110,6 +110,7 @@ type scanner struct {
 	cur      int                // index in recs of the <a> collecting text, or -1
 	ltext    collapsedText
 	text     [numRegions]collapsedText
+	textMax  int // characters of region text to collect: textCap for excerpts, TextLen for Text
 	nameBuf  [16]byte
 }
 
@@ -130,6 +131,7 @@ func (s *scanner) reset(opts *Options, fragment, noLinks bool) {
 		s.text[i].reset()
 	}
 	s.want = 1<<numRegions - 1
+	s.textMax = textCap
 	s.calcMask()
 }
 
@@ -330,7 +332,7 @@ func (s *scanner) addText(p []byte) {
 	m := s.m & s.want
 	for i := 0; m != 0; i, m = i+1, m>>1 {
 		if m&1 != 0 {
-			s.text[i].add(p, textCap)
+			s.text[i].add(p, s.textMax)
 			if s.text[i].full {
 				s.want &^= 1 << i
 			}

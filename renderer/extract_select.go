@@ -62,7 +62,7 @@ func (s *scanner) walk(n *html.Node) {
 			s.ltext.add([]byte(n.Data), 300)
 		}
 		if t := &s.text[regionIndex(regSelector)]; !t.full {
-			t.add([]byte(n.Data), textCap)
+			t.add([]byte(n.Data), s.textMax)
 		}
 		return
 	case html.ElementNode:

@@ -130,7 +130,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	} else if !*noInject {
-		fmt.Fprintln(stdout, "inject: skipped, no receiver configured (params.pingback.receiver or --receiver)")
+		fmt.Fprintln(stdout, noReceiverNote)
 	}
 	return nil
 }

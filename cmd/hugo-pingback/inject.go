@@ -30,6 +30,9 @@ const injectExamples = `  # webmention.io hosts both endpoints for your domain
 
   # What would change, without writing
   hugo-pingback inject --dry-run --verbose
+
+  # A shared CI step (the Netlify plugin): a site with no receiver yet is not an error
+  hugo-pingback inject --headers --if-configured
 `
 
 func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,6 +41,7 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	noHugo := c.Bool("no-hugo", "do not load the Hugo site (front matter opt-outs are then unknown)")
 	jsonOut := c.Bool("json", "print a machine-readable JSON report on stdout")
 	verbose := c.Bool("verbose", "print each page changed")
+	ifConfigured := c.Bool("if-configured", "with no receiver configured, say so and exit 0 instead of failing\n(CI steps shared by sites that may not have a receiver, such as the Netlify plugin)")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -48,6 +52,9 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	cfg := ld.cfg
 	if cfg.Receiver == "" && cfg.Webmention == "" {
+		if *ifConfigured {
+			return printInject(stdout, &injectReport{InjectReport: &site.InjectReport{}, HostReport: &site.HostReport{}, NoReceiver: true}, *jsonOut, false, *dryRun)
+		}
 		return usagef("inject: no receiver: pass --server, --receiver or --webmention (or set server or receiver under [params.pingback])")
 	}
 	if err := cfg.Validate(); err != nil {
@@ -65,7 +72,13 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 type injectReport struct {
 	*site.InjectReport
 	*site.HostReport
+	// NoReceiver is set when --if-configured found no receiver: nothing was injected.
+	NoReceiver bool `json:"no_receiver,omitempty"`
 }
+
+// noReceiverNote is what build and inject --if-configured say when the site
+// names no receiver.
+const noReceiverNote = "inject: skipped, no receiver configured (params.pingback.server or receiver, or --server, --receiver or --webmention)"
 
 // injectSite runs inject over every root of cfg, then writes its host files.
 func injectSite(ctx context.Context, cfg config.Config, dryRun bool, logger *slog.Logger) (*injectReport, error) {
@@ -115,6 +128,10 @@ func printInject(stdout io.Writer, rep *injectReport, jsonOut, verbose, dryRun b
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
+	}
+	if rep.NoReceiver {
+		fmt.Fprintln(stdout, noReceiverNote)
+		return nil
 	}
 	if verbose || dryRun {
 		for _, f := range rep.Files {

@@ -571,3 +571,47 @@ func repeatedStep(msg string) string {
 	}
 	return ""
 }
+
+// TestCLIInjectIfConfigured: with --if-configured, a site that names no
+// receiver is told so and left as it was (exit 0), while a configured one
+// is injected as usual; without the flag the missing receiver stays an error.
+func TestCLIInjectIfConfigured(t *testing.T) {
+	dir := t.TempDir()
+	public := filepath.Join(dir, "public")
+	writeSite(t, public, 1, func(int) []string { return nil })
+	page := filepath.Join(public, "posts", "0", "index.html")
+	before, _ := os.ReadFile(page)
+
+	cases := []struct {
+		args     []string
+		code     int
+		stdout   string // a substring of stdout
+		injected bool   // the page carries the tag afterwards
+	}{
+		// No receiver, plain text: one line says why nothing happened.
+		{[]string{"--if-configured"}, 0, "no receiver configured", false},
+		// No receiver, JSON: the report says it in a field a program reads.
+		{[]string{"--if-configured", "--json"}, 0, `"no_receiver": true`, false},
+		// Without the flag a missing receiver is still a usage error.
+		{nil, 2, "", false},
+		// A receiver given: --if-configured changes nothing about the work.
+		{[]string{"--if-configured", "--receiver", "https://rx.example/xmlrpc", "--headers"}, 0, "1 changed", true},
+	}
+	for _, c := range cases {
+		args := append([]string{"inject", "--site", dir, "--public", public}, c.args...)
+		out, stderr, code := cli(t, dir, args...)
+		if code != c.code || !strings.Contains(out, c.stdout) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and %q", c.args, code, out, stderr, c.code, c.stdout)
+		}
+		after, _ := os.ReadFile(page)
+		if got := strings.Contains(string(after), `<link rel="pingback" href="https://rx.example/xmlrpc">`); got != c.injected {
+			t.Errorf("%v: page injected = %v, want %v", c.args, got, c.injected)
+		}
+		if !c.injected && string(after) != string(before) {
+			t.Errorf("%v: the page changed without a receiver", c.args)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(public, "_headers")); err != nil {
+		t.Errorf("--headers with a receiver wrote no _headers: %v", err)
+	}
+}
