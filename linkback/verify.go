@@ -132,9 +132,7 @@ func checkLinks(page []byte, base *url.URL, targets []string) *LiveCheck {
 		case atom.Base:
 			if href, ok := attr(z, hasAttr, "href"); ok && !baseSeen {
 				baseSeen = true
-				if bu, err := resolveRef(href, base); err == nil {
-					base = bu
-				}
+				base = linkurl.Base(base, href, true)
 			}
 		case atom.A:
 			href, ok := attr(z, hasAttr, "href")
