@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/url"
 	"path"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -138,8 +139,8 @@ func (s *Site) page(ctx context.Context, p page.Page, rules *renderer.Options) (
 		Root:      root.Dir,
 		Title:     p.Title(),
 		Published: p.PublishDate(),
-		NoSend:    isFalse(p.Params()[strings.ToLower(FrontMatterSend)]),
-		NoReceive: isFalse(p.Params()[strings.ToLower(FrontMatterReceive)]),
+		NoSend:    s.optedOut(p, FrontMatterSend, "it sends nothing"),
+		NoReceive: s.optedOut(p, FrontMatterReceive, "it gets no link tags"),
 		Links:     links,
 	}
 	if pg.Published.IsZero() {
@@ -160,17 +161,42 @@ func contentString(c any) string {
 	return fmt.Sprint(c)
 }
 
-// isFalse reports whether a front-matter value says false (a YAML/TOML
-// boolean, or the string "false").
-func isFalse(v any) bool {
+// optedOut reads the front-matter switch key of p: true when it says false
+// (a YAML or TOML boolean, or a string strconv.ParseBool reads as false,
+// such as "false"). Any other value ("no", "off", 0, a list) is a mistake
+// the author must hear of: it is logged as a warning naming the content file
+// and saying what follows (what), and read as false, opting the page out: a
+// page left out can send later, a notification sent cannot be taken back.
+func (s *Site) optedOut(p page.Page, key, what string) bool {
+	v, ok := p.Params()[strings.ToLower(key)]
+	if !ok || v == nil {
+		return false
+	}
 	switch v := v.(type) {
 	case bool:
 		return !v
 	case string:
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		return err == nil && !b
+		if b, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
+			return !b
+		}
 	}
-	return false
+	file := p.Permalink()
+	if f := p.File(); f != nil {
+		file = f.Filename()
+		if rel, err := filepath.Rel(s.dir, file); err == nil && !strings.HasPrefix(rel, "..") {
+			file = filepath.ToSlash(rel)
+		}
+	}
+	s.log.Warn(fmt.Sprintf("%s: front matter %s = %s is not true or false; read as %s: false, so %s", file, key, shownValue(v), key, what))
+	return true
+}
+
+// shownValue writes a front-matter value as the author would recognise it.
+func shownValue(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%v", v)
 }
 
 // publishedFile maps a permalink to the file Hugo wrote for it, relative to

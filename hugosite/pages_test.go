@@ -1,9 +1,11 @@
 package hugosite
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
+	"log/slog"
 	"maps"
 	"net/url"
 	"os"
@@ -415,6 +417,62 @@ date: 2024-01-01
 			}
 			if !slices.Equal(p.Links, tt.want) {
 				t.Errorf("links\n got %q\nwant %q", p.Links, tt.want)
+			}
+		})
+	}
+}
+
+// TestPagesFrontMatterValues: the switches read true and false as YAML,
+// TOML or a string; any other value is a warning naming the file, and opts
+// the page out.
+func TestPagesFrontMatterValues(t *testing.T) {
+	tests := []struct {
+		value   string // as written in YAML front matter
+		optOut  bool
+		warning bool
+	}{
+		{"false", true, false},       // a boolean
+		{"true", false, false},       // a boolean
+		{`"false"`, true, false},     // a string, as cascades and env variables give
+		{`"TRUE"`, false, false},     // a string, any case
+		{`"no"`, true, true},         // YAML 1.1's no is a string here: warned, opted out
+		{"no", true, true},           // unquoted, the same
+		{"0", true, true},            // a number
+		{"[false]", true, true},      // a list
+		{`"yes please"`, true, true}, // anything else
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			dir := writeSite(t, `-- hugo.toml --
+baseURL = "https://blog.example.net/"
+disableKinds = ["taxonomy", "term", "RSS", "sitemap", "home", "section"]
+-- layouts/single.html --
+{{ .Content }}
+-- content/posts/a.md --
+---
+title: A
+pingback: `+tt.value+`
+pingbackReceive: `+tt.value+`
+---
+[x](https://x.example/)
+`)
+			var log bytes.Buffer
+			s, err := Load(context.Background(), Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			pages, err := s.Pages(context.Background(), defaultRules)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := pages["https://blog.example.net/posts/a/"]
+			if p.NoSend != tt.optOut || p.NoReceive != tt.optOut {
+				t.Errorf("NoSend %v, NoReceive %v; want both %v", p.NoSend, p.NoReceive, tt.optOut)
+			}
+			warned := strings.Count(log.String(), "content/posts/a.md: front matter")
+			if want := map[bool]int{true: 2, false: 0}[tt.warning]; warned != want {
+				t.Errorf("%d warnings naming the file, want %d:\n%s", warned, want, log.String())
 			}
 		})
 	}
