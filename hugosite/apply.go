@@ -18,9 +18,9 @@ const ParamsKey = "pingback"
 // (absolute), Roots for a multihost site, Environment, SiteTitle, FeedURL,
 // and the keys the site sets under [params.pingback] that cmd takes (see
 // config.ApplyParams). Fields the site does not configure are left alone,
-// so flags can be applied after. Unknown keys come back as warnings; an
-// invalid value is a *config.ParamError.
-func (s *Site) Apply(cfg *config.Config, cmd config.Scope) (warnings []string, err error) {
+// so flags can be applied after. Unknown keys come back (see
+// config.UnknownKey); an invalid value is a *config.ParamError.
+func (s *Site) Apply(cfg *config.Config, cmd config.Scope) (unknown []config.UnknownKey, err error) {
 	base := s.configs.Base
 	first := s.configs.GetFirstLanguageConfig()
 	baseURL := withSlash(first.BaseURL().String())

@@ -67,7 +67,7 @@ func BenchmarkHugoBuild(b *testing.B) {
 func BenchmarkSiteBuild(b *testing.B) {
 	dir := benchSite(b)
 	for b.Loop() {
-		s, err := Load(context.Background(), Options{Dir: dir, Destination: filepath.Join(b.TempDir(), "public")})
+		s, err := Load(context.Background(), Options{Dir: dir, Flags: Flags{"destination": {filepath.Join(b.TempDir(), "public")}}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func BenchmarkSiteBuildAndPages(b *testing.B) {
 	dir := benchSite(b)
 	var inPages time.Duration
 	for b.Loop() {
-		s, err := Load(context.Background(), Options{Dir: dir, Destination: filepath.Join(b.TempDir(), "public")})
+		s, err := Load(context.Background(), Options{Dir: dir, Flags: Flags{"destination": {filepath.Join(b.TempDir(), "public")}}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func BenchmarkBuildRatio(b *testing.B) {
 	runOurs := func() {
 		runtime.GC()
 		start := time.Now()
-		s, err := Load(context.Background(), Options{Dir: dir, Destination: filepath.Join(b.TempDir(), "public")})
+		s, err := Load(context.Background(), Options{Dir: dir, Flags: Flags{"destination": {filepath.Join(b.TempDir(), "public")}}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,9 +14,21 @@
 //
 // hugosite never sends, injects or writes anything but what Hugo itself
 // writes, passed through the caller's Options.Transform when one is given.
-// It never prints: Hugo's warnings and errors go to
-// Options.Logger (as slog warnings and errors), the rest of Hugo's log is
-// dropped.
+// It prints only where it is told to: Hugo's own log goes to
+// Options.Stderr in Hugo's format (as `hugo` prints it, each warning once),
+// else to Options.Logger at Info level; its own warnings (a front-matter
+// switch it cannot read) go to Options.Logger.
+//
+// # Flags
+//
+// Options.Flags takes the flags of `hugo build` listed in BuildFlags (the
+// ones a one-off build can use: --gc, --minify, --destination,
+// --buildDrafts, --config, --logLevel, --quiet, --panicOnWarning and the
+// others), with Hugo's meaning: those that are config keys go to the flags
+// layer of Hugo's config loader, as the hugo command's flagsToCfg puts them;
+// the rest (--gc, --config, --configDir, --quiet, --logLevel,
+// --panicOnWarning, --printMemoryUsage) Load and Build act on as the command
+// does.
 //
 // # Configuration
 //

@@ -56,7 +56,7 @@ func (s *Site) Pages(ctx context.Context, rules *renderer.Options) (site.Pages, 
 		if p.Kind() != kinds.KindPage || p.Permalink() == "" {
 			continue
 		}
-		if p.Draft() && !s.opts.BuildDrafts && !s.configs.Base.BuildDrafts {
+		if p.Draft() && !s.configs.Base.BuildDrafts {
 			continue
 		}
 		// The site may build future or expired pages; they still never send.

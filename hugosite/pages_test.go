@@ -192,7 +192,7 @@ func TestBuildAfterPages(t *testing.T) {
 
 // TestPagesDrafts: a preview with drafts lists the draft; never the future post.
 func TestPagesDrafts(t *testing.T) {
-	pages, _ := examplePages(t, Options{BuildDrafts: true}, true)
+	pages, _ := examplePages(t, Options{Flags: Flags{"buildDrafts": {"true"}}}, true)
 	if _, ok := pageByFile(pages, "posts/draft/index.html"); !ok {
 		t.Errorf("draft not listed with BuildDrafts")
 	}

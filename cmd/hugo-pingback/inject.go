@@ -106,7 +106,8 @@ func tags(cfg config.Config) renderer.Tags {
 // for build and inject alike): the headers, and with tombstones the 410
 // rules of the pages the ledger knows were deleted.
 func writeHostFiles(cfg config.Config, dryRun bool) (*site.HostReport, error) {
-	hf := site.HostFiles{Headers: cfg.Headers, Tags: tags(cfg), DryRun: dryRun}
+	// Headers without an endpoint would take the block out: leave it be.
+	hf := site.HostFiles{Headers: cfg.Headers && (cfg.Receiver != "" || cfg.Webmention != ""), Tags: tags(cfg), DryRun: dryRun}
 	if cfg.Tombstones {
 		if _, err := os.Stat(cfg.Ledger); err == nil { // no ledger: nothing was ever sent, so nothing was deleted
 			l, err := state.Open(cfg.Ledger, &state.Options{ReadOnly: true})
@@ -151,13 +152,22 @@ func printInject(stdout io.Writer, rep *injectReport, jsonOut, verbose, dryRun b
 		fmt.Fprintf(stdout, "; _headers %s", rep.Headers)
 	}
 	fmt.Fprintln(stdout)
+	printHostFiles(stdout, rep.HostReport, dryRun)
+	return nil
+}
+
+// printHostFiles says what was written to _redirects, and which of the
+// user's _headers rules clash with ours.
+func printHostFiles(stdout io.Writer, rep *site.HostReport, dryRun bool) {
+	if rep == nil {
+		return
+	}
 	for _, f := range rep.Tombstones {
 		fmt.Fprintf(stdout, "tombstones: %s %s\n", map[bool]string{true: "would write", false: "wrote"}[dryRun], f)
 	}
 	for _, c := range rep.HeaderConflicts {
 		fmt.Fprintf(stdout, "warning: %s: this rule of yours sets a header hugo-pingback writes too; hosts join both values into one header\n", c)
 	}
-	return nil
 }
 
 // printRemoved names the temporary files of a killed run that were removed.

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rogpeppe/go-internal/testscript"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/hugo-pingback/hugo-pingback/internal/sitegen"
@@ -29,13 +30,14 @@ import (
 
 // The test binary doubles as the real binary: with HP_BE_MAIN=1 it runs
 // main, so the CLI tests exec the very program users run, exit codes,
-// signals and all.
+// signals and all; the scripts of testdata/script run it as hugo-pingback
+// (testscript puts it on their PATH under that name).
 func TestMain(m *testing.M) {
 	if os.Getenv("HP_BE_MAIN") == "1" {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	testscript.Main(m, map[string]func(){"hugo-pingback": main})
 }
 
 // cli runs the binary with args in dir and returns stdout, stderr and the exit code.

@@ -48,9 +48,9 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 			log.Warn("cannot load the Hugo site with the embedded Hugo "+hugosite.HugoVersion+"; reading the built files only", "site", pre.SiteDir, "err", err)
 		} else {
 			hs, ld.hugo = s, true
-			warnings, err := s.Apply(&ld.cfg, c.scope)
-			for _, w := range warnings {
-				log.Warn(w)
+			unknown, err := s.Apply(&ld.cfg, c.scope)
+			for _, u := range unknown {
+				log.Warn(u.String())
 			}
 			if err != nil {
 				return nil, fmt.Errorf("config of %s: %w", pre.SiteDir, err)

@@ -15,11 +15,17 @@ import (
 // temp dir, so tests build and send in a site of their own.
 func copyExampleSite(t *testing.T) string {
 	t.Helper()
+	dst := t.TempDir()
+	copyExampleSiteTo(t, dst)
+	return dst
+}
+
+// copyExampleSiteTo copies example-site's sources into dst.
+func copyExampleSiteTo(t interface{ Fatalf(string, ...any) }, dst string) {
 	src, err := filepath.Abs(filepath.Join("..", "..", "example-site"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
-	dst := t.TempDir()
 	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -42,9 +48,8 @@ func copyExampleSite(t *testing.T) string {
 		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("copy example-site: %v", err)
 	}
-	return dst
 }
 
 type planJSON struct {
