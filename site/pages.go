@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,6 +59,72 @@ func (ps Pages) NoReceive() map[string]bool {
 	return m
 }
 
+// ErrNotPublished is returned by CheckPublished when the publish dirs hold
+// none of a site's pages.
+var ErrNotPublished = errors.New("holds none of the site's pages")
+
+// CheckPublished returns an error naming the publish dirs and the site when
+// not one page of pages is published under roots at its URL: a --public
+// that points at a theme, another site or an old build, or a --base-url
+// under which no page of the site lives. Every page of such a build would be
+// taken for a page the site no longer has. Empty pages check nothing, and
+// publish dirs that do not exist are left to the caller to report.
+func CheckPublished(roots []config.Root, pages Pages, siteDir string) error {
+	if len(pages) == 0 {
+		return nil
+	}
+	exists := false
+	for _, r := range roots {
+		if fi, err := os.Stat(r.Dir); err == nil && fi.IsDir() {
+			exists = true
+		}
+	}
+	if !exists {
+		return nil // no publish dir at all: the command says so itself
+	}
+	for _, p := range pages {
+		for _, r := range roots {
+			rel, ok := relOfURL(r.BaseURL, p.URL)
+			if !ok {
+				continue
+			}
+			if fi, err := os.Stat(filepath.Join(r.Dir, filepath.FromSlash(rel))); err == nil && fi.Mode().IsRegular() {
+				return nil
+			}
+		}
+	}
+	var dirs, bases []string
+	for _, r := range roots {
+		dirs = append(dirs, r.Dir)
+		bases = append(bases, r.BaseURL)
+	}
+	return fmt.Errorf("publish dir %s (at %s) %w: none of the %d pages of the Hugo site %s is there (pass the site's own publish dir with --public and its URL with --base-url, or build the site first)",
+		strings.Join(dirs, ", "), strings.Join(bases, ", "), ErrNotPublished, len(pages), siteDir)
+}
+
+// relOfURL is the inverse of PageURL: the file, relative to a root published
+// at baseURL, that serves pageURL; ok is false when pageURL is not under it.
+func relOfURL(baseURL, pageURL string) (string, bool) {
+	if baseURL != "" && !strings.HasSuffix(baseURL, "/") {
+		baseURL += "/"
+	}
+	rest, ok := strings.CutPrefix(pageURL, baseURL)
+	if !ok || baseURL == "" {
+		return "", false
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	p, err := url.PathUnescape(rest)
+	if err != nil {
+		return "", false
+	}
+	if p == "" || strings.HasSuffix(p, "/") {
+		p += "index.html"
+	}
+	return p, true
+}
+
 // PagesFile is the name, beside the ledger, of the page data that
 // `hugo-pingback build` records for `send` and `inject`.
 const PagesFile = "pages.json"
@@ -75,12 +142,13 @@ type pagesFile struct {
 }
 
 // BuildInfo says which build page data belongs to, so that a preview's pages
-// (drafts, another environment or publish dir), or links read under other
-// rules, never feed a real send.
+// (drafts, another environment, publish dir or base URL), or links read
+// under other rules, never feed a real send.
 type BuildInfo struct {
 	Environment string   `json:"environment"`
 	Drafts      bool     `json:"drafts"`
-	Dirs        []string `json:"dirs"` // absolute publish dirs, sorted
+	Dirs        []string `json:"dirs"`      // absolute publish dirs, sorted
+	BaseURLs    []string `json:"base_urls"` // their base URLs, sorted
 	// SkipRels and SkipClasses are the opt-out rules PageInfo.Links were
 	// read with.
 	SkipRels    []string `json:"skip_rels"`
@@ -88,22 +156,25 @@ type BuildInfo struct {
 }
 
 // BuildFor describes the build whose page data serves cfg: its publish
-// dirs and link rules, in the Hugo environment given, without drafts.
+// dirs and base URLs and link rules, in the Hugo environment given, without
+// drafts.
 func BuildFor(cfg config.Config, environment string) BuildInfo {
-	var dirs []string
+	var dirs, bases []string
 	for _, r := range cfg.SiteRoots() {
 		if abs, err := filepath.Abs(r.Dir); err == nil {
 			dirs = append(dirs, abs)
 		}
+		bases = append(bases, r.BaseURL)
 	}
 	slices.Sort(dirs)
-	return BuildInfo{Environment: environment, Dirs: dirs, SkipRels: cfg.SkipRels, SkipClasses: cfg.SkipClasses}
+	slices.Sort(bases)
+	return BuildInfo{Environment: environment, Dirs: dirs, BaseURLs: bases, SkipRels: cfg.SkipRels, SkipClasses: cfg.SkipClasses}
 }
 
 // serves reports whether page data of build b may stand in for a build
 // described by want.
 func (b BuildInfo) serves(want BuildInfo) bool {
-	return !b.Drafts && b.Environment == want.Environment && slices.Equal(b.Dirs, want.Dirs) &&
+	return !b.Drafts && b.Environment == want.Environment && slices.Equal(b.Dirs, want.Dirs) && slices.Equal(b.BaseURLs, want.BaseURLs) &&
 		slices.Equal(b.SkipRels, want.SkipRels) && slices.Equal(b.SkipClasses, want.SkipClasses)
 }
 

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -55,6 +56,8 @@ func TestPagesFile(t *testing.T) {
 		{"environment", BuildFor(cfg, "staging"), BuildFor(cfg, "production")},
 		// Another publish dir.
 		{"dirs", BuildFor(cfg, "production"), other(func(c *config.Config) { c.PublishDir = filepath.Join(dir, "dist") })},
+		// Another base URL: the built pages have other URLs.
+		{"base URL", BuildFor(cfg, "production"), other(func(c *config.Config) { c.BaseURL = "https://staging.example.net/" })},
 		// Links read under other opt-outs.
 		{"skip rels", BuildFor(cfg, "production"), other(func(c *config.Config) { c.SkipRels = []string{"ugc"} })},
 		{"skip classes", BuildFor(cfg, "production"), other(func(c *config.Config) { c.SkipClasses = nil })},
@@ -98,5 +101,49 @@ func TestPagesNoReceive(t *testing.T) {
 	}
 	if got := (Pages{}).NoReceive(); got != nil {
 		t.Errorf("NoReceive of no opted-out page = %v", got)
+	}
+}
+
+func TestCheckPublished(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "public", "posts", "a"), 0o755)
+	os.WriteFile(filepath.Join(dir, "public", "posts", "a", "index.html"), []byte("a"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "public", "fr", "ete"), 0o755)
+	os.WriteFile(filepath.Join(dir, "public", "fr", "ete", "index.html"), []byte("é"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "theme"), 0o755)
+	page := func(u string) PageInfo { return PageInfo{URL: u} }
+	pages := Pages{"https://b.example/posts/a/": page("https://b.example/posts/a/")}
+	public := []config.Root{{Dir: filepath.Join(dir, "public"), BaseURL: "https://b.example/"}}
+	tests := []struct {
+		name  string
+		roots []config.Root
+		pages Pages
+		ok    bool
+	}{
+		// The site's own publish dir.
+		{"published", public, pages, true},
+		// A dir with none of the pages (a theme's, another site's).
+		{"other dir", []config.Root{{Dir: filepath.Join(dir, "theme"), BaseURL: "https://b.example/"}}, pages, false},
+		// The right dir at another URL: no page lives there.
+		{"other base URL", []config.Root{{Dir: filepath.Join(dir, "public"), BaseURL: "https://staging.example/"}}, pages, false},
+		// One page found is enough (the others may be new since the build).
+		{"one of several", public, Pages{"https://b.example/posts/a/": page("https://b.example/posts/a/"), "https://b.example/new/": page("https://b.example/new/")}, true},
+		// A page whose URL path is escaped.
+		{"escaped path", []config.Root{{Dir: filepath.Join(dir, "public", "fr"), BaseURL: "https://b.example/fr"}}, Pages{"https://b.example/fr/ete/": page("https://b.example/fr/%C3%A9t%C3%A9/")}, false},
+		{"escaped path found", []config.Root{{Dir: filepath.Join(dir, "public", "fr"), BaseURL: "https://b.example/fr"}}, Pages{"x": page("https://b.example/fr/ete/")}, true},
+		// No page data, or no publish dir at all: nothing to say here.
+		{"no pages", public, Pages{}, true},
+		{"no dir", []config.Root{{Dir: filepath.Join(dir, "nope"), BaseURL: "https://b.example/"}}, pages, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckPublished(tt.roots, tt.pages, "/my/site")
+			if tt.ok != (err == nil) {
+				t.Fatalf("CheckPublished = %v, want ok %v", err, tt.ok)
+			}
+			if err != nil && (!errors.Is(err, ErrNotPublished) || !strings.Contains(err.Error(), tt.roots[0].Dir) || !strings.Contains(err.Error(), "/my/site")) {
+				t.Errorf("error %q does not name both dirs or wrap ErrNotPublished", err)
+			}
+		})
 	}
 }

@@ -76,6 +76,9 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 			return ld, nil
 		}
 	}
+	if err := site.CheckPublished(ld.cfg.SiteRoots(), pages, ld.cfg.SiteDir); err != nil {
+		return nil, err
+	}
 	ld.pages = pages
 	ld.cfg.NoReceive = pages.NoReceive()
 	return ld, nil
