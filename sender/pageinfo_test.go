@@ -1,6 +1,8 @@
 package sender
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -42,5 +44,24 @@ func TestHugoPageData(t *testing.T) {
 	}
 	if hidden != 1 {
 		t.Errorf("warnings %q, want the hidden link reported once", rep.Warnings)
+	}
+}
+
+// TestHTMLOnlyListPages: without the Hugo site's page data, a page beside
+// the RSS feed Hugo writes for every list page (index.xml) is a list, even
+// with a single <article> (a tag with one post), and sends nothing; the
+// post it lists does.
+func TestHTMLOnlyListPages(t *testing.T) {
+	w := newWorld(t)
+	w.page("posts/a/index.html", w.T("/content/1"))
+	w.page("tags/one/index.html", w.T("/content/1")) // one <article>, as a term page with one post
+	os.WriteFile(filepath.Join(w.public, "tags", "one", "index.xml"), []byte(`<rss version="2.0"><channel></channel></rss>`), 0o644)
+	rep := w.run(w.cfg(), Options{Mode: ModeDryRun})
+	var sources []string
+	for _, it := range rep.Items {
+		sources = append(sources, strings.TrimPrefix(it.Source, w.blog.URL))
+	}
+	if !slices.Equal(sources, []string{"/posts/a/"}) {
+		t.Errorf("sources %q, want only the post", sources)
 	}
 }

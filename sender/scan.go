@@ -163,6 +163,9 @@ func (s *Sender) scanPage(f site.File, known map[string]state.Page, opts *render
 	case hugo && info.NoSend:
 		p.skip = "pingback: false in front matter"
 		return p, "", nil
+	case !hugo && f.ListFeed != "":
+		p.skip = "list page (Hugo wrote its feed " + f.ListFeed + ")"
+		return p, "", nil
 	}
 	pageURL, err := url.Parse(f.URL)
 	if err != nil {

@@ -42,6 +42,11 @@ type File struct {
 	URL string
 	// Root is the published root the file belongs to.
 	Root config.Root
+	// ListFeed, set by Contents, is the RSS feed Hugo wrote beside the page
+	// (index.xml in the directory of an index.html, Rel form): Hugo writes
+	// one for every list page (home, sections, taxonomies, terms) and none
+	// for a regular page, so the page is a list, whatever its markup.
+	ListFeed string
 }
 
 // PageURL returns the URL a file at rel (slash-separated, under the publish
@@ -128,21 +133,37 @@ func WalkRoots(roots []config.Root, fn func(File) error) error {
 }
 
 // Contents lists, in one walk, the pages (HTML files, as WalkRoots visits
-// them) and the feeds (see IsFeed) under roots, each sorted by Rel within its root.
+// them) and the feeds (see IsFeed) under roots, each sorted by Rel within
+// its root. A page beside Hugo's RSS feed of a list has File.ListFeed set.
 func Contents(roots []config.Root) (pages, feeds []File, err error) {
 	files, _, err := listRoots(roots, func(name string) bool { return isHTML(name) || IsFeed(name) }, false)
 	if err != nil {
 		return nil, nil, err
 	}
+	rss := map[string]bool{} // Path of every index.xml
 	for _, f := range files {
 		if IsFeed(path.Base(f.Rel)) {
 			feeds = append(feeds, f)
+			if path.Base(f.Rel) == hugoRSS {
+				rss[f.Path] = true
+			}
 		} else {
 			pages = append(pages, f)
 		}
 	}
+	for i, f := range pages {
+		if path.Base(f.Rel) != "index.html" {
+			continue
+		}
+		if feed := filepath.Join(filepath.Dir(f.Path), hugoRSS); rss[feed] {
+			pages[i].ListFeed = path.Join(path.Dir(f.Rel), hugoRSS)
+		}
+	}
 	return pages, feeds, nil
 }
+
+// hugoRSS is the name of the RSS feed Hugo writes for each list page.
+const hugoRSS = "index.xml"
 
 // IsFeed reports whether a file name is a feed's: Hugo's RSS output
 // (index.xml in every list's directory) and the usual names of RSS and

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -308,5 +309,52 @@ func TestSweep(t *testing.T) {
 		if kept != (err == nil) {
 			t.Errorf("%s: kept %v, want %v", rel, err == nil, kept)
 		}
+	}
+}
+
+// TestContents: one walk gives the pages and the feeds; a page beside the
+// RSS feed Hugo writes for every list page knows it is a list.
+func TestContents(t *testing.T) {
+	dir := t.TempDir()
+	for _, rel := range []string{
+		"index.html", "index.xml", // the home page and its feed
+		"tags/go/index.html", "tags/go/index.xml", // a term page
+		"posts/a/index.html",                 // a post: no feed beside it
+		"notes/index.html", "notes/feed.xml", // another generator's feed name: not Hugo's list
+		"about.html", "index.htm", // not index.html
+		"fr/index.html", "fr/index.xml", // a nested root's home page
+		"sitemap.xml", // not a feed
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("x"), 0o644)
+	}
+	roots := []config.Root{{Dir: dir, BaseURL: "https://example.org/"}, {Dir: filepath.Join(dir, "fr"), BaseURL: "https://example.org/fr/"}}
+	pages, feeds, err := Contents(roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists := map[string]string{}
+	for _, p := range pages {
+		lists[p.URL] = p.ListFeed
+	}
+	want := map[string]string{
+		"https://example.org/":           "index.xml",
+		"https://example.org/tags/go/":   "tags/go/index.xml",
+		"https://example.org/posts/a/":   "",
+		"https://example.org/notes/":     "",
+		"https://example.org/about.html": "",
+		"https://example.org/index.htm":  "",
+		"https://example.org/fr/":        "index.xml",
+	}
+	if !reflect.DeepEqual(lists, want) {
+		t.Errorf("pages and their list feeds:\n got %v\nwant %v", lists, want)
+	}
+	var feedRels []string
+	for _, f := range feeds {
+		feedRels = append(feedRels, f.Root.BaseURL+f.Rel)
+	}
+	if wantFeeds := []string{"https://example.org/index.xml", "https://example.org/notes/feed.xml", "https://example.org/tags/go/index.xml", "https://example.org/fr/index.xml"}; !slices.Equal(feedRels, wantFeeds) {
+		t.Errorf("feeds %q, want %q", feedRels, wantFeeds)
 	}
 }
