@@ -1,14 +1,3 @@
-// Package mention owns what the receiver keeps: the mentions other sites
-// made of this site's pages (received as Pingback, Webmention or
-// Trackback), their moderation state, the durable queue of requests still
-// to verify, and the ways mentions leave the store again (the admin JSON,
-// jf2 for Hugo's data dir).
-//
-// Package mention never speaks HTTP to senders and never fetches a source;
-// package receiver does that and hands the verified result here. A Store
-// is the one interface to the data: the bbolt file of `hugo-pingback serve`
-// implements it, and a shared store (PostgreSQL, for several receivers
-// behind a load balancer) can implement it later.
 package mention
 
 import (

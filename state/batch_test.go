@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/boltfile"
 )
 
 var (
@@ -325,7 +327,7 @@ func TestFileStaysCompact(t *testing.T) {
 	if ratio := float64(used) / float64(raw); ratio > 1.6 {
 		t.Errorf("ledger uses %.2f bytes per byte of records, want at most 1.6", ratio)
 	}
-	if info.Size() > used+allocSize+64<<10 { // bbolt grows to the needed size plus one step
-		t.Errorf("file is %d bytes for %d used, more than one growth step (%d) of padding", info.Size(), used, allocSize)
+	if info.Size() > used+boltfile.DefaultAllocSize+64<<10 { // bbolt grows to the needed size plus one step
+		t.Errorf("file is %d bytes for %d used, more than one growth step (%d) of padding", info.Size(), used, boltfile.DefaultAllocSize)
 	}
 }

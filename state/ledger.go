@@ -1,20 +1,13 @@
 package state
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"runtime/debug"
-	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/boltfile"
 )
 
 // Errors a caller can test with errors.Is. Every error returned by this
@@ -45,25 +38,18 @@ const SchemaVersion = 1
 
 // DefaultTimeout is how long Open waits for the file lock when
 // Options.Timeout is zero.
-const DefaultTimeout = time.Second
-
-// allocSize is how much the file grows by once it is larger than that.
-const allocSize = 1 << 20
-
-// toolMarker is stored under meta/tool; a bbolt file without it is not ours.
-const toolMarker = "hugo-pingback"
+const DefaultTimeout = boltfile.DefaultTimeout
 
 // Bucket and meta key names; see doc.go for the layout.
 var (
-	bucketMeta          = []byte("meta")
+	bucketMeta          = boltfile.BucketMeta
 	bucketPages         = []byte("pages")
 	bucketNotifications = []byte("notifications")
 	bucketDiscovery     = []byte("discovery")
 	bucketRuns          = []byte("runs")
 
-	metaTool    = []byte("tool")
-	metaSchema  = []byte("schema")
-	metaCreated = []byte("created")
+	metaTool   = boltfile.MetaTool
+	metaSchema = boltfile.MetaSchema
 
 	dataBuckets = [][]byte{bucketPages, bucketNotifications, bucketDiscovery, bucketRuns}
 )
@@ -88,16 +74,23 @@ type Options struct {
 // per target and a short history of runs. A Ledger is safe for concurrent use
 // by several goroutines; writes are serialised by bbolt.
 type Ledger struct {
-	db       *bolt.DB
-	file     *os.File // bbolt's file, closed directly if bbolt cannot be trusted
-	path     string
-	created  bool
-	readOnly bool
-	now      func() time.Time
+	f       *boltfile.File
+	db      *bolt.DB
+	path    string
+	created bool
+	now     func() time.Time
+}
 
-	closeOnce sync.Once
-	closeErr  error
-	broken    atomic.Pointer[error] // set when a transaction found corruption
+// format is the ledger's kind of bbolt file (see package boltfile).
+var format = &boltfile.Format{
+	Name:        "ledger",
+	Schema:      SchemaVersion,
+	Buckets:     dataBuckets,
+	ErrLocked:   ErrLocked,
+	ErrCorrupt:  ErrCorrupt,
+	ErrSchema:   ErrSchema,
+	ErrReadOnly: ErrReadOnly,
+	ErrClosed:   ErrClosed,
 }
 
 // Open opens the ledger at path, creating it (and its parent directories)
@@ -116,58 +109,32 @@ func Open(path string, opts *Options) (*Ledger, error) {
 	if opts != nil {
 		o = *opts
 	}
-	timeout := o.Timeout
-	switch {
-	case timeout == 0:
-		timeout = DefaultTimeout
-	case timeout < 0:
-		timeout = time.Nanosecond // bbolt: one attempt, then ErrTimeout
-	}
 	now := o.Now
 	if now == nil {
 		now = time.Now
 	}
-	if path == "" {
-		return nil, fmt.Errorf("open ledger: %w: empty path", fs.ErrInvalid)
+	f, err := boltfile.Open(path, format, boltfile.Options{Timeout: o.Timeout, ReadOnly: o.ReadOnly, Now: now()})
+	if err != nil {
+		return nil, err
 	}
-
-	created := false
-	info, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && o.ReadOnly:
-		return nil, fmt.Errorf("open ledger %s: %w", path, fs.ErrNotExist)
-	case errors.Is(err, fs.ErrNotExist):
-		if created, err = create(path, now()); err != nil {
-			return nil, fmt.Errorf("create ledger %s: %w", path, err)
+	l := &Ledger{f: f, db: f.DB, path: path, now: now}
+	// Schema 1 is the first, so there is nothing to migrate yet. A later
+	// schema migrates older ledgers in an Update here (not in read-only
+	// mode), then bumps meta/schema.
+	empty := true
+	err = l.view("open ledger", func(tx *bolt.Tx) error {
+		for _, name := range dataBuckets {
+			if k, _ := tx.Bucket(name).Cursor().First(); k != nil {
+				empty = false
+			}
 		}
-	case err != nil:
-		return nil, fmt.Errorf("open ledger %s: %w", path, err)
-	case info.IsDir():
-		return nil, fmt.Errorf("open ledger %s: is a directory", path)
-	}
-
-	noFreelist, err := precheck(path)
-	if err != nil {
-		return nil, fmt.Errorf("open ledger %s: %w", path, err)
-	}
-
-	// NoFreelistSync follows the file: bbolt would otherwise write a
-	// freelist into a file written without one while opening it, before
-	// checkMeta could tell whether the file is ours.
-	db, f, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: o.ReadOnly, NoFreelistSync: noFreelist})
-	if err != nil {
-		return nil, fmt.Errorf("open ledger %s: %w", path, err)
-	}
-	// Grow the file in steps of allocSize instead of bbolt's 16 MiB, which
-	// would make a small site's ledger mostly padding in a CI cache.
-	db.AllocSize = allocSize
-	l := &Ledger{db: db, file: f, path: path, readOnly: o.ReadOnly, now: now}
-	empty, err := l.checkMeta()
+		return nil
+	})
 	if err != nil {
 		_ = l.Close()
 		return nil, err
 	}
-	l.created = created || empty
+	l.created = f.Created() || empty
 	return l, nil
 }
 
@@ -183,56 +150,18 @@ func (l *Ledger) Created() bool { return l.created }
 func (l *Ledger) Path() string { return l.path }
 
 // ReadOnly reports whether the ledger was opened with Options.ReadOnly.
-func (l *Ledger) ReadOnly() bool { return l.readOnly }
+func (l *Ledger) ReadOnly() bool { return l.f.ReadOnly() }
 
 // Close releases the file and its lock. Committed batches are already on
 // disk; Close only unmaps and unlocks. Calling Close again returns the first
 // result.
-func (l *Ledger) Close() error {
-	l.closeOnce.Do(func() {
-		if l.broken.Load() != nil {
-			// A panic inside bbolt may have left its mutexes held, and
-			// DB.Close takes them: release the file lock and close the
-			// file instead; the memory map goes with the process.
-			unlockFile(l.file)
-			_ = l.file.Close()
-			return
-		}
-		if err := l.db.Close(); err != nil {
-			l.closeErr = fmt.Errorf("close ledger %s: %w", l.path, err)
-		}
-	})
-	return l.closeErr
-}
+func (l *Ledger) Close() error { return l.f.Close() }
 
 // Check verifies the whole ledger: every record decodes (keys, values,
 // statuses), then bbolt's own check of its structure (every page reachable
 // or free, nothing freed twice, keys in order). It reads the whole file, so
 // it is meant for tests, the crash test and troubleshooting, not every run.
-func (l *Ledger) Check() error {
-	return l.view("check ledger", func(tx *bolt.Tx) error {
-		// Reading every record first touches every reachable page here,
-		// where faults and bbolt's panics are recovered; tx.Check runs in a
-		// goroutine of its own where they would crash the process.
-		if err := checkRecords(tx); err != nil {
-			return err
-		}
-		var errs []error
-		n := 0
-		for err := range tx.Check() { // drain fully: the checker reads tx
-			if n++; len(errs) < 10 {
-				errs = append(errs, err)
-			}
-		}
-		if n > len(errs) {
-			errs = append(errs, fmt.Errorf("and %d more problems", n-len(errs)))
-		}
-		if len(errs) > 0 {
-			return fmt.Errorf("%w: %w", ErrCorrupt, errors.Join(errs...))
-		}
-		return nil
-	})
-}
+func (l *Ledger) Check() error { return l.f.Check(checkRecords) }
 
 // checkRecords decodes every record of every bucket.
 func checkRecords(tx *bolt.Tx) error {
@@ -271,282 +200,11 @@ func checkRecords(tx *bolt.Tx) error {
 	})
 }
 
-// openBolt opens the bbolt file, turning bbolt's errors and its panics on
-// unreadable pages into ErrLocked and ErrCorrupt.
-func openBolt(path string, o *bolt.Options) (db *bolt.DB, f *os.File, err error) {
-	o.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-		var err error
-		f, err = os.OpenFile(name, flag, perm)
-		return f, err
-	}
-	old := debug.SetPanicOnFault(true)
-	defer func() {
-		debug.SetPanicOnFault(old)
-		if r := recover(); r != nil {
-			// bbolt panicked half way: release the lock it took and the
-			// file. A memory map may leak until exit, which is acceptable
-			// for a process that is about to report a corrupt ledger.
-			if f != nil {
-				unlockFile(f)
-				_ = f.Close()
-			}
-			db, f, err = nil, nil, fmt.Errorf("%w: %s", ErrCorrupt, panicText(r))
-		}
-	}()
-	db, err = bolt.Open(path, 0o644, o)
-	switch {
-	case err == nil:
-		return db, f, nil
-	case errors.Is(err, bolt.ErrTimeout):
-		return nil, nil, ErrLocked
-	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch),
-		errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrInvalidMapping):
-		return nil, nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
-	}
-	return nil, nil, err
-}
+// view runs fn in a read transaction; see boltfile.File.Update.
+func (l *Ledger) view(op string, fn func(*bolt.Tx) error) error { return l.f.View(op, fn) }
 
-// checkMeta verifies, without writing, that the file is a hugo-pingback
-// ledger of a schema this build reads, with all its buckets, and reports
-// whether they are all empty.
-func (l *Ledger) checkMeta() (empty bool, err error) {
-	err = l.view("open ledger", func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil || string(meta.Get(metaTool)) != toolMarker {
-			return fmt.Errorf("%w: not a hugo-pingback ledger (no %q marker)", ErrCorrupt, toolMarker)
-		}
-		v, err := strconv.ParseUint(string(meta.Get(metaSchema)), 10, 32)
-		if err != nil {
-			return fmt.Errorf("%w: unreadable schema version %q", ErrCorrupt, meta.Get(metaSchema))
-		}
-		if v > SchemaVersion {
-			return fmt.Errorf("%w: schema %d, this build reads up to %d", ErrSchema, v, SchemaVersion)
-		}
-		// Schema 1 is the first, so there is nothing to migrate yet. A later
-		// schema migrates older ledgers in an Update after this check (not
-		// in read-only mode), then bumps meta/schema.
-		empty = true
-		for _, name := range dataBuckets {
-			b := tx.Bucket(name)
-			if b == nil {
-				return fmt.Errorf("%w: bucket %q is missing", ErrCorrupt, name)
-			}
-			if k, _ := b.Cursor().First(); k != nil {
-				empty = false
-			}
-		}
-		return nil
-	})
-	return empty, err
-}
-
-// create writes a new, complete ledger next to path and links it into place
-// without replacing a file that appeared meanwhile. It reports false when
-// another process won that race; the caller then opens that file.
-func create(path string, now time.Time) (bool, error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return false, err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
-	if err != nil {
-		return false, err
-	}
-	tmpPath := tmp.Name()
-	_ = tmp.Close()
-	defer os.Remove(tmpPath)
-
-	db, err := bolt.Open(tmpPath, 0o644, &bolt.Options{Timeout: DefaultTimeout})
-	if err != nil {
-		return false, err
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucket(bucketMeta)
-		if err != nil {
-			return err
-		}
-		for _, kv := range [][2]string{
-			{string(metaTool), toolMarker},
-			{string(metaSchema), strconv.Itoa(SchemaVersion)},
-			{string(metaCreated), now.UTC().Format(time.RFC3339Nano)},
-		} {
-			if err := meta.Put([]byte(kv[0]), []byte(kv[1])); err != nil {
-				return err
-			}
-		}
-		for _, name := range dataBuckets {
-			if _, err := tx.CreateBucket(name); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return false, err
-	}
-	if err := os.Chmod(tmpPath, 0o644); err != nil { // CreateTemp made it 0600
-		return false, err
-	}
-
-	// Link, unlike Rename, never replaces an existing file.
-	if err := os.Link(tmpPath, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return false, nil
-		}
-		// A filesystem without hard links: fall back to a rename, after
-		// checking once more that no ledger appeared.
-		if _, serr := os.Lstat(path); serr == nil {
-			return false, nil
-		}
-		if err := os.Rename(tmpPath, path); err != nil {
-			return false, err
-		}
-	}
-	syncDir(dir)
-	return true, nil
-}
-
-// syncDir makes a new directory entry durable; errors are ignored because
-// some filesystems cannot fsync a directory and the data itself is synced.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-}
-
-// bbolt's on-disk meta page: a 16-byte page header, then magic, version,
-// page size, flags (4 bytes each), root bucket (16), freelist, high-water
-// page id, txid and an FNV-64a checksum of the preceding 56 bytes (8 each).
-const (
-	boltMagic      = 0xED0CDAED
-	boltVersion    = 2
-	pageHeaderSize = 16
-	metaSize       = 64
-)
-
-// noFreelistPgid in the freelist field means "no freelist written".
-const noFreelistPgid = 1<<64 - 1
-
-type metaPage struct {
-	pageSize uint32
-	freelist uint64
-	pgid     uint64
-	txid     uint64
-}
-
-// readMeta decodes and validates the meta page at off; ok is false when it
-// is not a valid bbolt meta page.
-func readMeta(f *os.File, off int64) (m metaPage, ok bool) {
-	var buf [pageHeaderSize + metaSize]byte
-	if _, err := f.ReadAt(buf[:], off); err != nil {
-		return m, false
-	}
-	b := buf[pageHeaderSize:]
-	ne := binary.NativeEndian
-	if ne.Uint32(b[0:]) != boltMagic || ne.Uint32(b[4:]) != boltVersion {
-		return m, false
-	}
-	h := fnv.New64a()
-	_, _ = h.Write(b[:56])
-	if h.Sum64() != ne.Uint64(b[56:]) {
-		return m, false
-	}
-	return metaPage{pageSize: ne.Uint32(b[8:]), freelist: ne.Uint64(b[32:]), pgid: ne.Uint64(b[40:]), txid: ne.Uint64(b[48:])}, true
-}
-
-// precheck rejects files bbolt would misread or fault on: empty files, files
-// too short to hold a meta page, and files truncated below the page count
-// their newest valid meta page promises (reading those pages through the
-// memory map would crash the process). Anything else is left to bbolt.
-// noFreelist reports a file written with bbolt's NoFreelistSync.
-func precheck(path string) (noFreelist bool, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return false, err
-	}
-	size := info.Size()
-	switch {
-	case size == 0:
-		return false, fmt.Errorf("%w: empty file", ErrCorrupt)
-	case size < pageHeaderSize+metaSize:
-		return false, fmt.Errorf("%w: %d bytes is too short for a bbolt file", ErrCorrupt, size)
-	}
-	best, ok := readMeta(f, 0)
-	if !ok {
-		return false, nil // bbolt tries the second meta page at its own page size
-	}
-	if m1, ok1 := readMeta(f, int64(best.pageSize)); ok1 && m1.txid > best.txid {
-		best = m1
-	}
-	if need := int64(best.pgid) * int64(best.pageSize); size < need {
-		return false, fmt.Errorf("%w: truncated: %d bytes, its meta page needs %d", ErrCorrupt, size, need)
-	}
-	return best.freelist == noFreelistPgid, nil
-}
-
-// view runs fn in a read transaction; see guard.
-func (l *Ledger) view(op string, fn func(*bolt.Tx) error) error {
-	return l.guard(op, func() error { return l.db.View(fn) })
-}
-
-// update runs fn in a write transaction; see guard.
-func (l *Ledger) update(op string, fn func(*bolt.Tx) error) error {
-	if l.readOnly {
-		return fmt.Errorf("%s %s: %w", op, l.path, ErrReadOnly)
-	}
-	return l.guard(op, func() error { return l.db.Update(fn) })
-}
-
-// guard runs a transaction with faults on the memory map turned into panics,
-// recovers bbolt's panics on corrupt pages as ErrCorrupt (bbolt rolls the
-// transaction back while the panic unwinds), and wraps errors with op and
-// the path. After corruption is found every later call fails the same way.
-func (l *Ledger) guard(op string, tx func() error) (err error) {
-	if p := l.broken.Load(); p != nil {
-		return *p
-	}
-	old := debug.SetPanicOnFault(true)
-	defer func() {
-		debug.SetPanicOnFault(old)
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%s %s: %w: %s", op, l.path, ErrCorrupt, panicText(r))
-			l.broken.CompareAndSwap(nil, &err)
-		}
-	}()
-	if err = tx(); err != nil {
-		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
-			err = ErrClosed
-		}
-		err = fmt.Errorf("%s %s: %w", op, l.path, err)
-	}
-	return err
-}
-
-// panicText describes a recovered panic: bbolt's own assertions say what
-// they found; a memory fault means the file no longer backs its pages.
-func panicText(r any) string {
-	if _, ok := r.(interface{ Addr() uintptr }); ok {
-		return "memory fault reading the file (truncated or overwritten while open)"
-	}
-	return fmt.Sprint(r)
-}
+// update runs fn in a write transaction; see boltfile.File.Update.
+func (l *Ledger) update(op string, fn func(*bolt.Tx) error) error { return l.f.Update(op, fn) }
 
 // CreatedAt returns when the ledger file was first created.
-func (l *Ledger) CreatedAt() (time.Time, error) {
-	var t time.Time
-	err := l.view("read ledger", func(tx *bolt.Tx) error {
-		var err error
-		t, err = time.Parse(time.RFC3339Nano, string(tx.Bucket(bucketMeta).Get(metaCreated)))
-		return err
-	})
-	return t, err
-}
+func (l *Ledger) CreatedAt() (time.Time, error) { return l.f.CreatedAt() }

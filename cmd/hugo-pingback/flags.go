@@ -254,7 +254,9 @@ func (c *command) help() {
 			printFlag(w, "--"+o.name, o.arg, o.help, "")
 		}
 	}
-	fmt.Fprintf(w, "\nSettings (a flag overrides the key of the same setting under [params.pingback]):\n")
+	if c.scope != 0 { // version takes no settings
+		fmt.Fprintf(w, "\nSettings (a flag overrides the key of the same setting under [params.pingback]):\n")
+	}
 	for _, s := range config.Settings {
 		if !s.FlagIn(c.scope) {
 			continue

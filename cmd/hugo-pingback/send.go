@@ -39,6 +39,9 @@ const sendExamples = `  # In CI, after deploying: notify what is new since the l
 
   # Machine-readable report, fail the job on permanent failures
   hugo-pingback send --json --strict > linkbacks.json
+
+  # GitHub Actions: a Markdown report in the job summary, counts as step outputs
+  hugo-pingback send --summary "$GITHUB_STEP_SUMMARY" --outputs "$GITHUB_OUTPUT"
 `
 
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -51,6 +54,8 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	noHugo := c.Bool("no-hugo", "do not load the Hugo site; read only the built files")
 	jsonOut := c.Bool("json", "print a machine-readable JSON report on stdout")
 	verbose := c.Bool("verbose", "print one line per notification, and each link skipped and why")
+	summaryFile := c.String("summary", "FILE", "append a Markdown report of the run to FILE (e.g. \"$GITHUB_STEP_SUMMARY\")")
+	outputsFile := c.String("outputs", "FILE", "append the run's counts as key=value lines to FILE (e.g. \"$GITHUB_OUTPUT\", a GitLab dotenv report)")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -97,7 +102,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer ledger.Close()
 	}
 
-	linkback.Version = version()
+	linkback.Version = currentVersion().Version
 	client := linkback.NewClient(linkback.ClientOptions{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivate, Logger: logger})
 	prog := newProgress(stderr, "sending")
 	s, err := sender.New(cfg, ledger, client, sender.Options{
@@ -124,6 +129,9 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		}
 		rep.Summary(stdout)
+	}
+	if werr := writeReports(rep, *summaryFile, *outputsFile); werr != nil {
+		return errors.Join(err, werr)
 	}
 	if err != nil { // interrupted: the report above says what was done
 		return err
