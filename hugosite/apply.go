@@ -11,8 +11,8 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/config"
 )
 
-// ParamsKey is where a site keeps hugo-pingback's settings: [params.pingback].
-const ParamsKey = "pingback"
+// paramsKey is where a site keeps hugo-pingback's settings: [params.pingback].
+const paramsKey = "pingback"
 
 // Apply fills cfg from the site for the command cmd: BaseURL, PublishDir
 // (absolute), Roots for a multihost site, Environment, SiteTitle, FeedURL,
@@ -39,7 +39,7 @@ func (s *Site) Apply(cfg *config.Config, cmd config.Scope) (unknown []config.Unk
 		cfg.FeedURL = feed
 	}
 
-	raw, ok := base.Params[ParamsKey]
+	raw, ok := base.Params[paramsKey]
 	if !ok {
 		return nil, nil
 	}

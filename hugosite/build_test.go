@@ -309,7 +309,7 @@ disableKinds = ["taxonomy", "term", "section", "page"]
 			if tt.forbidden != "" && (strings.Contains(hugoLog.String(), tt.forbidden) || strings.Contains(ourLog.String(), tt.forbidden)) {
 				t.Errorf("shown although it should not be:\nHugo's log %q\nlog %q", hugoLog.String(), ourLog.String())
 			}
-			if tt.flags.String("logLevel") == "" && res.Warnings != 1 {
+			if tt.flags.last("logLevel") == "" && res.Warnings != 1 {
 				t.Errorf("Warnings = %d, want 1 (Hugo drops the repeat)", res.Warnings)
 			}
 		})

@@ -108,8 +108,8 @@ func (f Flags) Bool(name string) bool {
 	return b
 }
 
-// String returns the last text given for name, or "".
-func (f Flags) String(name string) string {
+// last returns the last text given for name, or "".
+func (f Flags) last(name string) string {
 	v := f[name]
 	if len(v) == 0 {
 		return ""
@@ -117,8 +117,8 @@ func (f Flags) String(name string) string {
 	return v[len(v)-1]
 }
 
-// List returns every value given for name, comma-separated values split.
-func (f Flags) List(name string) []string {
+// list returns every value given for name, comma-separated values split.
+func (f Flags) list(name string) []string {
 	var out []string
 	for _, text := range f[name] {
 		for _, s := range strings.Split(text, ",") {
@@ -158,9 +158,9 @@ func (f Flags) apply(cfg hconfig.Provider) error {
 		case bf.IsBool():
 			cfg.Set(bf.key, f.Bool(name))
 		case bf.List:
-			cfg.Set(bf.key, f.List(name))
+			cfg.Set(bf.key, f.list(name))
 		default:
-			cfg.Set(bf.key, f.String(name))
+			cfg.Set(bf.key, f.last(name))
 		}
 	}
 	return nil

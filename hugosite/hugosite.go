@@ -139,12 +139,12 @@ func Load(ctx context.Context, opts Options) (*Site, error) {
 		return nil, fmt.Errorf("load Hugo site %s: %w", opts.Dir, err)
 	}
 	configDir := configDirName
-	if d := opts.Flags.String("configDir"); d != "" {
+	if d := opts.Flags.last("configDir"); d != "" {
 		configDir = d
 	}
 	// With --config, Hugo reads the files named; LoadConfig says when
 	// there are none.
-	if opts.Flags.String("config") == "" && !hasConfig(dir, configDir) {
+	if opts.Flags.last("config") == "" && !hasConfig(dir, configDir) {
 		return nil, fmt.Errorf("load Hugo site %s: %w", dir, ErrNoConfig)
 	}
 	log := opts.Logger
@@ -175,7 +175,7 @@ func Load(ctx context.Context, opts Options) (*Site, error) {
 	configs, err := allconfig.LoadConfig(allconfig.ConfigSourceDescriptor{
 		Flags:       cfg,
 		Fs:          hugofs.Os,
-		Filename:    opts.Flags.String("config"),
+		Filename:    opts.Flags.last("config"),
 		ConfigDir:   configDir,
 		Environment: s.env,
 		// Hugo skips the environment when it guesses it runs under go test;
@@ -237,16 +237,8 @@ func environment(env string) string {
 	return "production"
 }
 
-// Dir returns the absolute site directory.
-func (s *Site) Dir() string { return s.dir }
-
 // Environment returns the Hugo environment the site was loaded for.
 func (s *Site) Environment() string { return s.env }
-
-// ConfigFiles lists the configuration files Hugo read, for messages.
-func (s *Site) ConfigFiles() []string {
-	return append([]string(nil), s.configs.LoadingInfo.ConfigFiles...)
-}
 
 // Close releases what Hugo holds for the site (caches, worker pools).
 func (s *Site) Close() error {
@@ -272,7 +264,7 @@ func (s *Site) newHugoLogger(ignored map[string]bool) loggers.Logger {
 	if s.log.Enabled(context.Background(), slog.LevelInfo) {
 		level = logg.LevelInfo
 	}
-	switch strings.ToLower(flags.String("logLevel")) {
+	switch strings.ToLower(flags.last("logLevel")) {
 	case "debug":
 		level = logg.LevelDebug
 	case "info":

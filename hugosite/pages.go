@@ -23,12 +23,12 @@ import (
 
 // Front-matter keys read from each page (Hugo lower-cases them).
 const (
-	// FrontMatterSend is the key that, set to false, keeps a page from
+	// frontMatterSend is the key that, set to false, keeps a page from
 	// sending: `pingback: false`.
-	FrontMatterSend = "pingback"
-	// FrontMatterReceive is the key that, set to false, keeps the link tags
+	frontMatterSend = "pingback"
+	// frontMatterReceive is the key that, set to false, keeps the link tags
 	// out of a page: `pingbackReceive: false`.
-	FrontMatterReceive = "pingbackReceive"
+	frontMatterReceive = "pingbackReceive"
 )
 
 // Pages returns the page data of the site's regular pages (kind "page") in
@@ -139,8 +139,8 @@ func (s *Site) page(ctx context.Context, p page.Page, rules *renderer.Options) (
 		Root:      root.Dir,
 		Title:     p.Title(),
 		Published: p.PublishDate(),
-		NoSend:    s.optedOut(p, FrontMatterSend, "it sends nothing"),
-		NoReceive: s.optedOut(p, FrontMatterReceive, "it gets no link tags"),
+		NoSend:    s.optedOut(p, frontMatterSend, "it sends nothing"),
+		NoReceive: s.optedOut(p, frontMatterReceive, "it gets no link tags"),
 		Links:     links,
 	}
 	if pg.Published.IsZero() {

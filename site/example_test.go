@@ -11,14 +11,29 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
-func ExamplePageURL() {
-	fmt.Println(site.PageURL("https://example.org/", "index.html"))
-	fmt.Println(site.PageURL("https://example.org/", "posts/hello/index.html"))
-	fmt.Println(site.PageURL("https://example.org/", "about.html"))
+// Walk gives each page of a built site with the URL it is published at.
+func ExampleWalk() {
+	dir, err := os.MkdirTemp("", "public-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	for _, rel := range []string{"index.html", "posts/hello/index.html", "about.html", "css/site.css"} {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("<!doctype html>"), 0o644)
+	}
+	err = site.Walk(config.Root{Dir: dir, BaseURL: "https://example.org/"}, func(f site.File) error {
+		fmt.Println(f.Rel, f.URL)
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
 	// Output:
-	// https://example.org/
-	// https://example.org/posts/hello/
-	// https://example.org/about.html
+	// about.html https://example.org/about.html
+	// index.html https://example.org/
+	// posts/hello/index.html https://example.org/posts/hello/
 }
 
 func ExampleWriteHostFiles() {

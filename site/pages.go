@@ -102,13 +102,13 @@ func CheckPublished(roots []config.Root, pages Pages, siteDir string) error {
 		strings.Join(dirs, ", "), strings.Join(bases, ", "), ErrNotPublished, len(pages), siteDir)
 }
 
-// relOfURL is the inverse of PageURL: the file, relative to a root published
-// at baseURL, that serves pageURL; ok is false when pageURL is not under it.
-func relOfURL(baseURL, pageURL string) (string, bool) {
+// relOfURL is the inverse of pageURL: the file, relative to a root published
+// at baseURL, that serves page; ok is false when page is not under it.
+func relOfURL(baseURL, page string) (string, bool) {
 	if baseURL != "" && !strings.HasSuffix(baseURL, "/") {
 		baseURL += "/"
 	}
-	rest, ok := strings.CutPrefix(pageURL, baseURL)
+	rest, ok := strings.CutPrefix(page, baseURL)
 	if !ok || baseURL == "" {
 		return "", false
 	}
@@ -125,13 +125,13 @@ func relOfURL(baseURL, pageURL string) (string, bool) {
 	return p, true
 }
 
-// PagesFile is the name, beside the ledger, of the page data that
+// pagesFileName is the name, beside the ledger, of the page data that
 // `hugo-pingback build` records for `send` and `inject`.
-const PagesFile = "pages.json"
+const pagesFileName = "pages.json"
 
 // PagesPath returns where the pages file of a ledger is kept.
 func PagesPath(ledger string) string {
-	return filepath.Join(filepath.Dir(ledger), PagesFile)
+	return filepath.Join(filepath.Dir(ledger), pagesFileName)
 }
 
 type pagesFile struct {

@@ -38,7 +38,7 @@ type File struct {
 	Path string
 	// Rel is the slash-separated path under the root, e.g. "posts/a/index.html".
 	Rel string
-	// URL is where the file is published: see PageURL.
+	// URL is where the file is published: see pageURL.
 	URL string
 	// Root is the published root the file belongs to.
 	Root config.Root
@@ -49,12 +49,12 @@ type File struct {
 	ListFeed string
 }
 
-// PageURL returns the URL a file at rel (slash-separated, under the publish
+// pageURL returns the URL a file at rel (slash-separated, under the publish
 // dir) is served at: "a/b/index.html" is baseURL+"a/b/", "x.html" is
 // baseURL+"x.html", "index.html" is baseURL. Path segments are
 // percent-escaped as in a URL path. A missing trailing slash on baseURL is
 // added; an empty baseURL gives the path alone, relative ("a/b/").
-func PageURL(baseURL, rel string) string {
+func pageURL(baseURL, rel string) string {
 	if baseURL != "" && !strings.HasSuffix(baseURL, "/") {
 		baseURL += "/"
 	}
@@ -65,20 +65,6 @@ func PageURL(baseURL, rel string) string {
 		rel = strings.TrimSuffix(rel, "index.html")
 	}
 	return baseURL + (&url.URL{Path: rel}).EscapedPath()
-}
-
-// URLPath returns the absolute URL path of a file at rel under a root
-// published at baseURL: "/blog/a/b/" for rel "a/b/index.html" and base
-// "https://example.org/blog/". It is the form `_redirects` rules use.
-func URLPath(baseURL, rel string) string {
-	p := PageURL("", rel)
-	if u, err := url.Parse(PageURL(baseURL, rel)); err == nil && baseURL != "" {
-		p = u.EscapedPath()
-	}
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p
-	}
-	return p
 }
 
 // SkipReason returns why the file at rel is not a page that sends
@@ -115,34 +101,17 @@ func Walk(root config.Root, fn func(File) error) error {
 	return nil
 }
 
-// WalkRoots is Walk over several roots. A root nested in another (a
-// multilingual site publishing "public" and "public/fr") owns its own
-// files: they are visited once, under the innermost root. A directory given
-// twice is walked once, under its first root.
-func WalkRoots(roots []config.Root, fn func(File) error) error {
-	files, _, err := listRoots(roots, isHTML, false)
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := fn(f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Contents lists, in one walk, the pages (HTML files, as WalkRoots visits
-// them) and the feeds (see IsFeed) under roots, each sorted by Rel within
+// Contents lists, in one walk, the pages (HTML files, as Walk visits them,
+// root by root) and the feeds (see isFeed) under roots, each sorted by Rel within
 // its root. A page beside Hugo's RSS feed of a list has File.ListFeed set.
 func Contents(roots []config.Root) (pages, feeds []File, err error) {
-	files, _, err := listRoots(roots, func(name string) bool { return isHTML(name) || IsFeed(name) }, false)
+	files, _, err := listRoots(roots, func(name string) bool { return isHTML(name) || isFeed(name) }, false)
 	if err != nil {
 		return nil, nil, err
 	}
 	rss := map[string]bool{} // Path of every index.xml
 	for _, f := range files {
-		if IsFeed(path.Base(f.Rel)) {
+		if isFeed(path.Base(f.Rel)) {
 			feeds = append(feeds, f)
 			if path.Base(f.Rel) == hugoRSS {
 				rss[f.Path] = true
@@ -165,10 +134,10 @@ func Contents(roots []config.Root) (pages, feeds []File, err error) {
 // hugoRSS is the name of the RSS feed Hugo writes for each list page.
 const hugoRSS = "index.xml"
 
-// IsFeed reports whether a file name is a feed's: Hugo's RSS output
+// isFeed reports whether a file name is a feed's: Hugo's RSS output
 // (index.xml in every list's directory) and the usual names of RSS and
 // Atom feeds. sitemap.xml is not a feed.
-func IsFeed(name string) bool {
+func isFeed(name string) bool {
 	switch name {
 	case "index.xml", "feed.xml", "atom.xml", "rss.xml":
 		return true
@@ -176,8 +145,11 @@ func IsFeed(name string) bool {
 	return false
 }
 
-// listRoots lists the files of roots whose names want accepts (see
-// WalkRoots for nested and repeated roots). With sweep, it also removes the
+// listRoots lists the files of roots whose names want accepts. A root
+// nested in another (a multilingual site publishing "public" and
+// "public/fr") owns its own files: they are listed once, under the
+// innermost root. A directory given twice is listed once, under its first
+// root. With sweep, it also removes the
 // stale temporary files it meets (see isStaleTemp) and returns their paths.
 func listRoots(roots []config.Root, want func(name string) bool, sweep bool) (files []File, removed []string, err error) {
 	dirs := make(map[string]bool, len(roots))
@@ -260,7 +232,7 @@ func list(root config.Root, otherRoots map[string]bool, want func(name string) b
 		files = append(files, File{
 			Path: filepath.Join(root.Dir, filepath.FromSlash(rel)),
 			Rel:  rel,
-			URL:  PageURL(root.BaseURL, rel),
+			URL:  pageURL(root.BaseURL, rel),
 			Root: root,
 		})
 		return nil
@@ -307,7 +279,7 @@ type SweepReport struct {
 	Removed []string `json:"removed_temp_files,omitempty"`
 }
 
-// Sweep walks roots once (as WalkRoots does): it removes the temporary
+// Sweep walks roots once (as listRoots does): it removes the temporary
 // files that a run of hugo-pingback killed mid-write left behind (see
 // WriteFileAtomic; a host would deploy them) and counts the pages. Inject
 // removes them on its own walk; `build` calls Sweep after Hugo has written

@@ -31,21 +31,8 @@ func TestPageURL(t *testing.T) {
 		{"https://example.org/", "a/INDEX.html", "https://example.org/a/INDEX.html"},       // index matching is exact
 		{"http://localhost:1313/", "posts/p/index.html", "http://localhost:1313/posts/p/"}, // a port
 	} {
-		if got := PageURL(c.base, c.rel); got != c.want {
-			t.Errorf("PageURL(%q, %q) = %q, want %q", c.base, c.rel, got, c.want)
-		}
-	}
-}
-
-func TestURLPath(t *testing.T) {
-	for _, c := range []struct{ base, rel, want string }{
-		{"https://example.org/", "a/b/index.html", "/a/b/"},       // site at the host root
-		{"https://example.org/blog/", "a/index.html", "/blog/a/"}, // site under a path
-		{"", "x.html", "/x.html"},                                 // no base
-		{"https://example.org/", "index.html", "/"},               // the home page
-	} {
-		if got := URLPath(c.base, c.rel); got != c.want {
-			t.Errorf("URLPath(%q, %q) = %q, want %q", c.base, c.rel, got, c.want)
+		if got := pageURL(c.base, c.rel); got != c.want {
+			t.Errorf("pageURL(%q, %q) = %q, want %q", c.base, c.rel, got, c.want)
 		}
 	}
 }
@@ -167,19 +154,25 @@ func TestWalkRootsNested(t *testing.T) {
 		{Dir: filepath.Join(dir, "fr"), BaseURL: "https://example.fr/", Lang: "fr"},
 	}
 	var got []string
-	err := WalkRoots(roots, func(f File) error { got = append(got, f.Root.Lang+" "+f.URL); return nil })
+	files, _, err := listRoots(roots, isHTML, false)
+	for _, f := range files {
+		got = append(got, f.Root.Lang+" "+f.URL)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"en https://example.org/", "en https://example.org/posts/", "fr https://example.fr/a/", "fr https://example.fr/"}
 	if !slices.Equal(got, want) {
-		t.Errorf("WalkRoots = %q, want %q", got, want)
+		t.Errorf("listRoots = %q, want %q", got, want)
 	}
 	// The same directory twice is walked once.
 	got = nil
-	err = WalkRoots(append(roots, roots[1]), func(f File) error { got = append(got, f.Root.Lang+" "+f.URL); return nil })
+	files, _, err = listRoots(append(roots, roots[1]), isHTML, false)
+	for _, f := range files {
+		got = append(got, f.Root.Lang+" "+f.URL)
+	}
 	if err != nil || !slices.Equal(got, want) {
-		t.Errorf("WalkRoots with a repeated root = %q, %v", got, err)
+		t.Errorf("listRoots with a repeated root = %q, %v", got, err)
 	}
 }
 
