@@ -249,7 +249,12 @@ func (s *BoltStore) Settle(ctx context.Context, r *Request, m *Mention) error {
 		}
 	}
 	now := s.now().UTC()
-	err := s.f.Update("settle request in mention store", func(tx *bolt.Tx) error {
+	// A group commit, as Enqueue: concurrent settles (Pingbacks verified
+	// while their senders wait) share one fsync. The closure may run twice
+	// (see GroupUpdate), so each run starts from the same values.
+	m0, q0 := mm, q
+	err := s.f.GroupUpdate("settle request in mention store", func(tx *bolt.Tx) error {
+		mm, q = m0, q0
 		if m != nil {
 			if err := putMention(tx, &mm, now); err != nil {
 				return err

@@ -155,12 +155,13 @@ type BuildInfo struct {
 	SkipClasses []string `json:"skip_classes"`
 }
 
-// BuildFor describes the build whose page data serves cfg: its publish
-// dirs and base URLs and link rules, in the Hugo environment given, without
-// drafts.
-func BuildFor(cfg config.Config, environment string) BuildInfo {
+// BuildOf describes a build of roots in the Hugo environment given,
+// without drafts and without link rules: page data read under any rules
+// serves it, for a caller that reads no PageInfo.Links (the receiver reads
+// NoReceive).
+func BuildOf(roots []config.Root, environment string) BuildInfo {
 	var dirs, bases []string
-	for _, r := range cfg.SiteRoots() {
+	for _, r := range roots {
 		if abs, err := filepath.Abs(r.Dir); err == nil {
 			dirs = append(dirs, abs)
 		}
@@ -168,14 +169,30 @@ func BuildFor(cfg config.Config, environment string) BuildInfo {
 	}
 	slices.Sort(dirs)
 	slices.Sort(bases)
-	return BuildInfo{Environment: environment, Dirs: dirs, BaseURLs: bases, SkipRels: cfg.SkipRels, SkipClasses: cfg.SkipClasses}
+	return BuildInfo{Environment: environment, Dirs: dirs, BaseURLs: bases}
+}
+
+// BuildFor describes the build whose page data serves cfg: its publish
+// dirs and base URLs and link rules, in the Hugo environment given, without
+// drafts.
+func BuildFor(cfg config.Config, environment string) BuildInfo {
+	b := BuildOf(cfg.SiteRoots(), environment)
+	b.SkipRels, b.SkipClasses = cfg.SkipRels, cfg.SkipClasses
+	if b.SkipRels == nil {
+		b.SkipRels = []string{} // no opt-outs is a rule too
+	}
+	if b.SkipClasses == nil {
+		b.SkipClasses = []string{}
+	}
+	return b
 }
 
 // serves reports whether page data of build b may stand in for a build
-// described by want.
+// described by want; want's link rules matter unless want has none (BuildOf).
 func (b BuildInfo) serves(want BuildInfo) bool {
-	return !b.Drafts && b.Environment == want.Environment && slices.Equal(b.Dirs, want.Dirs) && slices.Equal(b.BaseURLs, want.BaseURLs) &&
+	rules := want.SkipRels == nil && want.SkipClasses == nil ||
 		slices.Equal(b.SkipRels, want.SkipRels) && slices.Equal(b.SkipClasses, want.SkipClasses)
+	return !b.Drafts && b.Environment == want.Environment && slices.Equal(b.Dirs, want.Dirs) && slices.Equal(b.BaseURLs, want.BaseURLs) && rules
 }
 
 // SavePages writes a Hugo site's page data for a later send, atomically.
@@ -199,7 +216,7 @@ func SavePages(path string, b BuildInfo, pages Pages) error {
 }
 
 // LoadPages reads the page data SavePages wrote, if it belongs to the build
-// want describes (see BuildFor) and is still fresh: no HTML file under
+// want describes (see BuildFor and BuildOf) and is still fresh: no HTML file under
 // want.Dirs is newer than it (a later plain `hugo` build makes it stale).
 // It returns nil, nil otherwise, and when there is no file.
 func LoadPages(path string, want BuildInfo) (Pages, error) {

@@ -39,6 +39,10 @@ func TestPagesFile(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, pages) {
 		t.Fatalf("LoadPages = %v, %v; want %v", got, err, pages)
 	}
+	// A caller that reads no links (the receiver) takes data read under any rules.
+	if got, err := LoadPages(path, BuildOf(cfg.SiteRoots(), "production")); err != nil || !reflect.DeepEqual(got, pages) {
+		t.Errorf("LoadPages for BuildOf = %v, %v; want %v", got, err, pages)
+	}
 
 	other := func(change func(c *config.Config)) BuildInfo {
 		c := cfg

@@ -101,6 +101,23 @@ func Walk(root config.Root, fn func(File) error) error {
 	return nil
 }
 
+// WalkRoots is Walk over several roots. A root nested in another (a
+// multilingual site publishing "public" and "public/fr") owns its own
+// files: they are visited once, under the innermost root. A directory given
+// twice is walked once, under its first root.
+func WalkRoots(roots []config.Root, fn func(File) error) error {
+	files, _, err := listRoots(roots, isHTML, false)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Contents lists, in one walk, the pages (HTML files, as Walk visits them,
 // root by root) and the feeds (see isFeed) under roots, each sorted by Rel within
 // its root. A page beside Hugo's RSS feed of a list has File.ListFeed set.
