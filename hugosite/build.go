@@ -22,7 +22,7 @@ import (
 
 // ErrBuilt is returned by Build on a Site that was already built: Hugo
 // builds a site once outside its watch mode, so load the site again.
-var ErrBuilt = errors.New("Hugo site already built")
+var ErrBuilt = errors.New("site already built (Hugo builds a site once)")
 
 // BuildResult sums up a build, with the numbers the hugo command prints.
 type BuildResult struct {
