@@ -155,6 +155,22 @@ date: 2024-01-02
 body{}
 `
 
+// loadAndBuild loads the site of opts and builds it; the site is closed
+// when the test ends.
+func loadAndBuild(t *testing.T, opts Options) *BuildResult {
+	t.Helper()
+	s, err := Load(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	res, err := s.Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func TestBuildMatchesHugo(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -192,15 +208,7 @@ func TestBuildMatchesHugo(t *testing.T) {
 
 			opts := tt.opts
 			opts.Dir = ours
-			s, err := Load(context.Background(), opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			res, err := s.Build(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := loadAndBuild(t, opts)
 			got := readTree(t, filepath.Join(ours, "public"))
 			want := readTree(t, filepath.Join(ref, "public"))
 			if len(want) < 5 {
@@ -291,15 +299,7 @@ disableKinds = ["taxonomy", "term", "section", "page"]
 			if tt.stderr {
 				opts.Stderr = &hugoLog
 			}
-			s, err := Load(context.Background(), opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			res, err := s.Build(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := loadAndBuild(t, opts)
 			if tt.wantHugo != "" && strings.Count(hugoLog.String(), tt.wantHugo) != 1 {
 				t.Errorf("Hugo's log %q, want %q once", hugoLog.String(), tt.wantHugo)
 			}
