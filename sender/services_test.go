@@ -68,7 +68,7 @@ func (w *world) feed(rel, hubURL string, items ...string) {
 // service gets weblogUpdates.extendedPing (Python's xmlrpc.server as the
 // service) and the hub the feed names gets a publish for each changed feed.
 func TestSendUpdateServicesAndWebSub(t *testing.T) {
-	service := peertest.Start(t, peertest.Script("weblog_server.py"), "ping-only") + "/RPC2"
+	service := peertest.Start(t, peertest.Script(t, "weblog_server.py"), "ping-only") + "/RPC2"
 	h := newHub(t)
 	w := newWorld(t)
 	w.page("posts/a/index.html")
