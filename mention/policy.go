@@ -119,12 +119,9 @@ func (p Policy) Decide(ctx context.Context, s Store, m *Mention) (State, string,
 	if host == "" {
 		return "", "", fmt.Errorf("decide on mention: %w: source %q is not an absolute http(s) URL", ErrInvalid, m.Source)
 	}
-	allow, deny := p.allow, p.deny
-	if len(allow) != len(p.Allow) || len(deny) != len(p.Deny) { // not made by NewPolicy
-		var err error
-		if allow, deny, err = p.compile(); err != nil {
-			return "", "", err
-		}
+	allow, deny, err := p.patterns()
+	if err != nil {
+		return "", "", err
 	}
 	if r := matchHost(deny, host); r != nil {
 		return Spam, fmt.Sprintf(reasonDenied, r), nil
@@ -162,6 +159,25 @@ func (p Policy) Decide(ctx context.Context, s Store, m *Mention) (State, string,
 		return Approved, "", nil
 	}
 	return Pending, fmt.Sprintf(reasonHeld, host), nil
+}
+
+// patterns returns the compiled rules: NewPolicy's, else compiled now.
+func (p Policy) patterns() (allow, deny linkurl.Patterns, err error) {
+	if len(p.allow) == len(p.Allow) && len(p.deny) == len(p.Deny) {
+		return p.allow, p.deny, nil
+	}
+	return p.compile()
+}
+
+// Denied returns the Deny rule that host matches, or nil: the receiver
+// refuses such a source before fetching anything, and Decide marks its
+// mentions spam, by the same rules.
+func (p Policy) Denied(host string) *linkurl.Pattern {
+	_, deny, err := p.patterns()
+	if err != nil {
+		return nil // Validate reports it; NewPolicy refuses it
+	}
+	return matchHost(deny, host)
 }
 
 // matchHost returns the first pattern that matches host, or nil.

@@ -3,32 +3,22 @@ package receiver
 import (
 	"context"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/testenv"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/hugo-pingback/hugo-pingback/mention"
 )
 
-// chromium finds Debian's chromium, or skips the test: CI installs it
-// (apt-get install -y chromium).
+// chromium finds Debian's chromium (or HP_CHROMIUM), or skips the test;
+// CI installs it (apt-get install -y chromium). TestAdminPageForms covers
+// the page with form posts where there is none.
 func chromium(t *testing.T) string {
-	for _, p := range []string{os.Getenv("HP_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := exec.LookPath(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("HP_CI") == "1" {
-		t.Fatal("no chromium: CI (HP_CI=1) must install it (apt-get install -y chromium) for the admin page's browser test")
-	}
-	t.Skip("no chromium installed (apt-get install -y chromium): the admin page's browser test is skipped; TestAdminPageForms covers it with form posts")
-	return ""
+	return testenv.Program(t, "the admin page's browser test", os.Getenv("HP_CHROMIUM"), "/usr/bin/chromium-browser", "chromium")
 }
 
 // The moderation page in a real headless browser: log in, see a pending

@@ -67,7 +67,7 @@ func (s *Server) admit(ctx context.Context, source, target string) (src, tgt *ur
 		}
 	}
 	host := linkurl.Host(src)
-	if s.deny.Match(src) != nil || s.blocked.has(ctx, host, s.now()) {
+	if s.opts.Policy.Denied(host) != nil || s.blocked.has(ctx, host, s.now()) {
 		return nil, nil, &refusal{status: 400, fault: linkback.FaultAccessDenied, reason: "mentions from " + host + " are not accepted here"}
 	}
 	if ok, wait := s.perHost.allow(host, time.Now()); !ok {

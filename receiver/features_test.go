@@ -17,6 +17,7 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/linkback"
 	"github.com/hugo-pingback/hugo-pingback/mention"
 	"github.com/hugo-pingback/hugo-pingback/sender"
+	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
 // Scraper detection: a copy of the post with another title is spam; a
@@ -139,7 +140,7 @@ func TestMetrics(t *testing.T) {
 func TestSiteTargetsReload(t *testing.T) {
 	dir := t.TempDir()
 	roots := writeSite(t, dir)
-	pf := filepath.Join(dir, ".hugo-pingback", sender.PagesFile)
+	pf := site.PagesPath(filepath.Join(dir, ".hugo-pingback", "ledger.db"))
 	tg, err := NewSiteTargets(roots, SiteOptions{PagesFile: pf, RescanEvery: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +185,7 @@ func TestSiteTargetsReload(t *testing.T) {
 	os.MkdirAll(filepath.Join(pub, "posts", "new"), 0o755)
 	os.WriteFile(filepath.Join(pub, "posts", "new", "index.html"), []byte("<html>new</html>"), 0o644)
 	os.RemoveAll(filepath.Join(pub, "posts", "hello"))
-	if err := sender.SavePages(pf, sender.BuildInfo{Environment: "production", Dirs: sender.AbsDirs(roots)}, map[string]sender.PageInfo{
+	if err := site.SavePages(pf, site.BuildOf(roots, "production"), map[string]sender.PageInfo{
 		target("posts/closed/"): {URL: target("posts/closed/"), File: "posts/closed/index.html", Root: pub},
 	}); err != nil {
 		t.Fatal(err)

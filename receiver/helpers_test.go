@@ -20,6 +20,7 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/linkback"
 	"github.com/hugo-pingback/hugo-pingback/mention"
 	"github.com/hugo-pingback/hugo-pingback/sender"
+	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
 // The site every test receives for. Its pages are files on disk (never
@@ -67,8 +68,8 @@ func writeSite(t testing.TB, dir string) []config.Root {
 	}
 	// The pages file must be newer than every page, as after a build.
 	future := time.Now().Add(time.Second)
-	pf := filepath.Join(dir, ".hugo-pingback", sender.PagesFile)
-	if err := sender.SavePages(pf, sender.BuildInfo{Environment: "production", Dirs: sender.AbsDirs(roots)}, pages); err != nil {
+	pf := site.PagesPath(filepath.Join(dir, ".hugo-pingback", "ledger.db"))
+	if err := site.SavePages(pf, site.BuildOf(roots, "production"), pages); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chtimes(pf, future, future); err != nil {
@@ -177,7 +178,7 @@ func newRig(t testing.TB, opts ...rigOptions) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	roots := writeSite(t, dir)
-	targets, err := NewSiteTargets(roots, SiteOptions{PagesFile: filepath.Join(dir, ".hugo-pingback", sender.PagesFile)})
+	targets, err := NewSiteTargets(roots, SiteOptions{PagesFile: site.PagesPath(filepath.Join(dir, ".hugo-pingback", "ledger.db"))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,11 @@ package receiver
 import (
 	"bufio"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/testenv"
 
 	"github.com/hugo-pingback/hugo-pingback/internal/peertest"
 )
@@ -15,18 +16,12 @@ import (
 // receiver and sees its answers, faults included, as xmlrpc.client.Fault
 // with the right code.
 func TestPythonPeerPingback(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("python3 is not installed: CI must have it for the independent XML-RPC peer")
-		}
-		t.Skip("python3 is not installed: the independent peer cannot run (CI has python3)")
-	}
+	python := testenv.Program(t, "the independent XML-RPC peer", "python3")
 	r := newRig(t, noLimits)
 	hello := target("posts/hello/")
 	good := r.src.set("/good", 200, linking("A post with a link", hello))
 	nolink := r.src.set("/nolink", 200, "<html><title>x</title><body>no link</body></html>")
-	script := peertest.Script("pingback_client.py")
+	script := peertest.Script(t, "pingback_client.py")
 
 	out, err := exec.Command(python, script, r.http.URL+"/xmlrpc", "listMethods").Output()
 	if err != nil {

@@ -172,7 +172,6 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 
-	deny    linkurl.Patterns
 	fetch   *fetcher
 	perIP   *keyedLimiter
 	perHost *keyedLimiter
@@ -233,10 +232,6 @@ func New(opts Options) (*Server, error) {
 	if err := opts.Policy.Validate(); err != nil {
 		return nil, fmt.Errorf("moderation policy: %w: %w", ErrBadOption, err)
 	}
-	var err error
-	if s.deny, err = linkurl.CompilePatterns(opts.Policy.Deny); err != nil {
-		return nil, fmt.Errorf("deny list: %w: %w", ErrBadOption, err)
-	}
 	s.client = opts.Client
 	if s.client == nil {
 		s.client = linkback.NewClient(linkback.ClientOptions{})
@@ -257,6 +252,7 @@ func New(opts Options) (*Server, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
+	var err error
 	if s.metrics, err = newMetrics(reg); err != nil {
 		return nil, fmt.Errorf("receiver: register metrics: %w", err)
 	}

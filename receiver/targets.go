@@ -17,7 +17,6 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/linkback"
 	"github.com/hugo-pingback/hugo-pingback/linkurl"
-	"github.com/hugo-pingback/hugo-pingback/sender"
 	"github.com/hugo-pingback/hugo-pingback/site"
 	"github.com/hugo-pingback/hugo-pingback/verify"
 )
@@ -48,7 +47,7 @@ type Targets interface {
 }
 
 // SiteTargets knows the pages of a built site: every HTML file under the
-// publish dirs (site.PageURL maps a file to its URL), with the opt-outs
+// publish dirs (site.Walk gives each file with its URL), with the opt-outs
 // from the pages file `hugo-pingback build` writes. A new build is picked
 // up without a restart: the index is rebuilt when the pages file or a
 // publish dir changed, when a known page's file is gone, or on a miss at
@@ -74,7 +73,7 @@ type sitePage struct {
 
 // SiteOptions configures NewSiteTargets.
 type SiteOptions struct {
-	// PagesFile is the page data of `hugo-pingback build` (sender.PagesFile
+	// PagesFile is the page data of `hugo-pingback build` (site.PagesPath
 	// beside the ledger); "" or a missing file means the files alone, with
 	// no opt-outs known.
 	PagesFile string
@@ -126,7 +125,7 @@ func (t *SiteTargets) load() error {
 		return fmt.Errorf("read the site's pages: %w", err)
 	}
 	if t.pagesFile != "" {
-		pages, err := sender.LoadPages(t.pagesFile, t.roots, t.environment)
+		pages, err := site.LoadPages(t.pagesFile, site.BuildOf(t.roots, t.environment))
 		if err != nil {
 			return err
 		}

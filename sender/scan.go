@@ -163,6 +163,9 @@ func (s *Sender) scanPage(f site.File, known map[string]state.Page, opts *render
 	case hugo && info.NoSend:
 		p.skip = "pingback: false in front matter"
 		return p, "", nil
+	case !hugo && f.ListFeed != "":
+		p.skip = "list page (Hugo wrote its feed " + f.ListFeed + ")"
+		return p, "", nil
 	}
 	pageURL, err := url.Parse(f.URL)
 	if err != nil {
@@ -266,10 +269,10 @@ func readPage(path string) ([]byte, int64, error) {
 	return append(buf, rest...), int64(n + len(rest)), nil
 }
 
-// hugoLinks takes the links of Hugo's rendered content (already cleared of
-// rel and class opt-outs by whoever made the PageInfo) and keeps those the
-// published file really carries, so theme chrome never counts and content a
-// theme hides is reported, not sent.
+// hugoLinks sorts the links of Hugo's rendered content, which are final
+// (see site.PageInfo), into those the published file really carries and
+// those it does not: theme chrome never counts, and content a theme hides is
+// reported, not sent.
 func (s *Sender) hugoLinks(src []byte, pageURL *url.URL, info PageInfo, opts *renderer.Options) (links, hidden []string) {
 	inFile := map[string]bool{}
 	if all, err := renderer.Links(bytes.NewReader(src), pageURL, opts); err == nil {
@@ -277,18 +280,7 @@ func (s *Sender) hugoLinks(src []byte, pageURL *url.URL, info PageInfo, opts *re
 			inFile[l.URL] = true
 		}
 	}
-	seen := map[string]bool{}
-	for _, raw := range info.Links {
-		u, err := pageURL.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-			continue
-		}
-		u.Fragment, u.RawFragment = "", ""
-		target := u.String()
-		if seen[target] || target == pageURL.String() {
-			continue
-		}
-		seen[target] = true
+	for _, target := range info.Links {
 		if inFile[target] {
 			links = append(links, target)
 		} else {

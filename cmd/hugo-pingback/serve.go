@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -18,7 +17,7 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/linkurl"
 	"github.com/hugo-pingback/hugo-pingback/mention"
 	rx "github.com/hugo-pingback/hugo-pingback/receiver" // main_test.go has a type named receiver
-	"github.com/hugo-pingback/hugo-pingback/sender"
+	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
 const serveSynopsis = `Receive Pingbacks, Webmentions and Trackbacks for the pages of your site: one HTTP server
@@ -190,7 +189,7 @@ func serveTargets(cfg config.Config, mode string, client *linkback.Client, log *
 				s, roots[0].Dir, roots[0].BaseURL)
 		}
 	}
-	pages := filepath.Join(filepath.Dir(cfg.Ledger), sender.PagesFile)
+	pages := site.PagesPath(cfg.Ledger)
 	env := cfg.Environment
 	if env == "" {
 		env = "production"

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // DefaultTimeout is how long Open waits for the file lock when
@@ -396,10 +397,10 @@ func openBolt(path string, f *Format, o *bolt.Options) (db *bolt.DB, file *os.Fi
 	switch {
 	case err == nil:
 		return db, file, nil
-	case errors.Is(err, bolt.ErrTimeout):
+	case errors.Is(err, berrors.ErrTimeout):
 		return nil, nil, f.ErrLocked
-	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch),
-		errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrInvalidMapping):
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch),
+		errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrInvalidMapping):
 		return nil, nil, fmt.Errorf("%w: %w", f.ErrCorrupt, err)
 	}
 	return nil, nil, err
@@ -422,7 +423,7 @@ func (f *File) guard(op string, tx func() error) (err error) {
 		}
 	}()
 	if err = tx(); err != nil {
-		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 			err = f.format.ErrClosed
 		}
 		err = fmt.Errorf("%s %s: %w", op, f.path, err)

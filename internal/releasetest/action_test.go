@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/testenv"
 )
 
 // ghEnv is a runner's environment for one step: GitHub's environment files
@@ -601,13 +603,7 @@ func TestActionRun(t *testing.T) {
 // TestActionScriptsShellcheck lints the scripts when shellcheck is
 // installed (CI installs it from Debian).
 func TestActionScriptsShellcheck(t *testing.T) {
-	sc, err := exec.LookPath("shellcheck")
-	if err != nil {
-		if os.Getenv("HP_CI") == "1" {
-			t.Fatal("CI must install shellcheck (.ci/run sets HP_CI=1 and installs it)")
-		}
-		t.Skip("shellcheck is not installed")
-	}
+	sc := testenv.Program(t, "the Action's scripts are linted with it", "shellcheck")
 	out, err := exec.Command(sc, "--shell=bash", filepath.Join(root, "action", "install.sh"), filepath.Join(root, "action", "run.sh")).CombinedOutput()
 	if err != nil {
 		t.Errorf("shellcheck: %v\n%s", err, out)

@@ -21,8 +21,8 @@ import (
 	"time"
 )
 
-// DefaultBaseURL is the generated site's baseURL.
-const DefaultBaseURL = "https://bench.example.net/"
+// baseURL is the generated site's baseURL.
+const baseURL = "https://bench.example.net/"
 
 // Options says what to generate.
 type Options struct {
@@ -30,13 +30,13 @@ type Options struct {
 	Seed  uint64 // different but still deterministic sites
 }
 
-// ErrNoPosts is returned for Options.Posts < 1.
-var ErrNoPosts = errors.New("hugogen: Posts must be positive")
+// errNoPosts is returned for Options.Posts < 1.
+var errNoPosts = errors.New("hugogen: Posts must be positive")
 
 // Generate writes the site into dir, which must be empty or not exist yet.
 func Generate(dir string, opts Options) error {
 	if opts.Posts < 1 {
-		return ErrNoPosts
+		return errNoPosts
 	}
 	r := rand.New(rand.NewPCG(opts.Seed, 0x6875676f))
 	files := map[string]string{}
@@ -113,7 +113,7 @@ func post(r *rand.Rand, i, n int, date time.Time) string {
 
 // fixed are the config, layouts and static files, modelled on example-site/.
 var fixed = map[string]string{
-	"hugo.toml": `baseURL = "` + DefaultBaseURL + `"
+	"hugo.toml": `baseURL = "` + baseURL + `"
 title = "Benchmark Blog"
 locale = "en-US"
 [pagination]

@@ -75,7 +75,7 @@ func TestGenerateDeterministic(t *testing.T) {
 }
 
 func TestGenerateNoPosts(t *testing.T) {
-	if err := Generate(t.TempDir(), Options{}); !errors.Is(err, ErrNoPosts) {
+	if err := Generate(t.TempDir(), Options{}); !errors.Is(err, errNoPosts) {
 		t.Errorf("Generate with no posts: %v", err)
 	}
 }
