@@ -25,7 +25,7 @@ RX_PORT=${RX_PORT:-18082}
 WP=http://127.0.0.1:$WP_PORT
 SITE=http://127.0.0.1:$SITE_PORT
 RX=http://127.0.0.1:$RX_PORT
-WP_USER=admin
+WP_USER="admin"
 WP_PASS=hp-interop-admin
 DB_PASS=hp-interop-db
 # Debian's /usr/share/wordpress/wp-config.php reads /etc/wordpress/config-HOST.php, HOST being
@@ -278,8 +278,7 @@ forward() {
 	run_cron
 	rm -f "$WORK/slow-source"
 	if grep -q 'timed out' "$WORK/wp-interop.log"; then pass "WordPress gave up waiting"; else fail "WordPress did not time out"; fi
-	local i
-	for i in $(seq 50); do mentions_json | grep -qF "\"$slow_url\"" && break; sleep 0.2; done
+	for _ in $(seq 50); do mentions_json | grep -qF "\"$slow_url\"" && break; sleep 0.2; done
 	expect_mention "the pingback is kept all the same" pingback "$slow_url" "$SITE/posts/shortcodes/" approved "" "the shortcodes post"
 	"${WPPY[@]}" edit-post "$WP_USER" "$WP_PASS" "$slow_id" "<p>Edited.</p>"
 	run_cron
