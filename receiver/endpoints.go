@@ -164,13 +164,22 @@ func (s *Server) ping(ctx context.Context, req *mention.Request) (string, *refus
 	// in between loses nothing, since the sender got no answer and sends
 	// again (and then hears 48 if the first one had been recorded).
 	req.Received = s.now().UTC()
-	o := s.verifyRequest(ctx, req)
-	// The sender's going away must not leave the request half recorded.
-	if err := s.settle(context.WithoutCancel(ctx), req, o); err != nil {
+	// The verification runs to its end when the sender hangs up: WordPress
+	// gives up after 3 s (WP_HTTP_IXR_Client timeout in pingback()) and
+	// never sends that pingback again unless the post is edited, so a slow
+	// source would otherwise lose a genuine mention. The fetch and its
+	// limits are the same whether or not anyone waits; PingVerify bounds it.
+	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.lim.PingVerify)
+	defer cancel()
+	o := s.verifyRequest(vctx, req)
+	if err := s.settle(vctx, req, o); err != nil {
 		s.log.Error("cannot record a verification", "request", req.ID, "err", err)
 		return "", &refusal{status: 200, fault: linkback.FaultInternal, reason: "the receiver failed; try again later"}
 	}
 	s.log.Info(string(req.Protocol)+" verified", "source", req.Source, "target", req.Target, "state", req.State, "result", req.Result)
+	if ctx.Err() != nil {
+		s.log.Info("the sender hung up before the answer; the outcome is kept", "source", req.Source, "target", req.Target)
+	}
 	switch {
 	case o.verdict == accepted && o.mention.State == mention.Deleted:
 		// Only a Webmention updates; this source had a mention once and now

@@ -154,16 +154,22 @@ func TestSiteTargetsReload(t *testing.T) {
 		path string
 		want error
 	}{
-		{"posts/hello/", nil},                  // a page
-		{"posts/hello", nil},                   // without the slash
-		{"posts/hello/index.html", nil},        // by its file name
-		{"posts/a%20b/", nil},                  // escaped path
-		{"posts/unicode/", nil},                // plain path
-		{"posts/closed/", ErrClosedTarget},     // pingbackReceive: false
-		{"posts/nope/", ErrUnknownTarget},      // no such page
-		{"404.html", ErrUnknownTarget},         // the 404 page
-		{"posts/index.xml", ErrUnknownTarget},  // a feed
-		{"posts/hello/?x=1", ErrUnknownTarget}, // a query makes another URL
+		{"posts/hello/", nil},                 // a page
+		{"posts/hello", nil},                  // without the slash
+		{"posts/hello/index.html", nil},       // by its file name
+		{"posts/a%20b/", nil},                 // escaped path
+		{"posts/unicode/", nil},               // plain path
+		{"posts/closed/", ErrClosedTarget},    // pingbackReceive: false
+		{"posts/nope/", ErrUnknownTarget},     // no such page
+		{"404.html", ErrUnknownTarget},        // the 404 page
+		{"posts/index.xml", ErrUnknownTarget}, // a feed
+		// A query names the same file: a static host ignores it, and links
+		// carry ?utm_source=… that senders keep in the target (WordPress,
+		// recorded in testdata/wordpress/pingback-target-query.txtar).
+		{"posts/hello/?utm_source=wp", nil},
+		{"posts/hello?x=1&y=2", nil},
+		{"posts/closed/?x=1", ErrClosedTarget}, // and keeps the page's opt-out
+		{"posts/nope/?x=1", ErrUnknownTarget},  // but makes no page of a missing one
 		{"static/../posts/", ErrUnknownTarget}, // not a file
 		{"POSTS/hello/", ErrUnknownTarget},     // paths are case-sensitive
 		{"posts/second/index.html", nil},       // in the files, not in the pages file

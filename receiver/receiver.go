@@ -106,6 +106,11 @@ type Limits struct {
 	Redirects int
 	// Body caps a request body (default 64 KiB).
 	Body int64
+	// PingVerify bounds the verification of a Pingback or Trackback, which
+	// runs while the sender waits and goes on if it hangs up (default 30 s):
+	// the source fetch (the Client's timeout), the wait for a fetch slot,
+	// the target's text and the commit.
+	PingVerify time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -147,6 +152,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.Body <= 0 {
 		l.Body = linkback.MaxCallBytes
+	}
+	if l.PingVerify <= 0 {
+		l.PingVerify = 30 * time.Second
 	}
 	return l
 }

@@ -169,8 +169,16 @@ func (t *SiteTargets) currentStamp() string {
 }
 
 // lookup finds the page of target, reloading the index when a build
-// changed it; t.mu is held.
+// changed it; t.mu is held. The query is not part of it: a static host
+// serves a page's file whatever the query, and links carry queries
+// (?utm_source=… from a newsletter or a feed reader) that senders keep in
+// the target, as WordPress does.
 func (t *SiteTargets) lookup(target *url.URL) (sitePage, bool, error) {
+	if target.RawQuery != "" || target.ForceQuery {
+		page := *target
+		page.RawQuery, page.ForceQuery = "", false
+		target = &page
+	}
 	now := time.Now()
 	if now.Sub(t.lastStat) > time.Second {
 		t.lastStat = now

@@ -71,8 +71,12 @@ func (s *Server) verifyOnce(ctx context.Context, r *mention.Request) outcome {
 	// below, as WordPress refuses it.
 	page, err := s.fetch.get(ctx, r.Source)
 	if err != nil {
-		if ctx.Err() != nil {
-			return outcome{verdict: passing, fault: linkback.FaultUpstream, reason: "the receiver stopped before the source was fetched"}
+		if cerr := ctx.Err(); cerr != nil {
+			why := "the receiver stopped before the source was fetched"
+			if errors.Is(cerr, context.DeadlineExceeded) {
+				why = "the source was not fetched in time"
+			}
+			return outcome{verdict: passing, fault: linkback.FaultUpstream, reason: why}
 		}
 		return s.fetchFailed(r, err, existing, known)
 	}

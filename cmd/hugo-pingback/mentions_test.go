@@ -322,6 +322,57 @@ func TestCLIMentionsShowInExampleSite(t *testing.T) {
 	}
 }
 
+// TestCLIMentionsShowOnNonASCIIPage: a page whose address is not ASCII
+// (Hugo writes /posts/caf%C3%A9-cr%C3%A8me/ as its RelPermalink) shows its
+// mentions. Export names the data file by the decoded path
+// (posts/café-crème.json); the partial looked it up by the escaped one and
+// showed nothing. Found with a real WordPress (internal/wpinterop), which
+// pinged one page by its escaped address and another by its raw one: the
+// mentions below are what the receiver made of those pingbacks.
+func TestCLIMentionsShowOnNonASCIIPage(t *testing.T) {
+	dir := copyExampleSite(t)
+	for name, title := range map[string]string{"café-crème.md": "Café crème", "naïve.md": "Naïve"} {
+		page := "---\ntitle: \"" + title + "\"\ndate: 2026-11-30T10:00:00Z\n---\n\nA page whose address is not ASCII.\n"
+		if err := os.WriteFile(filepath.Join(dir, "content", "posts", name), []byte(page), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := filepath.Join(dir, ".hugo-pingback", "mentions.db")
+	s, err := mention.Open(store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const source = "https://wp.example.org/2026/12/01/unicode-links/"
+	for _, tgt := range []string{
+		"https://blog.example.net/posts/caf%C3%A9-cr%C3%A8me/", // as WordPress sent it: the href as written
+		"https://blog.example.net/posts/naïve/",                // a raw href: WordPress sends it raw
+	} {
+		m := &mention.Mention{Source: source, Target: tgt, Protocol: mention.Pingback, State: mention.Approved,
+			Type: mention.Mentions, URL: source, Name: "Unicode links",
+			Content:  mention.Content{Text: "Percent-encoded: café crème is a fine drink. Raw: naïve is a fine word."},
+			Received: time.Date(2026, 12, 1, 11, 20, 30, 0, time.UTC)}
+		if err := s.Settle(context.Background(), &mention.Request{Source: source, Target: tgt, Protocol: mention.Pingback, State: mention.Accepted}, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if out, stderr, code := cli(t, dir, "mentions", "export", "--site", dir); code != 0 {
+		t.Fatalf("export: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, stderr, code := cli(t, dir, "build", "--site", dir); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
+	}
+	for _, page := range []string{"café-crème", "naïve"} {
+		html, err := os.ReadFile(filepath.Join(dir, "public", "posts", page, "index.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(html), `<section class="mentions"`) || !strings.Contains(string(html), "is a fine drink") {
+			t.Errorf("posts/%s/ does not show its mention", page)
+		}
+	}
+}
+
 // TestCLIMentionsPullWebmentionIO pulls from a local stand-in for
 // webmention.io (its URL from the test-only environment variable), with the
 // token from WEBMENTION_IO_TOKEN.
