@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/html/charset"
 )
 
 // Page is a fetched page: what a receiver verifies a mention against.
@@ -17,6 +20,25 @@ type Page struct {
 	Body        []byte // at most the cap asked for
 	Truncated   bool   // the body went on past the cap
 	Location    string // the redirect target of a 3xx answer that was not followed
+
+	header string // the Content-Type header as sent, charset included
+}
+
+// Text returns the body as UTF-8. A body that already is valid UTF-8 is
+// returned as it is, whatever the header says (a WordPress switched to
+// ISO-8859-1 still serves UTF-8 posts under an ISO-8859-1 header); any
+// other is decoded from the charset the header, a byte order mark or a
+// <meta charset> names, else windows-1252, as browsers do.
+func (p *Page) Text() []byte {
+	if utf8.Valid(p.Body) {
+		return p.Body
+	}
+	enc, _, _ := charset.DetermineEncoding(p.Body, p.header)
+	out, err := enc.NewDecoder().Bytes(p.Body)
+	if err != nil || !utf8.Valid(out) {
+		return []byte(strings.ToValidUTF8(string(p.Body), "\uFFFD"))
+	}
+	return out
 }
 
 // FetchOptions configures Fetch.
@@ -85,6 +107,7 @@ func (c *Client) Fetch(ctx context.Context, rawURL string, opts FetchOptions) (*
 	}
 	p.Redirected = p.URL.String() != u.String()
 	ct := resp.Header.Get("Content-Type")
+	p.header = ct
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}

@@ -93,3 +93,43 @@ func TestFetch(t *testing.T) {
 		t.Fatalf("ftp: %v", err)
 	}
 }
+
+// Page.Text gives the page as UTF-8, whatever charset it was sent in, so a
+// mention's name and excerpt are never mojibake.
+func TestPageText(t *testing.T) {
+	latin1 := "<html><head><title>Caf\xe9 cr\xe8me</title></head><body>na\xefve</body></html>"
+	sjis := "<html><head><meta charset=\"shift_jis\"><title>\x93\xfa\x96\x7b</title></head></html>" // 日本
+	utf8Page := "<html><head><title>Café crème</title></head></html>"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/latin1": // the header names the charset
+			w.Header().Set("Content-Type", "text/html; charset=ISO-8859-1")
+			w.Write([]byte(latin1))
+		case "/sjis": // only the page's <meta charset> does
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte(sjis))
+		case "/lying": // UTF-8 bytes under a Latin-1 header, as a reconfigured WordPress sends
+			w.Header().Set("Content-Type", "text/html; charset=ISO-8859-1")
+			w.Write([]byte(utf8Page))
+		case "/nocharset": // neither: windows-1252, as browsers guess
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte(latin1))
+		}
+	}))
+	defer srv.Close()
+	c := loopbackClient(t)
+	for path, want := range map[string]string{
+		"/latin1":    "Café crème",
+		"/sjis":      "日本",
+		"/lying":     "Café crème",
+		"/nocharset": "Café crème",
+	} {
+		p, err := c.Fetch(context.Background(), srv.URL+path, FetchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(p.Text()); !strings.Contains(got, want) {
+			t.Errorf("%s: Text() = %q, want it to contain %q", path, got, want)
+		}
+	}
+}

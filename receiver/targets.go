@@ -329,7 +329,7 @@ func (t *LiveTargets) get(ctx context.Context, target *url.URL) (liveEntry, erro
 		// not called unknown.
 		return liveEntry{}, fmt.Errorf("check target %s: %w", target, err)
 	case page.StatusCode == http.StatusOK:
-		e = liveEntry{text: verify.Text(page.Body, page.URL), at: now}
+		e = liveEntry{text: verify.Text(page.Text(), page.URL), at: now}
 	case page.StatusCode >= 500 || page.StatusCode == http.StatusTooManyRequests:
 		return liveEntry{}, fmt.Errorf("check target %s: HTTP %d", target, page.StatusCode)
 	default:

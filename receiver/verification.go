@@ -102,7 +102,7 @@ func (s *Server) verifyOnce(ctx context.Context, r *mention.Request) outcome {
 		}
 		return refuse(linkback.FaultNoLink, "the source is not an HTML page (%s)", page.ContentType)
 	}
-	res, err := verify.Source(page.Body, page.URL, r.Target, verify.Options{Media: r.Protocol == mention.Webmention})
+	res, err := verify.Source(page.Text(), page.URL, r.Target, verify.Options{Media: r.Protocol == mention.Webmention})
 	if errors.Is(err, verify.ErrNoLink) {
 		why := "the source does not link to the target"
 		if page.Truncated {
