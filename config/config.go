@@ -20,6 +20,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/hugo-pingback/hugo-pingback/renderer"
 )
 
 // Defaults that other packages name.
@@ -229,6 +231,12 @@ func (c Config) Path(p string) string {
 		return abs
 	}
 	return filepath.Clean(p)
+}
+
+// LinkRules returns the rules a page's links are read with: the content
+// selector and the rel and class opt-outs.
+func (c Config) LinkRules() *renderer.Options {
+	return &renderer.Options{Content: c.Content, SkipRels: c.SkipRels, SkipClasses: c.SkipClasses}
 }
 
 // SiteRoots returns the published roots: Roots when set, else PublishDir at BaseURL.

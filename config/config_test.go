@@ -211,7 +211,11 @@ func TestApplyParamsScopeAndUnknownKeys(t *testing.T) {
 	if c.Receiver != "https://rx.example/xmlrpc" {
 		t.Errorf("receiver %q", c.Receiver)
 	}
-	got := strings.Join(warnings, "\n")
+	var lines []string
+	for _, w := range warnings {
+		lines = append(lines, w.String())
+	}
+	got := strings.Join(lines, "\n")
 	if !strings.Contains(got, "params.pingback.reciever") || !strings.Contains(got, "did you mean receiver?") {
 		t.Errorf("warnings %q lack the suggestion", got)
 	}

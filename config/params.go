@@ -12,10 +12,10 @@ import (
 // ApplyParams applies a site's [params.pingback] table to c for the
 // command cmd. Nested tables ([params.pingback.receive]) are given as
 // nested maps. Keys of settings the command does not take are skipped
-// unread, so a send-only key can never fail a build. Unknown keys come back
-// as warnings that name the closest key; the first bad value of a key the
+// unread, so a send-only key can never fail a build. Unknown keys come back,
+// sorted, each with the closest key; the first bad value of a key the
 // command takes is a *ParamError.
-func ApplyParams(c *Config, params map[string]any, cmd Scope) (warnings []string, err error) {
+func ApplyParams(c *Config, params map[string]any, cmd Scope) (unknown []UnknownKey, err error) {
 	flat := map[string]any{}
 	flatten("", params, flat)
 	keys := make([]string, 0, len(flat))
@@ -26,7 +26,7 @@ func ApplyParams(c *Config, params map[string]any, cmd Scope) (warnings []string
 	for _, k := range keys {
 		s := Lookup(k)
 		if s == nil {
-			warnings = append(warnings, unknownKey(k))
+			unknown = append(unknown, UnknownKey{Key: k, Closest: suggest.Closest(k, Keys())})
 			continue
 		}
 		if s.Scope&cmd == 0 {
@@ -37,10 +37,10 @@ func ApplyParams(c *Config, params map[string]any, cmd Scope) (warnings []string
 			err = s.set(c, v, false, false)
 		}
 		if err != nil {
-			return warnings, &ParamError{Key: s.Key, Value: flat[k], Err: err}
+			return unknown, &ParamError{Key: s.Key, Value: flat[k], Err: err}
 		}
 	}
-	return warnings, nil
+	return unknown, nil
 }
 
 // flatten turns nested tables into dotted keys: receive.allow.
@@ -54,11 +54,18 @@ func flatten(prefix string, m map[string]any, out map[string]any) {
 	}
 }
 
-// unknownKey is the warning for a key no setting has.
-func unknownKey(k string) string {
-	msg := fmt.Sprintf("params.pingback.%s is not a setting of hugo-pingback; it is ignored", k)
-	if s := suggest.Closest(k, Keys()); s != "" {
-		msg += fmt.Sprintf(" (did you mean %s?)", s)
+// UnknownKey is a key under [params.pingback] that no setting has:
+// ApplyParams ignores it, and the commands warn about it.
+type UnknownKey struct {
+	Key     string // as found, nested tables dotted: "receive.bogus"
+	Closest string // the closest key, "" when none is close
+}
+
+// String is the warning: it names the key and the closest one.
+func (u UnknownKey) String() string {
+	msg := fmt.Sprintf("params.pingback.%s is not a setting of hugo-pingback; it is ignored", u.Key)
+	if u.Closest != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", u.Closest)
 	}
 	return msg
 }

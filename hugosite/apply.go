@@ -11,16 +11,16 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/config"
 )
 
-// ParamsKey is where a site keeps hugo-pingback's settings: [params.pingback].
-const ParamsKey = "pingback"
+// paramsKey is where a site keeps hugo-pingback's settings: [params.pingback].
+const paramsKey = "pingback"
 
 // Apply fills cfg from the site for the command cmd: BaseURL, PublishDir
 // (absolute), Roots for a multihost site, Environment, SiteTitle, FeedURL,
 // and the keys the site sets under [params.pingback] that cmd takes (see
 // config.ApplyParams). Fields the site does not configure are left alone,
-// so flags can be applied after. Unknown keys come back as warnings; an
-// invalid value is a *config.ParamError.
-func (s *Site) Apply(cfg *config.Config, cmd config.Scope) (warnings []string, err error) {
+// so flags can be applied after. Unknown keys come back (see
+// config.UnknownKey); an invalid value is a *config.ParamError.
+func (s *Site) Apply(cfg *config.Config, cmd config.Scope) (unknown []config.UnknownKey, err error) {
 	base := s.configs.Base
 	first := s.configs.GetFirstLanguageConfig()
 	baseURL := withSlash(first.BaseURL().String())
@@ -39,7 +39,7 @@ func (s *Site) Apply(cfg *config.Config, cmd config.Scope) (warnings []string, e
 		cfg.FeedURL = feed
 	}
 
-	raw, ok := base.Params[ParamsKey]
+	raw, ok := base.Params[paramsKey]
 	if !ok {
 		return nil, nil
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hugo-pingback/hugo-pingback/hugosite/hugogen"
+	"github.com/hugo-pingback/hugo-pingback/internal/hugogen"
 )
 
 // benchPosts is the size of the generated site the target names.
@@ -67,7 +67,7 @@ func BenchmarkHugoBuild(b *testing.B) {
 func BenchmarkSiteBuild(b *testing.B) {
 	dir := benchSite(b)
 	for b.Loop() {
-		s, err := Load(context.Background(), Options{Dir: dir, Destination: filepath.Join(b.TempDir(), "public")})
+		s, err := Load(context.Background(), Options{Dir: dir, Flags: Flags{"destination": {filepath.Join(b.TempDir(), "public")}}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func BenchmarkSiteBuildAndPages(b *testing.B) {
 	dir := benchSite(b)
 	var inPages time.Duration
 	for b.Loop() {
-		s, err := Load(context.Background(), Options{Dir: dir, Destination: filepath.Join(b.TempDir(), "public")})
+		s, err := Load(context.Background(), Options{Dir: dir, Flags: Flags{"destination": {filepath.Join(b.TempDir(), "public")}}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func BenchmarkSiteBuildAndPages(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		pages, err := s.Pages(context.Background())
+		pages, err := s.Pages(context.Background(), nil)
 		inPages += time.Since(start)
 		if err != nil {
 			b.Fatal(err)
@@ -122,14 +122,14 @@ func BenchmarkBuildRatio(b *testing.B) {
 	runOurs := func() {
 		runtime.GC()
 		start := time.Now()
-		s, err := Load(context.Background(), Options{Dir: dir, Destination: filepath.Join(b.TempDir(), "public")})
+		s, err := Load(context.Background(), Options{Dir: dir, Flags: Flags{"destination": {filepath.Join(b.TempDir(), "public")}}})
 		if err != nil {
 			b.Fatal(err)
 		}
 		if _, err := s.Build(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := s.Pages(context.Background()); err != nil {
+		if _, err := s.Pages(context.Background(), nil); err != nil {
 			b.Fatal(err)
 		}
 		s.Close()

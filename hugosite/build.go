@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,7 +22,7 @@ import (
 
 // ErrBuilt is returned by Build on a Site that was already built: Hugo
 // builds a site once outside its watch mode, so load the site again.
-var ErrBuilt = errors.New("Hugo site already built")
+var ErrBuilt = errors.New("site already built (Hugo builds a site once)")
 
 // BuildResult sums up a build, with the numbers the hugo command prints.
 type BuildResult struct {
@@ -29,6 +30,7 @@ type BuildResult struct {
 	Files    int           // other files written: static files and Hugo's non-page files
 	Duration time.Duration // wall time of the build, static copy included
 	Warnings int           // warnings Hugo logged (repeats counted once)
+	Cleaned  int           // unused cache files removed (--gc)
 }
 
 // hugo returns the HugoSites, creating them on first use.
@@ -76,6 +78,9 @@ func (s *Site) Build(ctx context.Context) (*BuildResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.opts.Flags.Bool("printMemoryUsage") {
+		defer s.printMemoryUsage()()
+	}
 
 	var static atomic.Int64
 	copyStatic := func() error {
@@ -117,7 +122,16 @@ func (s *Site) Build(ctx context.Context) (*BuildResult, error) {
 		}
 	}
 
-	res := &BuildResult{Files: int(static.Load()), Duration: time.Since(start), Warnings: int(s.warned.Load() - warned)}
+	res := &BuildResult{Files: int(static.Load())}
+	if s.opts.Flags.Bool("gc") {
+		// hugo --gc: remove what the file caches no longer use.
+		n, err := h.GC()
+		if err != nil {
+			return nil, fmt.Errorf("clean Hugo's caches for %s: %w", s.dir, err)
+		}
+		res.Cleaned = n
+	}
+	res.Duration, res.Warnings = time.Since(start), int(s.warned.Load()-warned)
 	for _, site := range h.Sites {
 		st := site.PathSpec.ProcessingStats
 		res.Pages += int(st.Pages)
@@ -194,4 +208,52 @@ func (fs *countingStatFs) Stat(name string) (os.FileInfo, error) {
 		fs.files.Add(1)
 	}
 	return fi, err
+}
+
+// printMemoryUsage prints the memory use to Options.Stdout every 5 seconds
+// while the build runs, and once at the end, as hugo --printMemoryUsage does;
+// the returned function stops it.
+func (s *Site) printMemoryUsage() (stop func()) {
+	w := s.opts.Stdout
+	if w == nil || s.opts.Flags.Bool("quiet") {
+		return func() {}
+	}
+	print := func() {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		fmt.Fprintf(w, "\n\nAlloc = %v\nTotalAlloc = %v\nSys = %v\nNumGC = %v\n\n", byteCount(m.Alloc), byteCount(m.TotalAlloc), byteCount(m.Sys), m.NumGC)
+	}
+	ticker := time.NewTicker(5 * time.Second)
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ticker.C:
+				print()
+			case <-quit:
+				ticker.Stop()
+				print()
+				return
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
+}
+
+// byteCount writes a number of bytes as hugo does: 1.5 MB.
+func byteCount(b uint64) string {
+	const unit = 1000
+	if b < unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	div, exp := uint64(unit), 0
+	for n := b / unit; n >= unit; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(b)/float64(div), "kMGTPE"[exp])
 }

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hugo-pingback/hugo-pingback/hugosite/hugotest"
+	"github.com/hugo-pingback/hugo-pingback/internal/hugotest"
 )
 
 // exampleSite is the repository's demo site, the fixture of these tests.
@@ -130,6 +130,47 @@ body{}
 from an old build
 `
 
+// altConfigSite has its config in alt.toml and its content in articles/:
+// only hugo --config and --contentDir find them.
+const altConfigSite = `-- alt.toml --
+baseURL = "https://alt.example.net/"
+disableKinds = ["RSS", "sitemap", "taxonomy", "term"]
+-- layouts/single.html --
+<html><body><article>{{ .Content }}</article></body></html>
+-- layouts/list.html --
+<html><body>{{ range .Pages }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}</body></html>
+-- articles/posts/a.md --
+---
+title: A
+date: 2024-01-01
+---
+[x](https://x.example/)
+-- articles/posts/b.md --
+---
+title: B
+date: 2024-01-02
+---
+[y](https://y.example/)
+-- static/css/site.css --
+body{}
+`
+
+// loadAndBuild loads the site of opts and builds it; the site is closed
+// when the test ends.
+func loadAndBuild(t *testing.T, opts Options) *BuildResult {
+	t.Helper()
+	s, err := Load(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	res, err := s.Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func TestBuildMatchesHugo(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -140,8 +181,14 @@ func TestBuildMatchesHugo(t *testing.T) {
 		// The plain build, as in CI.
 		{name: "default"},
 		// --minify, --buildDrafts and --baseURL change every page.
-		{name: "minify drafts baseURL", opts: Options{Minify: true, BuildDrafts: true, BaseURL: "https://preview.example.net/blog/"},
+		{name: "minify drafts baseURL", opts: Options{Flags: Flags{"minify": {"true"}, "buildDrafts": {"true"}}, BaseURL: "https://preview.example.net/blog/"},
 			args: []string{"--minify", "--buildDrafts", "--baseURL", "https://preview.example.net/blog/"}},
+		// Future and expired posts, fewer kinds, the caches cleaned.
+		{name: "future expired disableKinds gc", opts: Options{Flags: Flags{"buildFuture": {"true"}, "buildExpired": {"true"}, "disableKinds": {"taxonomy", "term"}, "gc": {"true"}}},
+			args: []string{"-F", "-E", "--disableKinds", "taxonomy,term", "--gc"}},
+		// Another config file and content dir, as hugo --config --contentDir.
+		{name: "config contentDir", archive: altConfigSite, opts: Options{Flags: Flags{"config": {"alt.toml"}, "contentDir": {"articles"}}},
+			args: []string{"--config", "alt.toml", "--contentDir", "articles"}},
 		// Another environment reads other config (none here) and sets hugo.Environment.
 		{name: "environment", opts: Options{Environment: "staging"}, args: []string{"--environment", "staging"}},
 		// Multihost: static files go into each language's dir; cleanDestinationDir
@@ -161,15 +208,7 @@ func TestBuildMatchesHugo(t *testing.T) {
 
 			opts := tt.opts
 			opts.Dir = ours
-			s, err := Load(context.Background(), opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			res, err := s.Build(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := loadAndBuild(t, opts)
 			got := readTree(t, filepath.Join(ours, "public"))
 			want := readTree(t, filepath.Join(ref, "public"))
 			if len(want) < 5 {
@@ -188,7 +227,7 @@ func TestBuildMatchesHugo(t *testing.T) {
 func TestBuildDestination(t *testing.T) {
 	dir := copySite(t, exampleSite)
 	out := filepath.Join(t.TempDir(), "out")
-	s, err := Load(context.Background(), Options{Dir: dir, Destination: out})
+	s, err := Load(context.Background(), Options{Dir: dir, Flags: Flags{"destination": {out}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,31 +261,58 @@ func TestBuildOnce(t *testing.T) {
 	}
 }
 
-// TestBuildLogs: Hugo's warnings reach the slog logger as warnings and are
-// counted; its errors fail the build; nothing is printed.
+// TestBuildLogs: Hugo's own log goes to Options.Stderr in Hugo's format,
+// each warning once (Hugo drops repeats) and counted; without Stderr it goes
+// to the Logger at Info level only (send and inject keep the build's
+// warnings out of the way); errors fail the build.
 func TestBuildLogs(t *testing.T) {
-	dir := writeSite(t, `-- hugo.toml --
+	warnSite := `-- hugo.toml --
 baseURL = "https://blog.example.net/"
 disableKinds = ["taxonomy", "term", "section", "page"]
 -- layouts/home.html --
 {{ warnf "careful with %s" "this" }}{{ warnf "careful with %s" "this" }}home
 -- content/_index.md --
-`)
-	var logs strings.Builder
-	s, err := Load(context.Background(), Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
+`
+	tests := []struct {
+		name      string
+		stderr    bool       // Options.Stderr set
+		level     slog.Level // the Logger's level
+		flags     Flags
+		wantHugo  string // in Stderr
+		wantSlog  string // in the Logger's output
+		forbidden string // in neither
+	}{
+		// build: Hugo's format, on Hugo's stderr.
+		{name: "hugo format", stderr: true, level: slog.LevelWarn, wantHugo: "WARN  careful with this\n"},
+		// send, inject: out of the way, unless --verbose.
+		{name: "quiet for page data", level: slog.LevelWarn, forbidden: "careful"},
+		{name: "verbose page data", level: slog.LevelInfo, wantSlog: `level=INFO msg="careful with this" from=hugo level=warn`},
+		// --quiet: nothing at all, as hugo --quiet.
+		{name: "hugo --quiet", stderr: true, level: slog.LevelWarn, flags: Flags{"quiet": {"true"}}, forbidden: "careful"},
+		// --logLevel error: warnings are not shown (still counted).
+		{name: "hugo --logLevel error", stderr: true, level: slog.LevelWarn, flags: Flags{"logLevel": {"error"}}, forbidden: "careful"},
 	}
-	defer s.Close()
-	res, err := s.Build(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Warnings != 1 {
-		t.Errorf("Warnings = %d, want 1 (Hugo drops the repeat); log:\n%s", res.Warnings, logs.String())
-	}
-	if !strings.Contains(logs.String(), `level=WARN msg="careful with this"`) {
-		t.Errorf("warning not logged; log:\n%s", logs.String())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hugoLog, ourLog strings.Builder
+			opts := Options{Dir: writeSite(t, warnSite), Flags: tt.flags, Logger: slog.New(slog.NewTextHandler(&ourLog, &slog.HandlerOptions{Level: tt.level}))}
+			if tt.stderr {
+				opts.Stderr = &hugoLog
+			}
+			res := loadAndBuild(t, opts)
+			if tt.wantHugo != "" && strings.Count(hugoLog.String(), tt.wantHugo) != 1 {
+				t.Errorf("Hugo's log %q, want %q once", hugoLog.String(), tt.wantHugo)
+			}
+			if tt.wantSlog != "" && strings.Count(ourLog.String(), tt.wantSlog) != 1 {
+				t.Errorf("log %q, want %q once", ourLog.String(), tt.wantSlog)
+			}
+			if tt.forbidden != "" && (strings.Contains(hugoLog.String(), tt.forbidden) || strings.Contains(ourLog.String(), tt.forbidden)) {
+				t.Errorf("shown although it should not be:\nHugo's log %q\nlog %q", hugoLog.String(), ourLog.String())
+			}
+			if tt.flags.last("logLevel") == "" && res.Warnings != 1 {
+				t.Errorf("Warnings = %d, want 1 (Hugo drops the repeat)", res.Warnings)
+			}
+		})
 	}
 
 	bad := writeSite(t, `-- hugo.toml --
@@ -254,8 +320,8 @@ baseURL = "https://blog.example.net/"
 -- layouts/home.html --
 {{ errorf "broken %s" "template" }}
 `)
-	logs.Reset()
-	s2, err := Load(context.Background(), Options{Dir: bad, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	var hugoLog strings.Builder
+	s2, err := Load(context.Background(), Options{Dir: bad, Stderr: &hugoLog})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,13 +329,13 @@ baseURL = "https://blog.example.net/"
 	if _, err := s2.Build(context.Background()); err == nil || !strings.Contains(err.Error(), bad) {
 		t.Errorf("Build with errorf: %v, want an error naming the site", err)
 	}
-	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "broken template") {
-		t.Errorf("error not logged; log:\n%s", logs.String())
+	if !strings.Contains(hugoLog.String(), "ERROR broken template") {
+		t.Errorf("error not logged in Hugo's format; log:\n%s", hugoLog.String())
 	}
 }
 
 // TestBuildQuiet: a build prints nothing to the process's stdout or stderr,
-// not even Hugo's warnings (they go to the logger).
+// not even Hugo's warnings (they go to Options.Stderr, when set).
 func TestBuildQuiet(t *testing.T) {
 	dir := copySite(t, exampleSite)
 	if err := os.WriteFile(filepath.Join(dir, "layouts", "home.html"), []byte(`{{ warnf "a warning" }}{{ .Site.Data }}home`), 0o644); err != nil {
@@ -292,7 +358,7 @@ func TestBuildQuiet(t *testing.T) {
 		if _, err := s.Build(context.Background()); err != nil {
 			t.Error(err)
 		}
-		if _, err := s.Pages(context.Background()); err != nil {
+		if _, err := s.Pages(context.Background(), nil); err != nil {
 			t.Error(err)
 		}
 	}()

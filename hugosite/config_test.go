@@ -3,6 +3,7 @@ package hugosite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -175,7 +176,7 @@ receiver = "https://rx.example/file"
 			// The options beat the file, like hugo's flags.
 			name:    "options override",
 			archive: "-- hugo.toml --\nbaseURL = \"https://blog.example.net/\"\n",
-			opts:    Options{BaseURL: "https://flag.example.net/", Destination: "out"},
+			opts:    Options{BaseURL: "https://flag.example.net/", Flags: Flags{"destination": {"out"}}},
 			want:    siteConfig{BaseURL: "https://flag.example.net/", Env: "production", Feed: "https://flag.example.net/index.xml", PublishDir: "out"},
 		},
 		{
@@ -421,7 +422,10 @@ func TestApplyUnknownKeyWarns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := strings.Join(warnings, "\n"); !strings.Contains(w, "params.pingback.reciever") || !strings.Contains(w, "did you mean receiver?") {
+	if len(warnings) != 1 || warnings[0].Key != "reciever" || warnings[0].Closest != "receiver" {
+		t.Errorf("unknown keys %+v, want reciever, closest receiver", warnings)
+	}
+	if w := fmt.Sprint(warnings); !strings.Contains(w, "params.pingback.reciever") || !strings.Contains(w, "did you mean receiver?") {
 		t.Errorf("no warning naming the misspelt key and the right one: %q", w)
 	}
 }

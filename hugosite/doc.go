@@ -1,8 +1,10 @@
 // Package hugosite is hugo-pingback's only door to Hugo: it loads a Hugo
 // site's configuration with Hugo's own loader, builds the site in-process
-// exactly as the hugo command does (static files included), and lists the
-// site's regular pages with their front-matter switches and the links of
-// their rendered content.
+// exactly as the hugo command does (static files included), and gives the
+// page data of the site's regular pages (site.PageInfo): their front-matter
+// switches and the links of their rendered content. It is the one owner of
+// those links: it reads them once, with renderer.Links and the site's
+// opt-out rules, and nobody after it resolves or filters them again.
 //
 // All use of github.com/gohugoio/hugo (pinned at v0.165.0) lives in this
 // package, behind a small API of plain types: Hugo's Go API has no stability
@@ -12,9 +14,21 @@
 //
 // hugosite never sends, injects or writes anything but what Hugo itself
 // writes, passed through the caller's Options.Transform when one is given.
-// It never prints: Hugo's warnings and errors go to
-// Options.Logger (as slog warnings and errors), the rest of Hugo's log is
-// dropped.
+// It prints only where it is told to: Hugo's own log goes to
+// Options.Stderr in Hugo's format (as `hugo` prints it, each warning once),
+// else to Options.Logger at Info level; its own warnings (a front-matter
+// switch it cannot read) go to Options.Logger.
+//
+// # Flags
+//
+// Options.Flags takes the flags of `hugo build` listed in BuildFlags (the
+// ones a one-off build can use: --gc, --minify, --destination,
+// --buildDrafts, --config, --logLevel, --quiet, --panicOnWarning and the
+// others), with Hugo's meaning: those that are config keys go to the flags
+// layer of Hugo's config loader, as the hugo command's flagsToCfg puts them;
+// the rest (--gc, --config, --configDir, --quiet, --logLevel,
+// --panicOnWarning, --printMemoryUsage) Load and Build act on as the command
+// does.
 //
 // # Configuration
 //
@@ -31,8 +45,8 @@
 //
 // # Front matter
 //
-// A page with `pingback: false` sends nothing (Page.NoSend); a page with
-// `pingbackReceive: false` gets no link tags (Page.NoReceive). Both may be
+// A page with `pingback: false` sends nothing (PageInfo.NoSend); a page with
+// `pingbackReceive: false` gets no link tags (PageInfo.NoReceive). Both may be
 // cascaded from a section and may be the string "false".
 //
 // # Building

@@ -12,8 +12,10 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/bep/clocks"
 	"github.com/bep/logg"
 	"github.com/gohugoio/hugo/common/hmaps"
+	"github.com/gohugoio/hugo/common/htime"
 	"github.com/gohugoio/hugo/common/loggers"
 	hconfig "github.com/gohugoio/hugo/config"
 	"github.com/gohugoio/hugo/config/allconfig"
@@ -29,7 +31,7 @@ import (
 var ErrNoConfig = errors.New("no Hugo config found")
 
 // Options says which site to load and how to build it. They mirror the hugo
-// command's flags of the same names.
+// command's flags.
 type Options struct {
 	// Dir is the site directory (hugo --source); default ".".
 	Dir string
@@ -38,14 +40,22 @@ type Options struct {
 	Environment string
 	// BaseURL overrides the configured baseURL (hugo --baseURL).
 	BaseURL string
-	// Destination overrides publishDir (hugo --destination), relative to Dir.
-	Destination string
-	// BuildDrafts includes drafts (hugo --buildDrafts), for previews.
-	BuildDrafts bool
-	// Minify minifies the output (hugo --minify).
-	Minify bool
-	// Logger receives Hugo's warnings and errors; nil discards them.
+	// Flags are further flags of `hugo build` (see BuildFlags), with Hugo's
+	// meaning: --destination, --buildDrafts, --minify, --gc, --config and
+	// the others. Relative paths are relative to Dir, as with hugo.
+	Flags Flags
+	// Logger receives hugo-pingback's own warnings about the site (a front
+	// matter switch it cannot read); nil discards them.
 	Logger *slog.Logger
+	// Stderr receives Hugo's own log (its warnings and errors; more with
+	// --logLevel) in Hugo's format, as the hugo command prints it. nil
+	// hands it to Logger at Info level instead: a command that loads the
+	// site only for its page data (send, inject) keeps it out of the way,
+	// since the build that wrote the site showed it already.
+	Stderr io.Writer
+	// Stdout receives what hugo prints on stdout besides its summary: the
+	// reports of --templateMetrics and --printMemoryUsage. nil discards it.
+	Stdout io.Writer
 	// Offline forbids the site any network access while it loads and
 	// renders: no resources.GetRemote, no module downloads. send and inject
 	// load the site this way (a dry run makes no request, and every request
@@ -74,6 +84,10 @@ const configDirName = "config"
 // read: a hugo.* or config.* file in a format Hugo reads, or a
 // config/_default directory.
 func HasConfig(dir string) bool {
+	return hasConfig(dir, configDirName)
+}
+
+func hasConfig(dir, configDir string) bool {
 	for _, name := range hconfig.DefaultConfigNames {
 		for _, ext := range hconfig.ValidConfigFileExtensions {
 			if fi, err := os.Stat(filepath.Join(dir, name+"."+ext)); err == nil && !fi.IsDir() {
@@ -81,7 +95,10 @@ func HasConfig(dir string) bool {
 			}
 		}
 	}
-	fi, err := os.Stat(filepath.Join(dir, configDirName, "_default"))
+	if !filepath.IsAbs(configDir) {
+		configDir = filepath.Join(dir, configDir)
+	}
+	fi, err := os.Stat(filepath.Join(configDir, "_default"))
 	return err == nil && fi.IsDir()
 }
 
@@ -121,7 +138,13 @@ func Load(ctx context.Context, opts Options) (*Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load Hugo site %s: %w", opts.Dir, err)
 	}
-	if !HasConfig(dir) {
+	configDir := configDirName
+	if d := opts.Flags.last("configDir"); d != "" {
+		configDir = d
+	}
+	// With --config, Hugo reads the files named; LoadConfig says when
+	// there are none.
+	if opts.Flags.last("config") == "" && !hasConfig(dir, configDir) {
 		return nil, fmt.Errorf("load Hugo site %s: %w", dir, ErrNoConfig)
 	}
 	log := opts.Logger
@@ -140,14 +163,8 @@ func Load(ctx context.Context, opts Options) (*Site, error) {
 	if opts.BaseURL != "" {
 		cfg.Set("baseURL", opts.BaseURL)
 	}
-	if opts.Destination != "" {
-		cfg.Set("publishDir", opts.Destination)
-	}
-	if opts.BuildDrafts {
-		cfg.Set("buildDrafts", true)
-	}
-	if opts.Minify {
-		cfg.Set("minify.minifyOutput", true)
+	if err := opts.Flags.apply(cfg); err != nil {
+		return nil, fmt.Errorf("load Hugo site %s: %w", dir, err)
 	}
 	if opts.Offline {
 		cfg.Set("security.http.urls", []string{"none"})
@@ -158,7 +175,8 @@ func Load(ctx context.Context, opts Options) (*Site, error) {
 	configs, err := allconfig.LoadConfig(allconfig.ConfigSourceDescriptor{
 		Flags:       cfg,
 		Fs:          hugofs.Os,
-		ConfigDir:   configDirName,
+		Filename:    opts.Flags.last("config"),
+		ConfigDir:   configDir,
 		Environment: s.env,
 		// Hugo skips the environment when it guesses it runs under go test;
 		// hugo-pingback always honours HUGO_* variables.
@@ -176,6 +194,10 @@ func Load(ctx context.Context, opts Options) (*Site, error) {
 	// set it to the first one, as the hugo command does).
 	s.hlog = s.newHugoLogger(configs.GetFirstLanguageConfig().IgnoredLogs())
 	loggers.SetGlobalLogger(s.hlog)
+	if !configs.Base.C.Clock.IsZero() {
+		// hugo --clock: Hugo's clock is process-wide; the command sets it here too.
+		htime.Clock = clocks.Start(configs.Base.C.Clock)
+	}
 
 	if opts.Offline {
 		// The flag alone loses to a site's own [security.http] urls: set
@@ -215,16 +237,8 @@ func environment(env string) string {
 	return "production"
 }
 
-// Dir returns the absolute site directory.
-func (s *Site) Dir() string { return s.dir }
-
 // Environment returns the Hugo environment the site was loaded for.
 func (s *Site) Environment() string { return s.env }
-
-// ConfigFiles lists the configuration files Hugo read, for messages.
-func (s *Site) ConfigFiles() []string {
-	return append([]string(nil), s.configs.LoadingInfo.ConfigFiles...)
-}
 
 // Close releases what Hugo holds for the site (caches, worker pools).
 func (s *Site) Close() error {
@@ -238,33 +252,72 @@ func (s *Site) Close() error {
 	return err
 }
 
-// newHugoLogger returns a Hugo logger that prints nothing and hands Hugo's
-// warnings and errors to s.log, counting the warnings; when s.log shows
-// Info, Hugo's info lines (hugo --logLevel info) go there too. Hugo drops
-// repeated warnings itself (DistinctLevel), as the hugo command does.
+// newHugoLogger returns the Hugo logger of the site: Hugo's own log goes to
+// Options.Stderr in Hugo's format (else to s.log at Info level), what hugo
+// prints on stdout to Options.Stdout, both nowhere with --quiet; warnings
+// are counted, and with --panicOnWarning the first one panics, as in hugo.
+// Hugo drops repeated warnings itself (DistinctLevel), as the hugo command
+// does.
 func (s *Site) newHugoLogger(ignored map[string]bool) loggers.Logger {
+	flags := s.opts.Flags
 	level := logg.LevelWarn
 	if s.log.Enabled(context.Background(), slog.LevelInfo) {
 		level = logg.LevelInfo
 	}
+	switch strings.ToLower(flags.last("logLevel")) {
+	case "debug":
+		level = logg.LevelDebug
+	case "info":
+		level = logg.LevelInfo
+	case "warn", "warning":
+		level = logg.LevelWarn
+	case "error":
+		level = logg.LevelError
+	}
+	stdout, stderr := s.opts.Stdout, s.opts.Stderr
+	toLog := stderr == nil
+	if stdout == nil || flags.Bool("quiet") {
+		stdout = io.Discard
+	}
+	if stderr == nil || flags.Bool("quiet") {
+		stderr = io.Discard
+	}
+	panicOnWarning := flags.Bool("panicOnWarning")
 	return loggers.New(loggers.Options{
 		Level:              level,
 		DistinctLevel:      logg.LevelWarn,
-		StdOut:             io.Discard,
-		StdErr:             io.Discard,
+		StdOut:             stdout,
+		StdErr:             stderr,
 		SuppressStatements: ignored,
 		HandlerPost: func(e *logg.Entry) error {
-			msg := strings.TrimSpace(e.Message)
-			switch {
-			case e.Level >= logg.LevelError:
-				s.log.Error(msg, "from", "hugo")
-			case e.Level == logg.LevelWarn:
+			if e.Level == logg.LevelWarn {
 				s.warned.Add(1)
-				s.log.Warn(msg, "from", "hugo")
-			case e.Level == logg.LevelInfo:
-				s.log.Info(msg, "from", "hugo")
+			}
+			if toLog && e.Level >= logg.LevelInfo {
+				if msg, attrs := hugoEntry(e); msg != "" {
+					s.log.Info(msg, append(attrs, "from", "hugo", "level", e.Level.String())...)
+				}
+			}
+			if panicOnWarning {
+				return loggers.PanicOnWarningHook(e)
 			}
 			return nil
 		},
 	})
+}
+
+// hugoEntry reads a Hugo log entry as Hugo prints it: the message after
+// the name of the step that logged it ("build: "), and the fields.
+func hugoEntry(e *logg.Entry) (msg string, attrs []any) {
+	msg = strings.TrimSpace(e.Message)
+	for _, f := range e.Fields {
+		switch f.Name {
+		case loggers.FieldNameCmd:
+			msg = strings.TrimSpace(fmt.Sprint(f.Value) + ": " + msg)
+		case loggers.FieldNameStatementID:
+		default:
+			attrs = append(attrs, f.Name, f.Value)
+		}
+	}
+	return strings.TrimSuffix(msg, ":"), attrs
 }

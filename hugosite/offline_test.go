@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"strings"
+	"slices"
 	"sync/atomic"
 	"testing"
 )
@@ -16,7 +16,7 @@ func TestOfflineMakesNoRequest(t *testing.T) {
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
-		w.Write([]byte("remote text"))
+		w.Write([]byte(`<a href="https://remote.example/text">remote</a>`))
 	}))
 	defer srv.Close()
 	site := func() string {
@@ -31,7 +31,7 @@ urls = [".*"]
 -- layouts/list.html --
 list
 -- layouts/_shortcodes/remote.html --
-{{ with try (resources.GetRemote "`+srv.URL+`/data.txt") }}{{ with .Value }}{{ .Content }}{{ end }}{{ end }}
+{{ with try (resources.GetRemote "`+srv.URL+`/data.txt") }}{{ with .Value }}{{ .Content | safeHTML }}{{ end }}{{ end }}
 -- content/post.md --
 ---
 title: Post
@@ -45,7 +45,7 @@ Before {{< remote >}} after.
 		if err != nil {
 			t.Fatal(err)
 		}
-		pages, err := s.Pages(context.Background())
+		pages, err := s.Pages(context.Background(), nil)
 		s.Close()
 		if err != nil && !offline {
 			t.Fatal(err)
@@ -57,8 +57,8 @@ Before {{< remote >}} after.
 		case !offline && got == 0:
 			t.Errorf("online load made no request: the test does not exercise GetRemote (pages %+v)", pages)
 		}
-		if !offline && len(pages) == 1 && !strings.Contains(pages[0].Content, "remote text") {
-			t.Errorf("online content %q", pages[0].Content)
+		if p := pages["https://blog.example.net/post/"]; !offline && !slices.Equal(p.Links, []string{"https://remote.example/text"}) {
+			t.Errorf("online page %+v, want the remote link in its content", pages)
 		}
 	}
 }

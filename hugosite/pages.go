@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/url"
 	"path"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -14,47 +15,31 @@ import (
 	"github.com/gohugoio/hugo/hugolib"
 	"github.com/gohugoio/hugo/resources/kinds"
 	"github.com/gohugoio/hugo/resources/page"
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/hugo-pingback/hugo-pingback/renderer"
+	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
 // Front-matter keys read from each page (Hugo lower-cases them).
 const (
-	// FrontMatterSend is the key that, set to false, keeps a page from
+	// frontMatterSend is the key that, set to false, keeps a page from
 	// sending: `pingback: false`.
-	FrontMatterSend = "pingback"
-	// FrontMatterReceive is the key that, set to false, keeps the link tags
+	frontMatterSend = "pingback"
+	// frontMatterReceive is the key that, set to false, keeps the link tags
 	// out of a page: `pingbackReceive: false`.
-	FrontMatterReceive = "pingbackReceive"
+	frontMatterReceive = "pingbackReceive"
 )
 
-// Page is one regular page of the built site, as Hugo knows it.
-type Page struct {
-	URL       string    // permalink
-	File      string    // published file, slash path relative to Root, e.g. "posts/hello/index.html"
-	Root      string    // absolute publish dir of the page's root (per language on a multihost site)
-	Lang      string    // language code
-	Title     string    // title
-	Published time.Time // publish date, else date; zero when the page has neither
-	NoSend    bool      // front matter pingback: false
-	NoReceive bool      // front matter pingbackReceive: false
-	// Links are the absolute http(s) URLs of the <a href> elements in the
-	// page's rendered content (shortcodes included, theme chrome never),
-	// resolved against URL, without fragments, de-duplicated, in order,
-	// never URL itself.
-	Links []string
-	// Content is the page's rendered content (Hugo's .Content), for callers
-	// that need more than the hrefs (rel, class).
-	Content string
-}
-
-// Pages lists the site's regular pages (kind "page") in all languages, in
-// Hugo's default order: never list pages, drafts (unless the options build
-// them), future or expired pages, or pages Hugo does not render. After Build
-// it reuses the build's rendered content; on its own it processes the site
-// without writing anything.
-func (s *Site) Pages(ctx context.Context) ([]Page, error) {
+// Pages returns the page data of the site's regular pages (kind "page") in
+// all languages, by URL: never list pages, drafts (unless the options build
+// them), future or expired pages, or pages Hugo does not render. Each page's
+// Links are read once, here, from Hugo's rendered content (shortcodes
+// included, theme chrome never) with renderer.Links and the opt-outs of
+// rules (SkipRels, SkipClasses; Content is not used): they are final, see
+// site.PageInfo. After Build it reuses the build's rendered content; on its
+// own it processes the site without writing anything.
+func (s *Site) Pages(ctx context.Context, rules *renderer.Options) (site.Pages, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -71,7 +56,7 @@ func (s *Site) Pages(ctx context.Context) ([]Page, error) {
 		if p.Kind() != kinds.KindPage || p.Permalink() == "" {
 			continue
 		}
-		if p.Draft() && !s.opts.BuildDrafts && !s.configs.Base.BuildDrafts {
+		if p.Draft() && !s.configs.Base.BuildDrafts {
 			continue
 		}
 		// The site may build future or expired pages; they still never send.
@@ -84,7 +69,7 @@ func (s *Site) Pages(ctx context.Context) ([]Page, error) {
 		regular = append(regular, p)
 	}
 
-	out := make([]Page, len(regular))
+	out := make([]site.PageInfo, len(regular))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, p := range regular {
@@ -92,7 +77,7 @@ func (s *Site) Pages(ctx context.Context) ([]Page, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			pg, err := s.page(gctx, p)
+			pg, err := s.page(gctx, p, rules)
 			if err != nil {
 				return err
 			}
@@ -103,7 +88,11 @@ func (s *Site) Pages(ctx context.Context) ([]Page, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return out, nil
+	pages := make(site.Pages, len(out))
+	for _, p := range out {
+		pages[p.URL] = p
+	}
+	return pages, nil
 }
 
 // process makes sure Hugo has read the content: after Build it has; else
@@ -123,33 +112,40 @@ func (s *Site) process() (*hugolib.HugoSites, error) {
 	return h, nil
 }
 
-func (s *Site) page(ctx context.Context, p page.Page) (Page, error) {
+func (s *Site) page(ctx context.Context, p page.Page, rules *renderer.Options) (site.PageInfo, error) {
 	permalink := p.Permalink()
+	base, err := url.Parse(permalink)
+	if err != nil {
+		return site.PageInfo{}, fmt.Errorf("page %s: bad permalink: %w", permalink, err)
+	}
 	c, err := p.Content(ctx)
 	if err != nil {
-		return Page{}, fmt.Errorf("render content of %s: %w", permalink, err)
+		return site.PageInfo{}, fmt.Errorf("render content of %s: %w", permalink, err)
 	}
-	content := contentString(c)
-	pg := Page{
+	all, err := renderer.Links(strings.NewReader(contentString(c)), base, rules)
+	if err != nil {
+		return site.PageInfo{}, fmt.Errorf("read links of %s: %w", permalink, err)
+	}
+	links := make([]string, 0, len(all))
+	for _, l := range all {
+		if l.Skip == "" {
+			links = append(links, l.URL)
+		}
+	}
+	root := s.rootFor(p.Lang())
+	pg := site.PageInfo{
 		URL:       permalink,
-		Lang:      p.Lang(),
+		File:      publishedFile(base, root.BaseURL),
+		Root:      root.Dir,
 		Title:     p.Title(),
 		Published: p.PublishDate(),
-		NoSend:    isFalse(p.Params()[strings.ToLower(FrontMatterSend)]),
-		NoReceive: isFalse(p.Params()[strings.ToLower(FrontMatterReceive)]),
-		Content:   content,
+		NoSend:    s.optedOut(p, frontMatterSend, "it sends nothing"),
+		NoReceive: s.optedOut(p, frontMatterReceive, "it gets no link tags"),
+		Links:     links,
 	}
 	if pg.Published.IsZero() {
 		pg.Published = p.Date()
 	}
-	base, err := url.Parse(permalink)
-	if err != nil {
-		return Page{}, fmt.Errorf("page %s: bad permalink: %w", permalink, err)
-	}
-	root := s.rootFor(p.Lang())
-	pg.File = publishedFile(base, root.BaseURL)
-	pg.Root = root.Dir
-	pg.Links = contentLinks(content, base)
 	return pg, nil
 }
 
@@ -165,17 +161,42 @@ func contentString(c any) string {
 	return fmt.Sprint(c)
 }
 
-// isFalse reports whether a front-matter value says false (a YAML/TOML
-// boolean, or the string "false").
-func isFalse(v any) bool {
+// optedOut reads the front-matter switch key of p: true when it says false
+// (a YAML or TOML boolean, or a string strconv.ParseBool reads as false,
+// such as "false"). Any other value ("no", "off", 0, a list) is a mistake
+// the author must hear of: it is logged as a warning naming the content file
+// and saying what follows (what), and read as false, opting the page out: a
+// page left out can send later, a notification sent cannot be taken back.
+func (s *Site) optedOut(p page.Page, key, what string) bool {
+	v, ok := p.Params()[strings.ToLower(key)]
+	if !ok || v == nil {
+		return false
+	}
 	switch v := v.(type) {
 	case bool:
 		return !v
 	case string:
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		return err == nil && !b
+		if b, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
+			return !b
+		}
 	}
-	return false
+	file := p.Permalink()
+	if f := p.File(); f != nil {
+		file = f.Filename()
+		if rel, err := filepath.Rel(s.dir, file); err == nil && !strings.HasPrefix(rel, "..") {
+			file = filepath.ToSlash(rel)
+		}
+	}
+	s.log.Warn(fmt.Sprintf("%s: front matter %s = %s is not true or false; read as %s: false, so %s", file, key, shownValue(v), key, what))
+	return true
+}
+
+// shownValue writes a front-matter value as the author would recognise it.
+func shownValue(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%v", v)
 }
 
 // publishedFile maps a permalink to the file Hugo wrote for it, relative to
@@ -191,60 +212,4 @@ func publishedFile(permalink *url.URL, rootURL string) string {
 		p += "index.html"
 	}
 	return path.Clean(p)
-}
-
-// contentLinks returns the hrefs of the <a> elements in an HTML fragment,
-// resolved against base (a <base href> in content is ignored: only the
-// page's head may set it), absolute http(s), without fragment, de-duplicated,
-// in document order, never base itself.
-func contentLinks(fragment string, base *url.URL) []string {
-	z := html.NewTokenizer(strings.NewReader(fragment))
-	self := *base
-	self.Fragment = ""
-	seen := map[string]bool{self.String(): true}
-	var links []string
-	for {
-		tt := z.Next()
-		if tt == html.ErrorToken {
-			return links
-		}
-		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
-			continue
-		}
-		name, hasAttr := z.TagName()
-		if atom.Lookup(name) != atom.A || !hasAttr {
-			continue
-		}
-		for {
-			key, val, more := z.TagAttr()
-			if string(key) == "href" {
-				if u := resolve(base, string(val)); u != "" && !seen[u] {
-					seen[u] = true
-					links = append(links, u)
-				}
-				break
-			}
-			if !more {
-				break
-			}
-		}
-	}
-}
-
-func resolve(base *url.URL, href string) string {
-	href = strings.TrimSpace(href)
-	if href == "" {
-		return ""
-	}
-	ref, err := url.Parse(href)
-	if err != nil {
-		return ""
-	}
-	u := base.ResolveReference(ref)
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	u.Fragment = ""
-	u.RawFragment = ""
-	return u.String()
 }

@@ -1,9 +1,12 @@
 package hugosite
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
+	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,19 +14,25 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/renderer"
+	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// pagesJSON renders pages for a golden file, without the rendered content
-// and the (temporary) root dir.
-func pagesJSON(t testing.TB, pages []Page) []byte {
+// pagesJSON renders pages for a golden file, sorted by URL, without the
+// (temporary) root dir.
+func pagesJSON(t testing.TB, pages site.Pages) []byte {
 	t.Helper()
-	for i := range pages {
-		pages[i].Content = ""
-		pages[i].Root = ""
+	list := make([]site.PageInfo, 0, len(pages))
+	for _, p := range pages {
+		p.Root = ""
+		list = append(list, p)
 	}
-	b, err := json.MarshalIndent(pages, "", "  ")
+	slices.SortFunc(list, func(a, b site.PageInfo) int { return strings.Compare(a.URL, b.URL) })
+	b, err := json.MarshalIndent(list, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +59,7 @@ func golden(t testing.TB, name string, got []byte) {
 
 // examplePages loads a copy of example-site, builds it unless build is
 // false, and lists its pages.
-func examplePages(t testing.TB, opts Options, build bool) ([]Page, string) {
+func examplePages(t testing.TB, opts Options, build bool) (site.Pages, string) {
 	t.Helper()
 	opts.Dir = copySite(t, exampleSite)
 	s, err := Load(context.Background(), opts)
@@ -63,27 +72,30 @@ func examplePages(t testing.TB, opts Options, build bool) ([]Page, string) {
 			t.Fatal(err)
 		}
 	}
-	pages, err := s.Pages(context.Background())
+	pages, err := s.Pages(context.Background(), defaultRules)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return pages, opts.Dir
 }
 
-func pageByFile(pages []Page, file string) (Page, bool) {
+// defaultRules are the link opt-outs a site gets by default.
+var defaultRules = &renderer.Options{SkipRels: config.Default().SkipRels, SkipClasses: config.Default().SkipClasses}
+
+func pageByFile(pages site.Pages, file string) (site.PageInfo, bool) {
 	for _, p := range pages {
 		if p.File == file {
 			return p, true
 		}
 	}
-	return Page{}, false
+	return site.PageInfo{}, false
 }
 
 // TestExamplePages is the page data of example-site: see
 // testdata/example-pages.json.
 func TestExamplePages(t *testing.T) {
 	pages, dir := examplePages(t, Options{}, true)
-	golden(t, "example-pages.json", pagesJSON(t, slices.Clone(pages)))
+	golden(t, "example-pages.json", pagesJSON(t, pages))
 
 	for _, p := range pages {
 		// Every page named is a file Hugo wrote.
@@ -119,9 +131,11 @@ func TestExamplePages(t *testing.T) {
 	if p, _ := pageByFile(pages, "posts/shortcodes/index.html"); !slices.Contains(p.Links, "https://example.org/books/weaving-the-web") {
 		t.Errorf("shortcodes: links %q lack the cite shortcode's link", p.Links)
 	}
-	// The rendered content is handed over too.
-	if p, _ := pageByFile(pages, "posts/second-post/index.html"); !strings.Contains(p.Content, `<cite><a href="https://papers.example.com/pingback-1.0">`) {
-		t.Errorf("second-post: content %q", p.Content)
+	// Links opted out by rel or class are not read as links of the page.
+	if p, _ := pageByFile(pages, "posts/second-post/index.html"); !slices.Contains(p.Links, "https://papers.example.com/pingback-1.0") || slices.ContainsFunc(p.Links, func(l string) bool {
+		return strings.Contains(l, "shop.example") || strings.Contains(l, "rival.example")
+	}) {
+		t.Errorf("second-post: links %q lack its cite link or keep a rel=sponsored or class=no-pingback link", p.Links)
 	}
 }
 
@@ -130,14 +144,16 @@ func TestExamplePages(t *testing.T) {
 func TestPagesWithoutBuild(t *testing.T) {
 	built, _ := examplePages(t, Options{}, true)
 	pages, dir := examplePages(t, Options{}, false)
-	for i := range pages {
-		if pages[i].Root != filepath.Join(dir, "public") {
-			t.Errorf("page %s: root %s", pages[i].URL, pages[i].Root)
+	for u, p := range pages {
+		if p.Root != filepath.Join(dir, "public") {
+			t.Errorf("page %s: root %s", p.URL, p.Root)
 		}
-		pages[i].Root = "" // the two sites are in different temp dirs
+		p.Root = "" // the two sites are in different temp dirs
+		pages[u] = p
 	}
-	for i := range built {
-		built[i].Root = ""
+	for u, p := range built {
+		p.Root = ""
+		built[u] = p
 	}
 	if !reflect.DeepEqual(pages, built) {
 		t.Errorf("pages without build differ:\n%s\nwith build:\n%s", pagesJSON(t, pages), pagesJSON(t, built))
@@ -155,14 +171,14 @@ func TestBuildAfterPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	before, err := s.Pages(context.Background())
+	before, err := s.Pages(context.Background(), defaultRules)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Build(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	after, err := s.Pages(context.Background())
+	after, err := s.Pages(context.Background(), defaultRules)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +192,7 @@ func TestBuildAfterPages(t *testing.T) {
 
 // TestPagesDrafts: a preview with drafts lists the draft; never the future post.
 func TestPagesDrafts(t *testing.T) {
-	pages, _ := examplePages(t, Options{BuildDrafts: true}, true)
+	pages, _ := examplePages(t, Options{Flags: Flags{"buildDrafts": {"true"}}}, true)
 	if _, ok := pageByFile(pages, "posts/draft/index.html"); !ok {
 		t.Errorf("draft not listed with BuildDrafts")
 	}
@@ -237,7 +253,7 @@ build:
 		name   string
 		config string
 		want   []string // File of each page
-		check  func(t *testing.T, pages []Page)
+		check  func(t *testing.T, pages site.Pages)
 	}{
 		{
 			// The site builds future and expired pages; they still never send.
@@ -246,7 +262,7 @@ build:
 			name:   "buildFuture buildExpired",
 			config: "-- hugo.toml --\nbaseURL = \"https://blog.example.net/\"\nbuildFuture = true\nbuildExpired = true\n",
 			want:   []string{"posts/cascaded/inner/index.html", "posts/old/index.html"},
-			check: func(t *testing.T, pages []Page) {
+			check: func(t *testing.T, pages site.Pages) {
 				p, _ := pageByFile(pages, "posts/cascaded/inner/index.html")
 				if !p.NoSend || !p.NoReceive {
 					t.Errorf("inner: NoSend=%v NoReceive=%v, want both (cascade, string value)", p.NoSend, p.NoReceive)
@@ -258,7 +274,7 @@ build:
 			name:   "uglyURLs sub-path",
 			config: "-- hugo.toml --\nbaseURL = \"https://host.example.net/blog/\"\nuglyURLs = true\n",
 			want:   []string{"posts/cascaded/inner.html", "posts/old.html"},
-			check: func(t *testing.T, pages []Page) {
+			check: func(t *testing.T, pages site.Pages) {
 				p, _ := pageByFile(pages, "posts/old.html")
 				if p.URL != "https://host.example.net/blog/posts/old.html" || !slices.Equal(p.Links, []string{"https://a.example/"}) {
 					t.Errorf("old: %+v", p)
@@ -277,7 +293,7 @@ build:
 			if _, err := s.Build(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			pages, err := s.Pages(context.Background())
+			pages, err := s.Pages(context.Background(), defaultRules)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -308,13 +324,14 @@ func TestPagesMultihost(t *testing.T) {
 	if _, err := s.Build(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	pages, err := s.Pages(context.Background())
+	pages, err := s.Pages(context.Background(), defaultRules)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "multihost-pages.json", pagesJSON(t, slices.Clone(pages)))
+	golden(t, "multihost-pages.json", pagesJSON(t, pages))
 	for _, p := range pages {
-		if p.Root != filepath.Join(dir, "public", p.Lang) {
+		lang := strings.Split(strings.TrimPrefix(p.URL, "https://"), ".")[0] // en.blog.example.net
+		if p.Root != filepath.Join(dir, "public", lang) {
 			t.Errorf("page %s: root %s", p.URL, p.Root)
 		}
 		if _, err := os.Stat(filepath.Join(p.Root, filepath.FromSlash(p.File))); err != nil {
@@ -345,47 +362,118 @@ func TestPublishedFile(t *testing.T) {
 	}
 }
 
-func TestContentLinks(t *testing.T) {
-	base, _ := url.Parse("https://blog.example.net/posts/a/")
+// TestPagesLinks: a page's links are read once, from its rendered content,
+// with the renderer's rules and the opt-outs given: final, as send takes
+// them.
+func TestPagesLinks(t *testing.T) {
+	dir := writeSite(t, `-- hugo.toml --
+baseURL = "https://blog.example.net/"
+disableKinds = ["taxonomy", "term", "RSS", "sitemap", "home", "section"]
+[markup.goldmark.renderer]
+unsafe = true
+-- layouts/single.html --
+<html><body><nav><a href="https://nav.example/">nav</a></nav><article>{{ .Content }}</article></body></html>
+-- content/posts/a.md --
+---
+title: A
+date: 2024-01-01
+---
+[abs](https://x.example/p) [rel](../b/) [root](/c) [again](https://x.example/p#two)
+[top](#top) [self](./) [mail](mailto:a@x.example) [ftp](ftp://x.example/)
+<a href="https://X.example/q?a=1&amp;b=2">entities</a>
+<a href="https://ad.example/" rel="Sponsored">ad</a>
+<a href="https://nf.example/" rel="nofollow">nf</a>
+<a href="https://quiet.example/" class="note no-pingback">quiet</a>
+<a href="https://ugc.example/" rel="ugc">ugc</a>
+<!-- <a href="https://hidden.example/">h</a> -->
+`)
+	s, err := Load(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	all := []string{"https://x.example/p", "https://blog.example.net/posts/b/", "https://blog.example.net/c", "https://X.example/q?a=1&b=2"}
 	tests := []struct {
-		name, html string
-		want       []string
+		name  string
+		rules *renderer.Options
+		want  []string
 	}{
-		{"absolute", `<p><a href="https://x.example/p">x</a></p>`, []string{"https://x.example/p"}},
-		{"relative", `<a href="../b/">b</a><a href="/c">c</a>`, []string{"https://blog.example.net/posts/b/", "https://blog.example.net/c"}},
-		{"fragment dropped, duplicates once", `<a href="https://x.example/p#one">1</a><a href="https://x.example/p#two">2</a>`, []string{"https://x.example/p"}},
-		{"never the page itself", `<a href="#top">top</a><a href="./">self</a>`, nil},
-		{"only http(s)", `<a href="mailto:a@x.example">m</a><a href="javascript:void(0)">j</a><a href="ftp://x.example/">f</a>`, nil},
-		{"not other elements", `<img src="https://img.example/i.png"><link href="https://l.example/"><area href="https://area.example/">`, nil},
-		{"upper case, entities, attribute order", `<A class="x" HREF="https://x.example/?a=1&amp;b=2">q</A>`, []string{"https://x.example/?a=1&b=2"}},
-		{"no href, empty href", `<a name="n">n</a><a href="">e</a>`, nil},
-		{"inside a comment", `<!-- <a href="https://hidden.example/">h</a> -->`, nil},
+		// The defaults opt out nofollow, ugc and sponsored links and the no-pingback class.
+		{"default rules", defaultRules, all},
+		// Without rules every link of the content counts.
+		{"no opt-outs", nil, append(slices.Clone(all), "https://ad.example/", "https://nf.example/", "https://quiet.example/", "https://ugc.example/")},
+		// Rules of the site's own: only ugc and the class "note".
+		{"site rules", &renderer.Options{SkipRels: []string{"ugc"}, SkipClasses: []string{"note"}}, append(slices.Clone(all), "https://ad.example/", "https://nf.example/")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := contentLinks(tt.html, base); !slices.Equal(got, tt.want) {
-				t.Errorf("contentLinks = %q, want %q", got, tt.want)
+			pages, err := s.Pages(context.Background(), tt.rules)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, ok := pages["https://blog.example.net/posts/a/"]
+			if !ok || len(pages) != 1 {
+				t.Fatalf("pages %v", slices.Collect(maps.Keys(pages)))
+			}
+			if !slices.Equal(p.Links, tt.want) {
+				t.Errorf("links\n got %q\nwant %q", p.Links, tt.want)
 			}
 		})
 	}
 }
 
-func FuzzContentLinks(f *testing.F) {
-	for _, s := range []string{`<a href="https://x.example/p#f">x</a>`, `<a href="../b/">`, `<a href=" HTTP://X.example ">`, `<a href="//h.example/">`} {
-		f.Add(s)
+// TestPagesFrontMatterValues: the switches read true and false as YAML,
+// TOML or a string; any other value is a warning naming the file, and opts
+// the page out.
+func TestPagesFrontMatterValues(t *testing.T) {
+	tests := []struct {
+		value   string // as written in YAML front matter
+		optOut  bool
+		warning bool
+	}{
+		{"false", true, false},       // a boolean
+		{"true", false, false},       // a boolean
+		{`"false"`, true, false},     // a string, as cascades and env variables give
+		{`"TRUE"`, false, false},     // a string, any case
+		{`"no"`, true, true},         // YAML 1.1's no is a string here: warned, opted out
+		{"no", true, true},           // unquoted, the same
+		{"0", true, true},            // a number
+		{"[false]", true, true},      // a list
+		{`"yes please"`, true, true}, // anything else
 	}
-	base, _ := url.Parse("https://blog.example.net/posts/a/")
-	f.Fuzz(func(t *testing.T, s string) {
-		seen := map[string]bool{}
-		for _, l := range contentLinks(s, base) {
-			u, err := url.Parse(l)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
-				t.Errorf("link %q is not an absolute http(s) URL without fragment", l)
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			dir := writeSite(t, `-- hugo.toml --
+baseURL = "https://blog.example.net/"
+disableKinds = ["taxonomy", "term", "RSS", "sitemap", "home", "section"]
+-- layouts/single.html --
+{{ .Content }}
+-- content/posts/a.md --
+---
+title: A
+pingback: `+tt.value+`
+pingbackReceive: `+tt.value+`
+---
+[x](https://x.example/)
+`)
+			var log bytes.Buffer
+			s, err := Load(context.Background(), Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if seen[l] || l == base.String() {
-				t.Errorf("link %q repeated or the page itself", l)
+			defer s.Close()
+			pages, err := s.Pages(context.Background(), defaultRules)
+			if err != nil {
+				t.Fatal(err)
 			}
-			seen[l] = true
-		}
-	})
+			p := pages["https://blog.example.net/posts/a/"]
+			if p.NoSend != tt.optOut || p.NoReceive != tt.optOut {
+				t.Errorf("NoSend %v, NoReceive %v; want both %v", p.NoSend, p.NoReceive, tt.optOut)
+			}
+			warned := strings.Count(log.String(), "content/posts/a.md: front matter")
+			if want := map[bool]int{true: 2, false: 0}[tt.warning]; warned != want {
+				t.Errorf("%d warnings naming the file, want %d:\n%s", warned, want, log.String())
+			}
+		})
+	}
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/hugosite"
-	"github.com/hugo-pingback/hugo-pingback/hugosite/hugotest"
+	"github.com/hugo-pingback/hugo-pingback/internal/hugotest"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
 	"github.com/hugo-pingback/hugo-pingback/site"
 )

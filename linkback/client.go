@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -59,6 +60,10 @@ type ClientOptions struct {
 	UserAgent    string        // default "hugo-pingback/VERSION (+ProjectURL)"
 	MaxRedirects int           // default DefaultMaxRedirects; negative means none followed
 	Logger       *slog.Logger  // nil = quiet
+	// Allow, when set, lets the guard pass the addresses it says yes to,
+	// however private: one known intranet host, or a loopback server that
+	// stands in for a public one in a test. Everything else is still checked.
+	Allow func(netip.AddrPort) bool
 }
 
 // Client sends every request of the linkback protocols. Its methods are safe
@@ -99,6 +104,14 @@ func NewClient(opts ClientOptions) *Client {
 	var g guard
 	if !opts.AllowPrivate {
 		g.check = checkPublic
+		if allow := opts.Allow; allow != nil {
+			g.check = func(ap netip.AddrPort) error {
+				if allow(ap) {
+					return nil
+				}
+				return checkPublic(ap)
+			}
+		}
 	}
 	return &Client{
 		HTTP: &http.Client{

@@ -14,7 +14,11 @@
 //     protocol asked for (Pingback's X-Pingback header and <link>, Webmention's
 //     Link header and <link>/<a>, Trackback's RDF).
 //   - Client.Pingback and Client.Call: XML-RPC written and parsed with
-//     encoding/xml.
+//     encoding/xml; and the server side of the same protocol for the
+//     receiver: ParseMethodCall (size cap, no DTD, never an entity
+//     expanded), EncodeResponse, EncodeFault, and the fault codes.
+//   - Client.Fetch: one guarded GET of a page someone else named (a
+//     mention's source), with the redirect count and size cap asked for.
 //   - Client.VerifyLive: the check that a source page is live before anyone
 //     is told about it.
 //   - Classify, Explain and RetryAfter: what an outcome means and what to do

@@ -16,7 +16,7 @@ import (
 // Pingback receiver built on Python's xmlrpc.server, and returns its base URL.
 func startPythonPeer(t *testing.T) string {
 	t.Helper()
-	return peertest.Start(t, peertest.Script("pingback_server.py"))
+	return peertest.Start(t, peertest.Script(t, "pingback_server.py"))
 }
 
 func TestPythonPeer(t *testing.T) {

@@ -261,7 +261,7 @@ func TestWeblogUpdate(t *testing.T) {
 // xmlrpc.server, and returns its URL. The peer exits when its stdin closes.
 func startWeblogPeer(t *testing.T, mode string) string {
 	t.Helper()
-	return peertest.Start(t, peertest.Script("weblog_server.py"), mode) + "/RPC2"
+	return peertest.Start(t, peertest.Script(t, "weblog_server.py"), mode) + "/RPC2"
 }
 
 func TestWeblogUpdatePythonPeer(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/hugo-pingback/hugo-pingback/linkurl"
 )
 
 // NotLiveError is a source page that does not answer 200 directly at its
@@ -106,9 +108,11 @@ func checkLinks(page []byte, base *url.URL, targets []string) *LiveCheck {
 	wanted := map[string]int{} // normalised target -> first offset seen, -1 if not yet
 	hosts := map[string]bool{} // their hosts, to skip most hrefs without parsing them
 	for _, t := range targets {
-		wanted[linkKey(t, nil)] = -1
+		if k := linkKey(t, nil); k != "" {
+			wanted[k] = -1
+		}
 		if u, err := url.Parse(t); err == nil {
-			hosts[strings.ToLower(u.Host)] = true
+			hosts[hostKey(u.Host)] = true
 		}
 	}
 	z := html.NewTokenizer(bytes.NewReader(page))
@@ -128,13 +132,11 @@ func checkLinks(page []byte, base *url.URL, targets []string) *LiveCheck {
 		case atom.Base:
 			if href, ok := attr(z, hasAttr, "href"); ok && !baseSeen {
 				baseSeen = true
-				if bu, err := resolveRef(href, base); err == nil {
-					base = bu
-				}
+				base = linkurl.Base(base, href, true)
 			}
 		case atom.A:
 			href, ok := attr(z, hasAttr, "href")
-			if !ok || !hosts[hrefHost(href, base)] {
+			if !ok || !hosts[hostKey(hrefHost(href, base))] {
 				continue
 			}
 			k := linkKey(href, base)
@@ -183,18 +185,30 @@ func hrefHost(href string, base *url.URL) string {
 	return strings.ToLower(rest)
 }
 
+// hostKey drops a default port from a lower-case host, so that the filter
+// before linkKey lets through every spelling linkurl.Key takes as the same.
+func hostKey(host string) string {
+	host = strings.ToLower(host)
+	if h, ok := strings.CutSuffix(host, ":443"); ok {
+		return h
+	}
+	if h, ok := strings.CutSuffix(host, ":80"); ok {
+		return h
+	}
+	return host
+}
+
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// linkKey is the form two links are compared in: resolved, without
-// fragment. An unparsable href stays as written.
+// linkKey is the form two links are compared in: linkurl's Key of the
+// resolved href, the comparison every part of hugo-pingback uses. "" for an
+// href that is no http(s) link.
 func linkKey(href string, base *url.URL) string {
-	u, err := resolveRef(href, base)
-	if err != nil {
-		return href
+	u, _ := linkurl.Resolve(base, href)
+	if u == nil {
+		return ""
 	}
-	u.Fragment, u.RawFragment = "", ""
-	u.Host = strings.ToLower(u.Host) // host names are case-insensitive
-	return u.String()
+	return linkurl.Key(u)
 }

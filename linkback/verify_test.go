@@ -52,6 +52,21 @@ func TestVerifyLive(t *testing.T) {
 			missing: []string{t3},
 		},
 		{
+			// Spellings linkurl.Key takes as the same page, as the receiver
+			// and the rest of hugo-pingback do: the default port, the
+			// trailing slash, a trailing index.html.
+			name:    "same page",
+			page:    `<a href="https://one.example:443/post">1</a><a href="https://three.example/index.html">3</a>`,
+			targets: []string{t1, t3},
+		},
+		{
+			// Another scheme or port is another page.
+			name:    "other origin",
+			page:    `<a href="http://one.example/post/">1</a><a href="https://three.example:8443/">3</a>`,
+			targets: []string{t1, t3},
+			missing: []string{t1, t3},
+		},
+		{
 			// <base href> changes what relative links mean.
 			name:    "base href",
 			page:    `<html><head><base href="https://one.example/"></head><body><a href="post/">x</a></body></html>`,

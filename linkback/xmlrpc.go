@@ -223,9 +223,15 @@ func (v xmlValue) text() string {
 // errEndElement is nextStart meeting an end tag before any start tag.
 var errEndElement = errors.New("end of element")
 
+// tokenReader is an *xml.Decoder, or the server's reader of calls, which
+// refuses DTDs on top of it.
+type tokenReader interface {
+	Token() (xml.Token, error)
+}
+
 // nextStart returns the next start element, skipping text, comments and
 // processing instructions. An end tag first gives errEndElement.
-func nextStart(d *xml.Decoder) (xml.StartElement, error) {
+func nextStart(d tokenReader) (xml.StartElement, error) {
 	for {
 		tok, err := d.Token()
 		if err != nil {

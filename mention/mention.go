@@ -1,14 +1,3 @@
-// Package mention owns what the receiver keeps: the mentions other sites
-// made of this site's pages (received as Pingback, Webmention or
-// Trackback), their moderation state, the durable queue of requests still
-// to verify, and the ways mentions leave the store again (the admin JSON,
-// jf2 for Hugo's data dir).
-//
-// Package mention never speaks HTTP to senders and never fetches a source;
-// package receiver does that and hands the verified result here. A Store
-// is the one interface to the data: the bbolt file of `hugo-pingback serve`
-// implements it, and a shared store (PostgreSQL, for several receivers
-// behind a load balancer) can implement it later.
 package mention
 
 import (
@@ -110,16 +99,16 @@ type Mention struct {
 	// this host", "source answered 410 Gone").
 	Reason string `json:"reason,omitempty"`
 
-	Received time.Time `json:"received"`           // first request
-	Updated  time.Time `json:"updated,omitempty"`  // last request that changed it
-	Verified time.Time `json:"verified,omitempty"` // last successful verification
+	Received time.Time `json:"received"`          // first request
+	Updated  time.Time `json:"updated,omitzero"`  // last request that changed it
+	Verified time.Time `json:"verified,omitzero"` // last successful verification
 	ClientIP string    `json:"client_ip,omitempty"`
 
 	// What the source says (its h-entry, else its <title> and the text
 	// around the link, as WordPress shows a pingback).
 	Author    Author    `json:"author"`
 	URL       string    `json:"url,omitempty"` // the h-entry's url, else Source
-	Published time.Time `json:"published,omitempty"`
+	Published time.Time `json:"published,omitzero"`
 	Name      string    `json:"name,omitempty"`
 	Content   Content   `json:"content"`
 	Excerpt   string    `json:"excerpt,omitempty"` // plain text, at most ~300 characters
@@ -156,7 +145,7 @@ type Request struct {
 	// Attempts and NextAttempt schedule a verification that failed for a
 	// passing reason (the source timed out or answered 5xx).
 	Attempts    int       `json:"attempts,omitempty"`
-	NextAttempt time.Time `json:"next_attempt,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	// What a Trackback sender said of its own post (unverified).
 	Title    string `json:"title,omitempty"`
 	Excerpt  string `json:"excerpt,omitempty"`

@@ -46,7 +46,9 @@
 // redirects to a URL (Hugo's alias pages), [KindList] for a page with more than one top-level .h-entry
 // or, without any h-entry, more than one top-level <article> (entries
 // nested in another entry or inside chrome, such as comments and related
-// posts, do not count), [KindSingle] otherwise.
+// posts, do not count), or whose unmarked content (rules 4 and 5) links
+// only to its own host (an archive, a list of terms), [KindSingle]
+// otherwise.
 //
 // Speed. The default chain is computed in one streaming pass of the
 // golang.org/x/net/html tokenizer, without building a tree: a small stack

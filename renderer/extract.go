@@ -27,7 +27,10 @@ const (
 	// KindList is a list page: more than one top-level .h-entry, or (on a
 	// page without .h-entry) more than one top-level <article>. Entries
 	// nested in another entry or inside chrome (comments, quoted posts,
-	// related posts in an aside) do not count.
+	// related posts in an aside) do not count. A page whose content region
+	// is its <main> or body (no entry or article marks it) and whose
+	// content links all point to its own host is a list too: an archive or
+	// a list of terms.
 	KindList
 	// KindAlias is a redirect page such as the ones Hugo writes for
 	// front-matter aliases: it has a <meta http-equiv="refresh"> whose
@@ -108,7 +111,7 @@ type Page struct {
 // RulesVersion changes whenever the extraction rules change (which links a
 // page yields for the same bytes). Callers that skip unchanged pages should
 // make it part of what "unchanged" means, so new rules re-read every page.
-const RulesVersion = 1
+const RulesVersion = 2
 
 // ExcerptLen is the length, in characters, near which Page.Excerpt is cut.
 const ExcerptLen = 250
@@ -183,8 +186,28 @@ func Extract(src []byte, pageURL *url.URL, opts *Options) (*Page, error) {
 	}
 	p := &Page{Kind: s.kind(), Title: s.title, Region: regionNames[region]}
 	p.Links = s.links(region, pageURL)
+	if p.Kind == KindSingle && (region == regMain || region == regBody) && listsOwnSite(p.Links, pageURL) {
+		p.Kind = KindList
+	}
 	p.Excerpt = s.text[regionIndex(region)].excerpt()
 	return p, nil
+}
+
+// listsOwnSite reports whether links, at least one, all point to the host
+// of pageURL: then a page whose content its theme did not mark (no h-entry,
+// e-content or article) only lists pages of its own site, as archives and
+// term lists do, and is no post.
+func listsOwnSite(links []Link, pageURL *url.URL) bool {
+	if pageURL == nil || len(links) == 0 {
+		return false
+	}
+	host := linkurl.Host(pageURL)
+	for _, l := range links {
+		if u := linkurl.Parse(l.URL); u == nil || linkurl.Host(u) != host {
+			return false
+		}
+	}
+	return true
 }
 
 // scanPage reads a page with the scanner (reset for opts, collecting up to

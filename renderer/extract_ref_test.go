@@ -186,6 +186,16 @@ func refExtract(src []byte, pageURL *url.URL) (string, []string, Kind) {
 	if hentries > 1 || hentries == 0 && articles > 1 {
 		kind = KindList
 	}
+	if kind == KindSingle && (name == "main" || name == "body") && len(urls) > 0 && pageURL != nil {
+		own := true
+		for _, u := range urls {
+			pu, _ := url.Parse(u)
+			own = own && strings.EqualFold(pu.Hostname(), pageURL.Hostname())
+		}
+		if own {
+			kind = KindList
+		}
+	}
 	for _, m := range cascadia.QueryAll(doc, cascadia.MustCompile("meta[http-equiv]")) {
 		content, _ := nodeAttr(m, "content")
 		if v, _ := nodeAttr(m, "http-equiv"); strings.EqualFold(strings.TrimSpace(v), "refresh") && !refInTemplate(m) &&

@@ -243,6 +243,16 @@ func TestExtractKind(t *testing.T) {
 		{"body h-entry", `<html><body class="h-entry"><div class="e-content">x</div><div class="h-entry">c</div><div class="h-entry">c</div></body></html>`, KindSingle},
 		// Cards that are links, as some list templates write them.
 		{"h-entry links", page(`<main><a class="h-entry" href="/p1/"><div class="e-content">1</div></a><a class="h-entry" href="/p2/"><div class="e-content">2</div></a></main>`), KindList},
+		// An unmarked page (no article, no h-entry) that only lists pages of
+		// its own host: an archive (PaperMod's), a list of terms.
+		{"own-site index in main", page(`<main><h1>Archive</h1><div class="archive-entry"><a href="/posts/a/"></a></div><div class="archive-entry"><a href="https://blog.example.org/posts/b/">b</a></div></main>`), KindList},
+		{"own-site index in body", page(`<h1>Tags</h1><ul><li><a href="/tags/go/">go</a></ul>`), KindList},
+		// One link elsewhere and it is a page of its own.
+		{"own links and one elsewhere", page(`<main><a href="/posts/a/">a</a><a href="https://other.example/">o</a></main>`), KindSingle},
+		// A marked post linking only to its own site is still a post.
+		{"article with own links", page(`<article><a href="/posts/a/">a</a></article>`), KindSingle},
+		// No links: nothing to say it lists anything.
+		{"unmarked page without links", page(`<main><p>x</p></main>`), KindSingle},
 		// Hugo's alias page.
 		{"alias", `<!DOCTYPE html><html lang="en-us"><head><title>https://blog.example.org/posts/new/</title><link rel="canonical" href="https://blog.example.org/posts/new/"><meta name="robots" content="noindex"><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=https://blog.example.org/posts/new/"></head></html>`, KindAlias},
 		// http-equiv compares case-insensitively.

@@ -16,7 +16,7 @@ import (
 // receiver built on Python's xmlrpc.server. Like WordPress, it fetches our
 // live source page (no redirects) and checks the link before it registers.
 func TestSendToPythonPeer(t *testing.T) {
-	peer := peertest.Start(t, peertest.Script("pingback_server.py"))
+	peer := peertest.Start(t, peertest.Script(t, "pingback_server.py"))
 	w := newWorld(t)
 	hello, world, unknown := peer+"/post/hello", peer+"/post/world", peer+"/post/nope"
 	w.page("posts/a/index.html", hello, world)

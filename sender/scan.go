@@ -169,7 +169,8 @@ func (s *Sender) scan(ctx context.Context, visit func(*scannedPage) error) (*sca
 // size, with its path and root spelled out).
 type pageFile struct {
 	rel, url string
-	root     int // index in scanner.roots
+	listFeed string // site.File.ListFeed
+	root     int    // index in scanner.roots
 }
 
 // compactFiles turns site.Files into pageFiles and their roots.
@@ -184,7 +185,7 @@ func compactFiles(files []site.File) ([]pageFile, []config.Root) {
 			index[f.Root] = r
 			roots = append(roots, f.Root)
 		}
-		out[i] = pageFile{rel: f.Rel, url: f.URL, root: r}
+		out[i] = pageFile{rel: f.Rel, url: f.URL, listFeed: f.ListFeed, root: r}
 	}
 	return out, roots
 }
@@ -193,7 +194,7 @@ func compactFiles(files []site.File) ([]pageFile, []config.Root) {
 func (sc *scanner) file(i int) site.File {
 	f := sc.files[i]
 	root := sc.roots[f.root]
-	return site.File{Path: filepath.Join(root.Dir, filepath.FromSlash(f.rel)), Rel: f.rel, URL: f.url, Root: root}
+	return site.File{Path: filepath.Join(root.Dir, filepath.FromSlash(f.rel)), Rel: f.rel, URL: f.url, Root: root, ListFeed: f.listFeed}
 }
 
 // scanner runs the scan's workers over a list of files.
@@ -359,6 +360,9 @@ func (sc *scanner) page(i int) (*scannedPage, error) {
 	case hugo && info.NoSend:
 		p.skip = "pingback: false in front matter"
 		return p, nil
+	case !hugo && f.ListFeed != "":
+		p.skip = "list page (Hugo wrote its feed " + f.ListFeed + ")"
+		return p, nil
 	}
 	pageURL := linkurl.Parse(f.URL)
 	if pageURL == nil {
@@ -483,10 +487,10 @@ func readPage(path string, buf *[]byte) ([]byte, int64, error) {
 	return all, int64(len(all)), nil
 }
 
-// hugoLinks takes the links of Hugo's rendered content (already cleared of
-// rel and class opt-outs by whoever made the PageInfo) and keeps those the
-// published file really carries, so theme chrome never counts and content a
-// theme hides is reported, not sent.
+// hugoLinks sorts the links of Hugo's rendered content, which are final
+// (see site.PageInfo), into those the published file really carries and
+// those it does not: theme chrome never counts, and content a theme hides is
+// reported, not sent.
 func hugoLinks(src []byte, pageURL *url.URL, info PageInfo, opts *renderer.Options) (links, hidden []string) {
 	inFile := map[string]bool{}
 	if all, err := renderer.Links(bytes.NewReader(src), pageURL, opts); err == nil {
@@ -494,14 +498,7 @@ func hugoLinks(src []byte, pageURL *url.URL, info PageInfo, opts *renderer.Optio
 			inFile[l.URL] = true
 		}
 	}
-	self := linkurl.Key(pageURL)
-	seen := map[string]bool{}
-	for _, raw := range info.Links {
-		u, target := linkurl.Resolve(pageURL, raw)
-		if u == nil || seen[target] || linkurl.Key(u) == self {
-			continue
-		}
-		seen[target] = true
+	for _, target := range info.Links {
 		if inFile[target] {
 			links = append(links, target)
 		} else {

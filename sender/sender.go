@@ -13,6 +13,7 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/linkback"
 	"github.com/hugo-pingback/hugo-pingback/linkurl"
+	"github.com/hugo-pingback/hugo-pingback/site"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
@@ -43,24 +44,12 @@ const (
 	ModeBaseline
 )
 
-// PageInfo is what the Hugo site knows of one page, laid over the built file
-// with the same URL. Pages the Hugo site lists are the only sources when an
-// overlay is given (Options.Pages non-nil).
-type PageInfo struct {
-	URL       string    `json:"url"`
-	File      string    `json:"file"` // published file, slash path relative to Root
-	Root      string    `json:"root"` // the publish dir File is in
-	Title     string    `json:"title,omitempty"`
-	Published time.Time `json:"published"`
-	// NoSend is front matter `pingback: false`.
-	NoSend bool `json:"no_send,omitempty"`
-	// NoReceive is front matter `pingbackReceive: false`: inject skips it.
-	NoReceive bool `json:"no_receive,omitempty"`
-	// Links are the links of Hugo's rendered content of the page, less those
-	// opted out by rel or class; nil means "take them from the published file
-	// with the content selector".
-	Links []string `json:"links"`
-}
+// PageInfo is what the Hugo site knows of one page (see site.PageInfo),
+// laid over the built file with the same URL. Pages the Hugo site lists are
+// the only sources when an overlay is given (Options.Pages non-nil). Its
+// Links are final: send checks that the published file carries them, and
+// never resolves or filters them again.
+type PageInfo = site.PageInfo
 
 // Options are the inputs of one run besides the Config.
 type Options struct {

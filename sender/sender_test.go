@@ -445,7 +445,9 @@ func TestSendBaselineThenOnlyNewLinks(t *testing.T) {
 		t.Fatalf("baseline: %d recorded, pinged %v", rep.Baseline, w.pinged())
 	}
 	w.page("posts/a/index.html", w.T("/link/old1"), w.T("/link/old2"), w.T("/link/new"))
-	rep = w.run(w.cfg(), Options{})
+	if rep := w.run(w.cfg(), Options{}); rep.Notified != 1 {
+		t.Errorf("after baseline: %d notified, want 1", rep.Notified)
+	}
 	if want := []string{w.B("/posts/a/") + " -> " + w.T("/link/new")}; fmt.Sprint(w.pinged()) != fmt.Sprint(want) {
 		t.Errorf("after baseline pinged %v, want %v", w.pinged(), want)
 	}

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/cespare/xxhash/v2"
 
-	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/linkback"
 	"github.com/hugo-pingback/hugo-pingback/linkurl"
 	"github.com/hugo-pingback/hugo-pingback/site"
@@ -153,14 +151,13 @@ func (s *Sender) siteTitle() string {
 	return ""
 }
 
-// Tombstones writes, into the _redirects of the root each page belonged to,
-// a 410 Gone rule for every page the ledger knows was deleted, so receivers
-// checking a Webmention delete see the page gone as the spec wants. It
-// returns the _redirects files that changed (or would, with dryRun).
-//
-// Run it before the deploy (inject and build do, with tombstones on), so the
-// rules ship with the build that no longer has the pages.
-func Tombstones(l *state.Ledger, roots []config.Root, dryRun bool) ([]string, error) {
+// DeletedPages returns the URLs of the pages the ledger knows were deleted,
+// sorted: the pages whose 410 rules site.WriteHostFiles writes into
+// _redirects (with tombstones on), so that receivers checking a Webmention
+// delete see them gone. Build and inject write them before the deploy, so
+// the rules ship with the build that no longer has the pages; send never
+// writes them.
+func DeletedPages(l *state.Ledger) ([]string, error) {
 	var gone []string
 	err := l.ForEachPageHead(func(url string, h state.PageHead) error {
 		if h.Deleted {
@@ -169,18 +166,8 @@ func Tombstones(l *state.Ledger, roots []config.Root, dryRun bool) ([]string, er
 		return nil
 	})
 	if err != nil {
-		return nil, err // names the ledger already
+		return nil, err // state's errors name the ledger
 	}
-	result, _, err := site.Tombstones(roots, gone, dryRun)
-	if err != nil {
-		return nil, fmt.Errorf("write tombstones: %w", err)
-	}
-	var changed []string
-	for dir, st := range result {
-		if st != "unchanged" {
-			changed = append(changed, filepath.Join(dir, "_redirects"))
-		}
-	}
-	sort.Strings(changed)
-	return changed, nil
+	sort.Strings(gone)
+	return gone, nil
 }

@@ -6,11 +6,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/hugo-pingback/hugo-pingback/internal/peertest"
+	"github.com/hugo-pingback/hugo-pingback/site"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
@@ -66,7 +68,7 @@ func (w *world) feed(rel, hubURL string, items ...string) {
 // service gets weblogUpdates.extendedPing (Python's xmlrpc.server as the
 // service) and the hub the feed names gets a publish for each changed feed.
 func TestSendUpdateServicesAndWebSub(t *testing.T) {
-	service := peertest.Start(t, peertest.Script("weblog_server.py"), "ping-only") + "/RPC2"
+	service := peertest.Start(t, peertest.Script(t, "weblog_server.py"), "ping-only") + "/RPC2"
 	h := newHub(t)
 	w := newWorld(t)
 	w.page("posts/a/index.html")
@@ -153,10 +155,10 @@ func TestSendTrackback(t *testing.T) {
 	}
 }
 
-// TestTombstones: a page send saw deleted gets a 410 line in _redirects
-// (written by Tombstones, which inject and build call before the deploy),
-// merged with the user's own rules; send itself never writes _redirects, and
-// a second call changes nothing.
+// TestTombstones: a page send saw deleted is among DeletedPages, whose 410
+// lines site.WriteHostFiles merges into _redirects (inject and build do,
+// before the deploy) with the user's own rules; send itself never writes
+// _redirects, and a second call changes nothing.
 func TestTombstones(t *testing.T) {
 	w := newWorld(t)
 	w.page("posts/a/index.html")
@@ -178,11 +180,18 @@ func TestTombstones(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer l.Close()
-		files, err := Tombstones(l, cfg.Resolved().SiteRoots(), false)
+		gone, err := DeletedPages(l)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return files
+		if want := []string{w.B("/posts/a/")}; !slices.Equal(gone, want) {
+			t.Errorf("deleted pages %q, want %q", gone, want)
+		}
+		rep, err := site.WriteHostFiles(cfg.Resolved().SiteRoots(), site.HostFiles{Gone: gone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Tombstones
 	}
 	if files := tombstones(); len(files) != 1 {
 		t.Fatalf("tombstones wrote %v", files)
@@ -232,12 +241,14 @@ func TestSendWebSubRetriesFailedHub(t *testing.T) {
 // `status` counts the site's pages and links only (they once shared the
 // pages and notifications buckets, so a feed counted as a page).
 func TestSendFeedsAndServicesKeptApart(t *testing.T) {
-	service := peertest.Start(t, peertest.Script("weblog_server.py"), "ping-only") + "/RPC2"
+	service := peertest.Start(t, peertest.Script(t, "weblog_server.py"), "ping-only") + "/RPC2"
 	h := newHub(t)
 	w := newWorld(t)
+	// The home page links out, and its feed is not Hugo's index.xml (with
+	// which it would be a list page, sending nothing).
 	w.page("index.html", w.T("/link/home"))
 	w.page("posts/a/index.html")
-	w.feed("index.xml", h.srv.URL+"/", "a")
+	w.feed("feed.xml", h.srv.URL+"/", "a")
 	w.feed("posts/index.xml", h.srv.URL+"/", "a")
 	cfg := w.cfg()
 	cfg.PingServices = []string{service}

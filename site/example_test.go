@@ -11,25 +11,58 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
-func ExamplePageURL() {
-	fmt.Println(site.PageURL("https://example.org/", "index.html"))
-	fmt.Println(site.PageURL("https://example.org/", "posts/hello/index.html"))
-	fmt.Println(site.PageURL("https://example.org/", "about.html"))
+// Walk gives each page of a built site with the URL it is published at.
+func ExampleWalk() {
+	dir, err := os.MkdirTemp("", "public-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	for _, rel := range []string{"index.html", "posts/hello/index.html", "about.html", "css/site.css"} {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("<!doctype html>"), 0o644)
+	}
+	err = site.Walk(config.Root{Dir: dir, BaseURL: "https://example.org/"}, func(f site.File) error {
+		fmt.Println(f.Rel, f.URL)
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
 	// Output:
-	// https://example.org/
-	// https://example.org/posts/hello/
-	// https://example.org/about.html
+	// about.html https://example.org/about.html
+	// index.html https://example.org/
+	// posts/hello/index.html https://example.org/posts/hello/
 }
 
-func ExampleMergeHeaders() {
-	existing := []byte("/css/*\n  Cache-Control: max-age=31536000\n")
-	out, changed := site.MergeHeaders(existing, renderer.Tags{
-		Pingback:   "https://webmention.io/example.org/xmlrpc",
-		Webmention: "https://webmention.io/example.org/webmention",
+func ExampleWriteHostFiles() {
+	dir, err := os.MkdirTemp("", "public-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	os.WriteFile(filepath.Join(dir, "_headers"), []byte("/css/*\n  Cache-Control: max-age=31536000\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "_redirects"), []byte("/old /new 301\n"), 0o644)
+
+	roots := []config.Root{{Dir: dir, BaseURL: "https://example.org/"}}
+	rep, err := site.WriteHostFiles(roots, site.HostFiles{
+		Headers: true,
+		Tags: renderer.Tags{
+			Pingback:   "https://webmention.io/example.org/xmlrpc",
+			Webmention: "https://webmention.io/example.org/webmention",
+		},
+		Gone: []string{"https://example.org/posts/deleted/"},
 	})
-	fmt.Print(string(out))
-	fmt.Println(changed)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("_headers", rep.Headers)
+	headers, _ := os.ReadFile(filepath.Join(dir, "_headers"))
+	redirects, _ := os.ReadFile(filepath.Join(dir, "_redirects"))
+	fmt.Print(string(headers), "---\n", string(redirects))
 	// Output:
+	// _headers updated
 	// /css/*
 	//   Cache-Control: max-age=31536000
 	//
@@ -38,13 +71,7 @@ func ExampleMergeHeaders() {
 	//   X-Pingback: https://webmention.io/example.org/xmlrpc
 	//   Link: <https://webmention.io/example.org/webmention>; rel="webmention"
 	// # hugo-pingback: end
-	// true
-}
-
-func ExampleMergeRedirects() {
-	out, _ := site.MergeRedirects([]byte("/old /new 301\n"), []string{"/posts/deleted/"})
-	fmt.Print(string(out))
-	// Output:
+	// ---
 	// /old /new 301
 	//
 	// # hugo-pingback: begin (pages deleted since they were notified: 410 Gone)

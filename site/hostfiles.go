@@ -17,7 +17,10 @@ package site
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -34,13 +37,13 @@ const (
 	tombstoneTarget = "/404.html"
 )
 
-// MergeHeaders returns existing (a `_headers` file, possibly empty) with a
+// mergeHeaders returns existing (a `_headers` file, possibly empty) with a
 // marked "/*" rule that sends `X-Pingback: PINGBACK` and
 // `Link: <WEBMENTION>; rel="webmention"` with every response, and whether
 // that changed anything. An older block (another receiver) is replaced; a
 // second run changes nothing; the user's own rules are untouched. With no
 // endpoint in tags the block is removed.
-func MergeHeaders(existing []byte, tags renderer.Tags) ([]byte, bool) {
+func mergeHeaders(existing []byte, tags renderer.Tags) ([]byte, bool) {
 	var body []string
 	if tags.Pingback != "" || tags.Webmention != "" {
 		body = append(body, "/*")
@@ -54,10 +57,10 @@ func MergeHeaders(existing []byte, tags renderer.Tags) ([]byte, bool) {
 	return mergeBlock(existing, "(hugo-pingback inject --headers rewrites this block)", body, headersLine)
 }
 
-// ConflictingHeaders returns the lines of a `_headers` file, outside the
+// conflictingHeaders returns the lines of a `_headers` file, outside the
 // hugo-pingback block, that set X-Pingback or a webmention Link themselves:
 // a host would merge their values with ours into one broken header.
-func ConflictingHeaders(existing []byte) []string {
+func conflictingHeaders(existing []byte) []string {
 	var out []string
 	for _, l := range outsideBlock(existing, headersLine) {
 		t := strings.TrimSpace(l)
@@ -77,7 +80,7 @@ func ConflictingHeaders(existing []byte) []string {
 	return out
 }
 
-// MergeRedirects returns existing (a `_redirects` file, possibly empty) with
+// mergeRedirects returns existing (a `_redirects` file, possibly empty) with
 // a marked block answering 410 Gone, with the site's 404 page as the body,
 // for every path in gone and every path the block already held, and
 // whether that changed anything. Each rule reads "/old/post/ /404.html 410".
@@ -91,7 +94,7 @@ func ConflictingHeaders(existing []byte) []string {
 // served again without editing the block. Cloudflare Pages documents only
 // redirect codes (301, 302, 303, 307, 308) and 200 proxying, and ignores
 // rules it cannot use: there the block is inert.
-func MergeRedirects(existing []byte, gone []string) ([]byte, bool) {
+func mergeRedirects(existing []byte, gone []string) ([]byte, bool) {
 	userSources := map[string]bool{}
 	for _, l := range outsideBlock(existing, redirectsLine) {
 		if f := strings.Fields(l); len(f) >= 2 && !strings.HasPrefix(f[0], "#") {
@@ -124,9 +127,9 @@ func MergeRedirects(existing []byte, gone []string) ([]byte, bool) {
 	return mergeBlock(existing, "(pages deleted since they were notified: 410 Gone)", body, redirectsLine)
 }
 
-// RedirectsGone returns the paths a `_redirects` file's hugo-pingback block
+// redirectsGone returns the paths a `_redirects` file's hugo-pingback block
 // marks as gone, sorted.
-func RedirectsGone(existing []byte) []string {
+func redirectsGone(existing []byte) []string {
 	var out []string
 	for _, l := range insideBlock(existing, redirectsLine) {
 		f := strings.Fields(l)
@@ -364,15 +367,81 @@ func hostRoots(roots []config.Root) []int {
 	return out
 }
 
-// Tombstones merges 410 rules for the pages at goneURLs (absolute URLs of
-// pages deleted since they were notified) into `_redirects`: the file of
-// the root the URL belongs to (the one with the longest BaseURL prefixing
-// it), or of the outer root that deploys it (see hostRoots). URLs under no
-// root are returned in skipped. The result maps each touched file's
-// directory to "created", "updated" or "unchanged". With dryRun nothing is
-// written.
-func Tombstones(roots []config.Root, goneURLs []string, dryRun bool) (result map[string]string, skipped []string, err error) {
+// HostFiles is what WriteHostFiles merges into the host configuration files
+// of a deploy.
+type HostFiles struct {
+	// Headers merges Tags into _headers as a "/*" rule with X-Pingback and
+	// Link headers.
+	Headers bool
+	Tags    renderer.Tags
+	// Gone are the absolute URLs of pages deleted since they were notified:
+	// each gets a 410 rule in _redirects (see mergeRedirects).
+	Gone []string
+	// DryRun computes everything and writes nothing.
+	DryRun bool
+}
+
+// HostReport is what WriteHostFiles did (or, with DryRun, would do).
+type HostReport struct {
+	// Headers is what happened to _headers: "created", "updated",
+	// "unchanged", or "" without HostFiles.Headers. With several roots it
+	// lists "DIR: status" for each root that is the top of a deploy (a root
+	// nested in another of the same host shares its file), comma-separated.
+	Headers string `json:"headers,omitempty"`
+	// HeaderConflicts are the user's own lines of _headers, as "FILE: line",
+	// that set X-Pingback or a webmention Link too: hosts merge both values
+	// into one broken header.
+	HeaderConflicts []string `json:"header_conflicts,omitempty"`
+	// Tombstones are the _redirects files that changed.
+	Tombstones []string `json:"tombstones,omitempty"`
+}
+
+// WriteHostFiles is the one writer of the host files of a deploy, for
+// `build` and `inject` alike: it merges hf into the `_headers` and
+// `_redirects` of every root that is the top of a deploy (a root nested in
+// another served from the same scheme and host shares that root's files,
+// which hosts read only at the top), keeping the user's own rules byte for
+// byte. Each file is written atomically, and only when it changes.
+func WriteHostFiles(roots []config.Root, hf HostFiles) (*HostReport, error) {
+	rep := &HostReport{}
 	host := hostRoots(roots)
+	if hf.Headers {
+		var states []string
+		for i, root := range roots {
+			if host[i] != i {
+				continue // served from an outer root's deploy: its _headers covers it
+			}
+			p := filepath.Join(root.Dir, "_headers")
+			state, out, err := mergeFile(p, func(b []byte) ([]byte, bool) { return mergeHeaders(b, hf.Tags) }, hf.DryRun)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range conflictingHeaders(out) {
+				rep.HeaderConflicts = append(rep.HeaderConflicts, p+": "+c)
+			}
+			if len(roots) > 1 {
+				state = filepath.ToSlash(root.Dir) + ": " + state
+			}
+			states = append(states, state)
+		}
+		rep.Headers = strings.Join(states, ", ")
+	}
+	if len(hf.Gone) > 0 {
+		changed, err := tombstones(roots, host, hf.Gone, hf.DryRun)
+		if err != nil {
+			return nil, err
+		}
+		rep.Tombstones = changed
+	}
+	return rep, nil
+}
+
+// tombstones merges 410 rules for the pages at goneURLs into `_redirects`:
+// the file of the root the URL belongs to (the one with the longest BaseURL
+// prefixing it), or of the outer root that deploys it (host, from
+// hostRoots). URLs under no root are left out. It returns the files that
+// changed (or would, with dryRun), sorted.
+func tombstones(roots []config.Root, host []int, goneURLs []string, dryRun bool) ([]string, error) {
 	byRoot := map[int][]string{}
 	for _, u := range goneURLs {
 		best, bestLen := -1, 0
@@ -385,24 +454,49 @@ func Tombstones(roots []config.Root, goneURLs []string, dryRun bool) (result map
 				best, bestLen = i, len(base)
 			}
 		}
-		if best < 0 {
-			skipped = append(skipped, u)
-			continue
+		if best >= 0 {
+			byRoot[host[best]] = append(byRoot[host[best]], u)
 		}
-		byRoot[host[best]] = append(byRoot[host[best]], u)
 	}
-	result = map[string]string{}
+	var changed []string
 	for i, r := range roots {
 		gone, ok := byRoot[i]
 		if !ok {
 			continue
 		}
 		p := filepath.Join(r.Dir, "_redirects")
-		state, err := MergeFile(p, func(b []byte) ([]byte, bool) { return MergeRedirects(b, gone) }, dryRun)
+		state, _, err := mergeFile(p, func(b []byte) ([]byte, bool) { return mergeRedirects(b, gone) }, dryRun)
 		if err != nil {
-			return nil, skipped, err
+			return nil, err
 		}
-		result[r.Dir] = state
+		if state != "unchanged" {
+			changed = append(changed, p)
+		}
 	}
-	return result, skipped, nil
+	slices.Sort(changed)
+	return changed, nil
+}
+
+// mergeFile applies merge to the file at path (empty when it does not
+// exist) and writes the result atomically when it changed, unless dryRun.
+// It returns "created", "updated" or "unchanged", and the merged bytes.
+func mergeFile(path string, merge func([]byte) ([]byte, bool), dryRun bool) (string, []byte, error) {
+	old, err := os.ReadFile(path)
+	exists := err == nil
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	out, changed := merge(old)
+	if !changed {
+		return "unchanged", out, nil
+	}
+	if !dryRun {
+		if err := WriteFileAtomic(path, out); err != nil {
+			return "", nil, err
+		}
+	}
+	if exists {
+		return "updated", out, nil
+	}
+	return "created", out, nil
 }

@@ -102,18 +102,18 @@ func TestMergeHeaders(t *testing.T) {
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, changed := MergeHeaders([]byte(c.in), c.tags)
+			got, changed := mergeHeaders([]byte(c.in), c.tags)
 			if string(got) != c.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, c.want)
 			}
 			if changed != (c.in != c.want) {
 				t.Errorf("changed = %v", changed)
 			}
-			again, changed := MergeHeaders(got, c.tags)
+			again, changed := mergeHeaders(got, c.tags)
 			if changed || string(again) != string(got) {
 				t.Errorf("second merge changed the file:\n%s", again)
 			}
-			if cs := ConflictingHeaders(got); !slices.Equal(cs, c.conflict) {
+			if cs := conflictingHeaders(got); !slices.Equal(cs, c.conflict) {
 				t.Errorf("conflicts = %q, want %q", cs, c.conflict)
 			}
 		})
@@ -173,27 +173,27 @@ func TestMergeRedirects(t *testing.T) {
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, changed := MergeRedirects([]byte(c.in), c.gone)
+			got, changed := mergeRedirects([]byte(c.in), c.gone)
 			if string(got) != c.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, c.want)
 			}
 			if changed != (c.in != c.want) {
 				t.Errorf("changed = %v", changed)
 			}
-			again, changed := MergeRedirects(got, c.gone)
+			again, changed := mergeRedirects(got, c.gone)
 			if changed || string(again) != string(got) {
 				t.Errorf("second merge changed the file:\n%s", again)
 			}
 		})
 	}
 	// An unclosed block keeps the user's rules that follow it.
-	got, _ := MergeRedirects([]byte(begin+"/gone/ /404.html 410\n/x /y 301\n"), []string{"/new/"})
+	got, _ := mergeRedirects([]byte(begin+"/gone/ /404.html 410\n/x /y 301\n"), []string{"/new/"})
 	if want := begin + "/gone/ /404.html 410\n/new/ /404.html 410\n" + end + "/x /y 301\n"; string(got) != want {
 		t.Errorf("unclosed block:\n%s\nwant:\n%s", got, want)
 	}
 	// RedirectsGone reads the set back.
-	b, _ := MergeRedirects([]byte("/x /y 301\n"), []string{"/b/", "/a/"})
-	if got := RedirectsGone(b); !slices.Equal(got, []string{"/a/", "/b/"}) {
+	b, _ := mergeRedirects([]byte("/x /y 301\n"), []string{"/b/", "/a/"})
+	if got := redirectsGone(b); !slices.Equal(got, []string{"/a/", "/b/"}) {
 		t.Errorf("RedirectsGone = %q", got)
 	}
 }
@@ -214,11 +214,11 @@ func FuzzMergeHeaders(f *testing.F) {
 		if onlyPingback {
 			tg.Webmention = ""
 		}
-		out, changed := MergeHeaders(in, tg)
+		out, changed := mergeHeaders(in, tg)
 		if changed == bytes.Equal(in, out) {
 			t.Fatalf("changed = %v but equal = %v", changed, bytes.Equal(in, out))
 		}
-		if again, ch := MergeHeaders(out, tg); ch || !bytes.Equal(again, out) {
+		if again, ch := mergeHeaders(out, tg); ch || !bytes.Equal(again, out) {
 			t.Fatalf("second merge changed:\n%q\n%q", out, again)
 		}
 		if userPart(out, headersLine) != userPart(in, headersLine) {
@@ -234,11 +234,11 @@ func FuzzMergeRedirects(f *testing.F) {
 	f.Add([]byte(""), "/a/")
 	f.Add([]byte("/x /y 301\n# hugo-pingback: begin\n/b/ /404.html 410\n"), "https://e.org/c d/")
 	f.Fuzz(func(t *testing.T, in []byte, gone string) {
-		out, changed := MergeRedirects(in, []string{gone})
+		out, changed := mergeRedirects(in, []string{gone})
 		if changed == bytes.Equal(in, out) {
 			t.Fatalf("changed = %v but equal = %v", changed, bytes.Equal(in, out))
 		}
-		if again, ch := MergeRedirects(out, []string{gone}); ch || !bytes.Equal(again, out) {
+		if again, ch := mergeRedirects(out, []string{gone}); ch || !bytes.Equal(again, out) {
 			t.Fatalf("second merge changed:\n%q\n%q", out, again)
 		}
 		if userPart(out, redirectsLine) != userPart(in, redirectsLine) {
@@ -247,7 +247,13 @@ func FuzzMergeRedirects(f *testing.F) {
 	})
 }
 
-func TestTombstones(t *testing.T) {
+// TestWriteHostFiles: the one writer of _headers and _redirects, which
+// build and inject both use. Each host file belongs to the top of a deploy:
+// a root nested in another of the same host shares its files; a root of
+// another host (Hugo multihost) has its own; a root given twice is written
+// once. The user's own rules are kept, and those that set our headers too
+// are reported.
+func TestWriteHostFiles(t *testing.T) {
 	dir := t.TempDir()
 	fr := filepath.Join(dir, "fr")
 	de := filepath.Join(dir, "de")
@@ -256,47 +262,74 @@ func TestTombstones(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "_redirects"), []byte("/old /new 301\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	userHeaders := "/*\n  X-Pingback: https://old.example/xmlrpc.php\n/css/*\n  Cache-Control: max-age=31536000\n"
+	os.WriteFile(filepath.Join(dir, "_headers"), []byte(userHeaders), 0o644)
+	os.WriteFile(filepath.Join(dir, "_redirects"), []byte("/old /new 301\n"), 0o644)
 	roots := []config.Root{
 		{Dir: dir, BaseURL: "https://example.org/"},
-		// Served under /fr/ of the same host: the top _redirects covers it.
+		// Served under /fr/ of the same host: the top files cover it.
 		{Dir: fr, BaseURL: "https://example.org/fr/"},
-		// Its own host (Hugo multihost): its own _redirects.
+		// Its own host (Hugo multihost): its own files.
 		{Dir: de, BaseURL: "https://example.de/"},
+		// The top root again: written once.
+		{Dir: dir, BaseURL: "https://example.org/"},
 	}
 	gone := []string{"https://example.org/posts/a/", "https://example.org/fr/posts/b/", "https://example.de/c/", "https://elsewhere.example/x/"}
+	hf := HostFiles{Headers: true, Tags: tags, Gone: gone}
 
 	// A dry run says what it would do and writes nothing.
-	res, skipped, err := Tombstones(roots, gone, true)
+	dry := hf
+	dry.DryRun = true
+	rep, err := WriteHostFiles(roots, dry)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 2 || res[dir] != "updated" || res[de] != "created" || !slices.Equal(skipped, []string{"https://elsewhere.example/x/"}) {
-		t.Errorf("dry run: %v, skipped %q", res, skipped)
+	wantHeaders := filepath.ToSlash(dir) + ": updated, " + filepath.ToSlash(de) + ": created"
+	wantTombstones := []string{filepath.Join(de, "_redirects"), filepath.Join(dir, "_redirects")}
+	slices.Sort(wantTombstones)
+	wantConflicts := []string{filepath.Join(dir, "_headers") + ": X-Pingback: https://old.example/xmlrpc.php"}
+	if rep.Headers != wantHeaders || !slices.Equal(rep.Tombstones, wantTombstones) || !slices.Equal(rep.HeaderConflicts, wantConflicts) {
+		t.Errorf("dry run: %+v\nwant headers %q, tombstones %q, conflicts %q", rep, wantHeaders, wantTombstones, wantConflicts)
 	}
-	if _, err := os.Stat(filepath.Join(de, "_redirects")); !os.IsNotExist(err) {
-		t.Errorf("dry run wrote de/_redirects: %v", err)
+	for _, f := range []string{filepath.Join(de, "_redirects"), filepath.Join(de, "_headers")} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("dry run wrote %s: %v", f, err)
+		}
 	}
 
-	if _, _, err := Tombstones(roots, gone, false); err != nil {
+	got, err := WriteHostFiles(roots, hf)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if got.Headers != wantHeaders || !slices.Equal(got.Tombstones, wantTombstones) || !slices.Equal(got.HeaderConflicts, wantConflicts) {
+		t.Errorf("run: %+v", got)
 	}
 	top, _ := os.ReadFile(filepath.Join(dir, "_redirects"))
 	deb, _ := os.ReadFile(filepath.Join(de, "_redirects"))
-	if got := RedirectsGone(top); !slices.Equal(got, []string{"/fr/posts/b/", "/posts/a/"}) || !strings.HasPrefix(string(top), "/old /new 301\n") {
+	if got := redirectsGone(top); !slices.Equal(got, []string{"/fr/posts/b/", "/posts/a/"}) || !strings.HasPrefix(string(top), "/old /new 301\n") {
 		t.Errorf("top _redirects:\n%s", top)
 	}
-	if got := RedirectsGone(deb); !slices.Equal(got, []string{"/c/"}) {
+	if got := redirectsGone(deb); !slices.Equal(got, []string{"/c/"}) {
 		t.Errorf("de _redirects:\n%s", deb)
 	}
-	if _, err := os.Stat(filepath.Join(fr, "_redirects")); !os.IsNotExist(err) {
-		t.Errorf("a nested root of the same host got its own _redirects: %v", err)
+	if h, _ := os.ReadFile(filepath.Join(dir, "_headers")); !strings.HasPrefix(string(h), userHeaders) || strings.Count(string(h), "X-Pingback: "+tags.Pingback) != 1 {
+		t.Errorf("top _headers:\n%s", h)
 	}
-	// Again: nothing changes.
-	res, _, err = Tombstones(roots, gone, false)
-	if err != nil || res[dir] != "unchanged" || res[de] != "unchanged" {
-		t.Errorf("second run: %v, %v", res, err)
+	for _, f := range []string{"_redirects", "_headers"} {
+		if _, err := os.Stat(filepath.Join(fr, f)); !os.IsNotExist(err) {
+			t.Errorf("a nested root of the same host got its own %s: %v", f, err)
+		}
+	}
+
+	// Again: nothing changes; the conflict is still reported.
+	again, err := WriteHostFiles(roots, hf)
+	want := filepath.ToSlash(dir) + ": unchanged, " + filepath.ToSlash(de) + ": unchanged"
+	if err != nil || again.Headers != want || len(again.Tombstones) != 0 || len(again.HeaderConflicts) != 1 {
+		t.Errorf("second run: %+v, %v", again, err)
+	}
+
+	// Nothing asked, nothing touched.
+	if rep, err := WriteHostFiles(roots, HostFiles{Tags: tags}); err != nil || rep.Headers != "" || rep.Tombstones != nil {
+		t.Errorf("no host files asked: %+v, %v", rep, err)
 	}
 }

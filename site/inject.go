@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -26,8 +25,6 @@ var ErrNoTags = errors.New("no endpoint to advertise")
 type InjectOptions struct {
 	// Tags are the endpoints advertised in every page.
 	Tags renderer.Tags
-	// Headers also merges the HTTP form into each root's _headers file.
-	Headers bool
 	// DryRun computes everything and writes nothing.
 	DryRun bool
 	// Skip holds the pages opted out of receiving (front matter), by Rel
@@ -57,15 +54,12 @@ type InjectReport struct {
 	NotHTML   int `json:"not_html"`
 	// Replaced lists "page: old → new" for every tag that named another endpoint.
 	Replaced []string `json:"replaced,omitempty"`
-	// Headers is what happened to _headers: "created", "updated",
-	// "unchanged", or "" without InjectOptions.Headers. With several roots
-	// it lists "DIR: status" for each root that is the top of a deploy
-	// (a root nested in another of the same host shares its file),
-	// comma-separated.
-	Headers string `json:"headers,omitempty"`
 	// Files lists the changed pages (Rel, or the slash path of the file
 	// when there are several roots), in walk order.
 	Files []string `json:"files,omitempty"`
+	// Removed are the temporary files a killed run left behind, removed
+	// (not with DryRun), by path.
+	Removed []string `json:"removed_temp_files,omitempty"`
 }
 
 // pageResult is one page's outcome, filled in by a worker.
@@ -89,7 +83,8 @@ func Inject(ctx context.Context, roots []config.Root, opts InjectOptions) (*Inje
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	files, err := listRoots(roots, isHTML)
+	// A killed run's temporary files go on this walk: they must not ship.
+	files, removed, err := listRoots(roots, isHTML, !opts.DryRun)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +118,7 @@ func Inject(ctx context.Context, roots []config.Root, opts InjectOptions) (*Inje
 		return nil, err
 	}
 
-	rep := &InjectReport{Pages: len(files)}
+	rep := &InjectReport{Pages: len(files), Removed: removed}
 	for i, r := range results {
 		name := displayName(files[i], len(roots))
 		switch {
@@ -142,30 +137,6 @@ func Inject(ctx context.Context, roots []config.Root, opts InjectOptions) (*Inje
 		}
 	}
 
-	if opts.Headers {
-		var states []string
-		host := hostRoots(roots)
-		for i, root := range roots {
-			if host[i] != i {
-				continue // served from an outer root's deploy: its _headers covers it
-			}
-			p := filepath.Join(root.Dir, "_headers")
-			state, err := MergeFile(p, func(b []byte) ([]byte, bool) { return MergeHeaders(b, opts.Tags) }, opts.DryRun)
-			if err != nil {
-				return nil, err
-			}
-			if b, err := os.ReadFile(p); err == nil {
-				for _, c := range ConflictingHeaders(b) {
-					log.Warn("_headers has its own rule for a header hugo-pingback manages; hosts merge both values", "file", p, "line", c)
-				}
-			}
-			if len(roots) > 1 {
-				state = filepath.ToSlash(root.Dir) + ": " + state
-			}
-			states = append(states, state)
-		}
-		rep.Headers = strings.Join(states, ", ")
-	}
 	return rep, nil
 }
 
@@ -245,30 +216,6 @@ func displayName(f File, nroots int) string {
 		return filepath.ToSlash(f.Path)
 	}
 	return f.Rel
-}
-
-// MergeFile applies merge to the file at path (empty when it does not exist)
-// and writes the result atomically when it changed, unless dryRun. It
-// returns "created", "updated" or "unchanged".
-func MergeFile(path string, merge func([]byte) ([]byte, bool), dryRun bool) (string, error) {
-	old, err := os.ReadFile(path)
-	exists := err == nil
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	out, changed := merge(old)
-	if !changed {
-		return "unchanged", nil
-	}
-	if !dryRun {
-		if err := WriteFileAtomic(path, out); err != nil {
-			return "", err
-		}
-	}
-	if exists {
-		return "updated", nil
-	}
-	return "created", nil
 }
 
 // skips reports whether f is opted out: Skip names it by its Rel path, or by

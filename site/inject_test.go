@@ -100,7 +100,7 @@ func TestInjectSite(t *testing.T) {
 	dir := agedSite(t)
 	before := snapshot(t, dir)
 	roots := []config.Root{{Dir: dir, BaseURL: "https://example.org/"}}
-	opts := InjectOptions{Tags: tags, Headers: true, Skip: map[string]bool{"optout/index.html": true}}
+	opts := InjectOptions{Tags: tags, Skip: map[string]bool{"optout/index.html": true}}
 
 	rep, err := Inject(context.Background(), roots, opts)
 	if err != nil {
@@ -108,16 +108,17 @@ func TestInjectSite(t *testing.T) {
 	}
 	wantFiles := []string{"404.html", "fr/index.html", "fr/posts/index.html", "index.html", "legacy/page.HTM", "posts/a/index.html", "posts/b/index.html"}
 	if rep.Pages != 10 || rep.Changed != 7 || rep.Unchanged != 0 || rep.Skipped != 1 || rep.NotHTML != 2 ||
-		!slices.Equal(rep.Files, wantFiles) || rep.Headers != "updated" ||
+		!slices.Equal(rep.Files, wantFiles) ||
 		!slices.Equal(rep.Replaced, []string{"posts/b/index.html: https://old.example/xmlrpc.php → " + tags.Pingback}) {
 		t.Errorf("first run report: %+v", rep)
 	}
 	after := snapshot(t, dir)
 	for rel, b := range before {
 		a := after[rel]
-		changed := slices.Contains(wantFiles, rel) || rel == "_headers"
-		if !changed {
-			// Non-HTML files, opted-out pages and non-pages: untouched, not even rewritten.
+		if !slices.Contains(wantFiles, rel) {
+			// Non-HTML files, opted-out pages, non-pages and the host
+			// files (WriteHostFiles writes those): untouched, not even
+			// rewritten.
 			if a != b {
 				t.Errorf("%s was touched: %+v → %+v", rel, b, a)
 			}
@@ -126,15 +127,12 @@ func TestInjectSite(t *testing.T) {
 		if a.data == b.data || a.mode != b.mode {
 			t.Errorf("%s: want new bytes with mode %v, got mode %v, same bytes %v", rel, b.mode, a.mode, a.data == b.data)
 		}
-		if rel != "_headers" && !strings.Contains(a.data, renderer.PingbackTag(tags.Pingback, false)) {
+		if !strings.Contains(a.data, renderer.PingbackTag(tags.Pingback, false)) {
 			t.Errorf("%s has no pingback tag:\n%s", rel, a.data)
 		}
 	}
 	if len(after) != len(before) {
 		t.Errorf("%d files before, %d after: temp files left or files lost", len(before), len(after))
-	}
-	if h := after["_headers"].data; !strings.HasPrefix(h, testSite["_headers"]) || !strings.Contains(h, "X-Pingback: "+tags.Pingback) {
-		t.Errorf("_headers:\n%s", h)
 	}
 
 	// A second run writes nothing at all.
@@ -142,7 +140,7 @@ func TestInjectSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Changed != 0 || rep.Unchanged != 7 || rep.Headers != "unchanged" || len(rep.Files) != 0 || len(rep.Replaced) != 0 {
+	if rep.Changed != 0 || rep.Unchanged != 7 || len(rep.Files) != 0 || len(rep.Replaced) != 0 {
 		t.Errorf("second run report: %+v", rep)
 	}
 	if again := snapshot(t, dir); !mapsEqual(again, after) {
@@ -166,24 +164,15 @@ func TestInjectDryRunWritesNothing(t *testing.T) {
 	dir := agedSite(t)
 	before := snapshot(t, dir)
 	roots := []config.Root{{Dir: dir, BaseURL: "https://example.org/"}}
-	rep, err := Inject(context.Background(), roots, InjectOptions{Tags: tags, Headers: true, DryRun: true})
+	rep, err := Inject(context.Background(), roots, InjectOptions{Tags: tags, DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Changed != 8 || len(rep.Files) != 8 || rep.Headers != "updated" {
+	if rep.Changed != 8 || len(rep.Files) != 8 {
 		t.Errorf("dry run report: %+v", rep)
 	}
 	if after := snapshot(t, dir); !mapsEqual(before, after) {
 		t.Errorf("dry run changed the site")
-	}
-	// Not even a _headers file is created.
-	os.Remove(filepath.Join(dir, "_headers"))
-	rep, err = Inject(context.Background(), roots, InjectOptions{Tags: tags, Headers: true, DryRun: true})
-	if err != nil || rep.Headers != "created" {
-		t.Fatalf("dry run without _headers: %+v, %v", rep, err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "_headers")); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("dry run created _headers: %v", err)
 	}
 }
 
@@ -193,7 +182,7 @@ func TestInjectMultipleRoots(t *testing.T) {
 		{Dir: dir, BaseURL: "https://example.org/", Lang: "en"},
 		{Dir: filepath.Join(dir, "fr"), BaseURL: "https://example.fr/", Lang: "fr"},
 	}
-	rep, err := Inject(context.Background(), roots, InjectOptions{Tags: tags, Headers: true})
+	rep, err := Inject(context.Background(), roots, InjectOptions{Tags: tags})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,35 +190,14 @@ func TestInjectMultipleRoots(t *testing.T) {
 	if rep.Changed != 8 || !slices.Contains(rep.Files, frHome) {
 		t.Errorf("report: %+v", rep)
 	}
-	want := filepath.ToSlash(dir) + ": updated, " + filepath.ToSlash(filepath.Join(dir, "fr")) + ": created"
-	if rep.Headers != want {
-		t.Errorf("Headers = %q, want %q", rep.Headers, want)
-	}
 
-	// The French site under /fr/ of the same host: one _headers, at the top.
-	dir = agedSite(t)
-	roots = []config.Root{
-		{Dir: dir, BaseURL: "https://example.org/", Lang: "en"},
-		{Dir: filepath.Join(dir, "fr"), BaseURL: "https://example.org/fr/", Lang: "fr"},
-	}
-	rep, err = Inject(context.Background(), roots, InjectOptions{Tags: tags, Headers: true})
+	// The same root twice: its pages once.
+	rep, err = Inject(context.Background(), []config.Root{roots[0], roots[0]}, InjectOptions{Tags: tags})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := filepath.ToSlash(dir) + ": updated"; rep.Headers != want {
-		t.Errorf("Headers = %q, want %q", rep.Headers, want)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "fr", "_headers")); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("fr/_headers written: %v", err)
-	}
-
-	// The same root twice: its pages and its _headers once.
-	rep, err = Inject(context.Background(), []config.Root{roots[0], roots[0]}, InjectOptions{Tags: tags, Headers: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := filepath.ToSlash(dir) + ": unchanged"; rep.Headers != want || rep.Pages != 10 {
-		t.Errorf("repeated root: %d pages, Headers %q, want 10 and %q", rep.Pages, rep.Headers, want)
+	if rep.Pages != 10 {
+		t.Errorf("repeated root: %d pages, want 10", rep.Pages)
 	}
 }
 
@@ -325,5 +293,27 @@ func TestInjectSyntheticSite(t *testing.T) {
 	rep, err = Inject(context.Background(), []config.Root{{Dir: dir}}, InjectOptions{Tags: tags})
 	if err != nil || rep.Changed != 0 {
 		t.Errorf("second run: %+v, %v", rep, err)
+	}
+}
+
+// TestInjectRemovesStaleTemp: the temporary files of a killed run are gone
+// after the next inject (a host would deploy them); a dry run leaves them.
+func TestInjectRemovesStaleTemp(t *testing.T) {
+	dir := agedSite(t)
+	stale := filepath.Join(dir, "posts", "a", ".index.html.tmp-2718281828")
+	if err := os.WriteFile(stale, []byte("<!doctype html><html><head>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	roots := []config.Root{{Dir: dir, BaseURL: "https://example.org/"}}
+	rep, err := Inject(context.Background(), roots, InjectOptions{Tags: tags, DryRun: true})
+	if _, serr := os.Stat(stale); err != nil || serr != nil || len(rep.Removed) != 0 {
+		t.Fatalf("dry run: %v, removed %q, stale file: %v", err, rep.Removed, serr)
+	}
+	rep, err = Inject(context.Background(), roots, InjectOptions{Tags: tags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, serr := os.Stat(stale); !errors.Is(serr, fs.ErrNotExist) || !slices.Equal(rep.Removed, []string{stale}) || rep.Pages != 10 {
+		t.Errorf("stale file: %v; report %d pages, removed %q", serr, rep.Pages, rep.Removed)
 	}
 }

@@ -3,7 +3,10 @@
 // running the tag injector over every page, and merging the host
 // configuration files `_headers` and `_redirects` (Netlify, Cloudflare Pages).
 // Injector does the injection while a build writes the pages instead, and
-// takes the tags out again of pages found afterwards to be opted out.
+// takes the tags out again of pages found afterwards to be opted out. It also
+// holds the page data a Hugo build knows of its pages (PageInfo, made by
+// package hugosite) and the pages file in which `build` leaves it for `send`
+// and `inject`.
 //
 // It never parses HTML itself (package renderer does, on bytes it is given),
 // never touches the network, never runs Hugo, and never writes a file whose
@@ -35,18 +38,23 @@ type File struct {
 	Path string
 	// Rel is the slash-separated path under the root, e.g. "posts/a/index.html".
 	Rel string
-	// URL is where the file is published: see PageURL.
+	// URL is where the file is published: see pageURL.
 	URL string
 	// Root is the published root the file belongs to.
 	Root config.Root
+	// ListFeed, set by Contents, is the RSS feed Hugo wrote beside the page
+	// (index.xml in the directory of an index.html, Rel form): Hugo writes
+	// one for every list page (home, sections, taxonomies, terms) and none
+	// for a regular page, so the page is a list, whatever its markup.
+	ListFeed string
 }
 
-// PageURL returns the URL a file at rel (slash-separated, under the publish
+// pageURL returns the URL a file at rel (slash-separated, under the publish
 // dir) is served at: "a/b/index.html" is baseURL+"a/b/", "x.html" is
 // baseURL+"x.html", "index.html" is baseURL. Path segments are
 // percent-escaped as in a URL path. A missing trailing slash on baseURL is
 // added; an empty baseURL gives the path alone, relative ("a/b/").
-func PageURL(baseURL, rel string) string {
+func pageURL(baseURL, rel string) string {
 	if baseURL != "" && !strings.HasSuffix(baseURL, "/") {
 		baseURL += "/"
 	}
@@ -57,20 +65,6 @@ func PageURL(baseURL, rel string) string {
 		rel = strings.TrimSuffix(rel, "index.html")
 	}
 	return baseURL + (&url.URL{Path: rel}).EscapedPath()
-}
-
-// URLPath returns the absolute URL path of a file at rel under a root
-// published at baseURL: "/blog/a/b/" for rel "a/b/index.html" and base
-// "https://example.org/blog/". It is the form `_redirects` rules use.
-func URLPath(baseURL, rel string) string {
-	p := PageURL("", rel)
-	if u, err := url.Parse(PageURL(baseURL, rel)); err == nil && baseURL != "" {
-		p = u.EscapedPath()
-	}
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p
-	}
-	return p
 }
 
 // SkipReason returns why the file at rel is not a page that sends
@@ -95,7 +89,7 @@ func isHTML(name string) bool {
 // linked page is not a file Walk may rewrite, and there are no link loops to
 // fall into); the root itself may be a link. Errors name the path.
 func Walk(root config.Root, fn func(File) error) error {
-	files, err := list(root, nil, isHTML)
+	files, _, err := list(root, nil, isHTML, false)
 	if err != nil {
 		return err
 	}
@@ -112,7 +106,7 @@ func Walk(root config.Root, fn func(File) error) error {
 // files: they are visited once, under the innermost root. A directory given
 // twice is walked once, under its first root.
 func WalkRoots(roots []config.Root, fn func(File) error) error {
-	files, err := listRoots(roots, isHTML)
+	files, _, err := listRoots(roots, isHTML, false)
 	if err != nil {
 		return err
 	}
@@ -124,27 +118,43 @@ func WalkRoots(roots []config.Root, fn func(File) error) error {
 	return nil
 }
 
-// Contents lists, in one walk, the pages (HTML files, as WalkRoots visits
-// them) and the feeds (see IsFeed) under roots, each sorted by Rel within its root.
+// Contents lists, in one walk, the pages (HTML files, as Walk visits them,
+// root by root) and the feeds (see isFeed) under roots, each sorted by Rel within
+// its root. A page beside Hugo's RSS feed of a list has File.ListFeed set.
 func Contents(roots []config.Root) (pages, feeds []File, err error) {
-	files, err := listRoots(roots, func(name string) bool { return isHTML(name) || IsFeed(name) })
+	files, _, err := listRoots(roots, func(name string) bool { return isHTML(name) || isFeed(name) }, false)
 	if err != nil {
 		return nil, nil, err
 	}
+	rss := map[string]bool{} // Path of every index.xml
 	for _, f := range files {
-		if IsFeed(path.Base(f.Rel)) {
+		if isFeed(path.Base(f.Rel)) {
 			feeds = append(feeds, f)
+			if path.Base(f.Rel) == hugoRSS {
+				rss[f.Path] = true
+			}
 		} else {
 			pages = append(pages, f)
+		}
+	}
+	for i, f := range pages {
+		if path.Base(f.Rel) != "index.html" {
+			continue
+		}
+		if feed := filepath.Join(filepath.Dir(f.Path), hugoRSS); rss[feed] {
+			pages[i].ListFeed = path.Join(path.Dir(f.Rel), hugoRSS)
 		}
 	}
 	return pages, feeds, nil
 }
 
-// IsFeed reports whether a file name is a feed's: Hugo's RSS output
+// hugoRSS is the name of the RSS feed Hugo writes for each list page.
+const hugoRSS = "index.xml"
+
+// isFeed reports whether a file name is a feed's: Hugo's RSS output
 // (index.xml in every list's directory) and the usual names of RSS and
 // Atom feeds. sitemap.xml is not a feed.
-func IsFeed(name string) bool {
+func isFeed(name string) bool {
 	switch name {
 	case "index.xml", "feed.xml", "atom.xml", "rss.xml":
 		return true
@@ -152,16 +162,21 @@ func IsFeed(name string) bool {
 	return false
 }
 
-func listRoots(roots []config.Root, want func(name string) bool) ([]File, error) {
+// listRoots lists the files of roots whose names want accepts. A root
+// nested in another (a multilingual site publishing "public" and
+// "public/fr") owns its own files: they are listed once, under the
+// innermost root. A directory given twice is listed once, under its first
+// root. With sweep, it also removes the
+// stale temporary files it meets (see isStaleTemp) and returns their paths.
+func listRoots(roots []config.Root, want func(name string) bool, sweep bool) (files []File, removed []string, err error) {
 	dirs := make(map[string]bool, len(roots))
 	for _, r := range roots {
 		d, err := cleanRoot(r.Dir)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		dirs[d] = true
 	}
-	var all []File
 	seen := make(map[string]bool, len(roots))
 	for _, r := range roots {
 		d, _ := cleanRoot(r.Dir)
@@ -169,13 +184,14 @@ func listRoots(roots []config.Root, want func(name string) bool) ([]File, error)
 			continue // the same directory twice: its files once
 		}
 		seen[d] = true
-		files, err := list(r, dirs, want)
+		got, rm, err := list(r, dirs, want, sweep)
+		removed = append(removed, rm...)
 		if err != nil {
-			return nil, err
+			return nil, removed, err
 		}
-		all = append(all, files...)
+		files = append(files, got...)
 	}
-	return all, nil
+	return files, removed, nil
 }
 
 func cleanRoot(dir string) (string, error) {
@@ -199,13 +215,12 @@ func cleanRoot(dir string) (string, error) {
 
 // list returns the files of root whose names want accepts, sorted by Rel,
 // skipping directories that are other roots (keys of otherRoots, cleaned
-// absolute paths).
-func list(root config.Root, otherRoots map[string]bool, want func(name string) bool) ([]File, error) {
+// absolute paths). With sweep it removes the stale temporary files it meets.
+func list(root config.Root, otherRoots map[string]bool, want func(name string) bool, sweep bool) (files []File, removed []string, err error) {
 	start, err := cleanRoot(root.Dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var files []File
 	err = filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("walk %s: %w", p, err)
@@ -214,6 +229,13 @@ func list(root config.Root, otherRoots map[string]bool, want func(name string) b
 			if p != start && otherRoots[p] {
 				return filepath.SkipDir
 			}
+			return nil
+		}
+		if sweep && d.Type().IsRegular() && isStaleTemp(d.Name()) {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("remove stale temporary file: %w", err)
+			}
+			removed = append(removed, p)
 			return nil
 		}
 		if !d.Type().IsRegular() || !want(d.Name()) {
@@ -227,16 +249,65 @@ func list(root config.Root, otherRoots map[string]bool, want func(name string) b
 		files = append(files, File{
 			Path: filepath.Join(root.Dir, filepath.FromSlash(rel)),
 			Rel:  rel,
-			URL:  PageURL(root.BaseURL, rel),
+			URL:  pageURL(root.BaseURL, rel),
 			Root: root,
 		})
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, removed, err
 	}
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Rel, b.Rel) })
-	return files, nil
+	return files, removed, nil
+}
+
+// tempPattern is how WriteFileAtomic names its temporary files: a dot, the
+// name of the file it replaces, ".tmp-" and the digits os.CreateTemp puts
+// in place of the star. isStaleTemp must keep recognising it.
+const tempPattern = ".%s.tmp-*"
+
+// isStaleTemp reports whether name is a temporary file of WriteFileAtomic
+// for a file it writes into a publish dir (a page, _headers, _redirects). A
+// run killed between creating and renaming one leaves it behind, and a host
+// would deploy it; nothing else is named that way.
+func isStaleTemp(name string) bool {
+	rest, ok := strings.CutPrefix(name, ".")
+	if !ok {
+		return false
+	}
+	i := strings.LastIndex(rest, ".tmp-")
+	if i <= 0 {
+		return false
+	}
+	digits := rest[i+len(".tmp-"):]
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return false
+	}
+	base := rest[:i]
+	return isHTML(base) || base == "_headers" || base == "_redirects"
+}
+
+// SweepReport is what Sweep found.
+type SweepReport struct {
+	// Pages counts the pages (HTML files) under the roots, as Inject and
+	// send count them.
+	Pages int `json:"pages"`
+	// Removed are the stale temporary files removed, by path.
+	Removed []string `json:"removed_temp_files,omitempty"`
+}
+
+// Sweep walks roots once (as listRoots does): it removes the temporary
+// files that a run of hugo-pingback killed mid-write left behind (see
+// WriteFileAtomic; a host would deploy them) and counts the pages. Inject
+// removes them on its own walk; `build` calls Sweep after Hugo has written
+// the site. Two runs writing one publish dir at once are not supported: the
+// second would take the first one's temporary files for stale.
+func Sweep(roots []config.Root) (*SweepReport, error) {
+	files, removed, err := listRoots(roots, isHTML, true)
+	if err != nil {
+		return nil, err
+	}
+	return &SweepReport{Pages: len(files), Removed: removed}, nil
 }
 
 // WriteFileAtomic replaces the file at path with data: it writes a
@@ -266,7 +337,7 @@ func writeFileAtomic(path string, data []byte, sync bool) (err error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := os.CreateTemp(dir, fmt.Sprintf(tempPattern, base))
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

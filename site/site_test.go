@@ -2,9 +2,11 @@ package site
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -29,21 +31,8 @@ func TestPageURL(t *testing.T) {
 		{"https://example.org/", "a/INDEX.html", "https://example.org/a/INDEX.html"},       // index matching is exact
 		{"http://localhost:1313/", "posts/p/index.html", "http://localhost:1313/posts/p/"}, // a port
 	} {
-		if got := PageURL(c.base, c.rel); got != c.want {
-			t.Errorf("PageURL(%q, %q) = %q, want %q", c.base, c.rel, got, c.want)
-		}
-	}
-}
-
-func TestURLPath(t *testing.T) {
-	for _, c := range []struct{ base, rel, want string }{
-		{"https://example.org/", "a/b/index.html", "/a/b/"},       // site at the host root
-		{"https://example.org/blog/", "a/index.html", "/blog/a/"}, // site under a path
-		{"", "x.html", "/x.html"},                                 // no base
-		{"https://example.org/", "index.html", "/"},               // the home page
-	} {
-		if got := URLPath(c.base, c.rel); got != c.want {
-			t.Errorf("URLPath(%q, %q) = %q, want %q", c.base, c.rel, got, c.want)
+		if got := pageURL(c.base, c.rel); got != c.want {
+			t.Errorf("pageURL(%q, %q) = %q, want %q", c.base, c.rel, got, c.want)
 		}
 	}
 }
@@ -165,19 +154,25 @@ func TestWalkRootsNested(t *testing.T) {
 		{Dir: filepath.Join(dir, "fr"), BaseURL: "https://example.fr/", Lang: "fr"},
 	}
 	var got []string
-	err := WalkRoots(roots, func(f File) error { got = append(got, f.Root.Lang+" "+f.URL); return nil })
+	files, _, err := listRoots(roots, isHTML, false)
+	for _, f := range files {
+		got = append(got, f.Root.Lang+" "+f.URL)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"en https://example.org/", "en https://example.org/posts/", "fr https://example.fr/a/", "fr https://example.fr/"}
 	if !slices.Equal(got, want) {
-		t.Errorf("WalkRoots = %q, want %q", got, want)
+		t.Errorf("listRoots = %q, want %q", got, want)
 	}
 	// The same directory twice is walked once.
 	got = nil
-	err = WalkRoots(append(roots, roots[1]), func(f File) error { got = append(got, f.Root.Lang+" "+f.URL); return nil })
+	files, _, err = listRoots(append(roots, roots[1]), isHTML, false)
+	for _, f := range files {
+		got = append(got, f.Root.Lang+" "+f.URL)
+	}
 	if err != nil || !slices.Equal(got, want) {
-		t.Errorf("WalkRoots with a repeated root = %q, %v", got, err)
+		t.Errorf("listRoots with a repeated root = %q, %v", got, err)
 	}
 }
 
@@ -224,5 +219,135 @@ func TestWriteFileAtomic(t *testing.T) {
 	// A missing directory is an error naming the path.
 	if err := WriteFileAtomic(filepath.Join(dir, "nope", "x.html"), nil); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("WriteFileAtomic(missing dir) = %v", err)
+	}
+}
+
+func TestIsStaleTemp(t *testing.T) {
+	// The names WriteFileAtomic really gives its temporary files.
+	dir := t.TempDir()
+	for _, base := range []string{"index.html", "page.HTM", "_headers", "_redirects"} {
+		f, err := os.CreateTemp(dir, fmt.Sprintf(tempPattern, base))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if name := filepath.Base(f.Name()); !isStaleTemp(name) {
+			t.Errorf("isStaleTemp(%q) = false for a temporary file of %s", name, base)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		want bool
+	}{
+		{".index.html.tmp-123456", true},            // a page's
+		{"._headers.tmp-9", true},                   // the host files'
+		{"._redirects.tmp-42", true},                //
+		{".a.b.html.tmp-1", true},                   // a page name with dots
+		{"index.html.tmp-123", false},               // no leading dot: not ours
+		{".index.html.tmp-", false},                 // no digits
+		{".index.html.tmp-12a", false},              // not only digits
+		{".notes.txt.tmp-1", false},                 // not a file we write
+		{".tmp-1", false},                           // no name
+		{".pages.json.tmp-1", false},                // ours, but never in a publish dir
+		{".index.html.tmp-1.swp", false},            // an editor's
+		{"post.html", false},                        // a page
+		{".hugo_build.lock", false},                 // Hugo's
+		{"._headers.tmp-1/index.html", false},       // a path, not a name
+		{".index.html.tmp-00000000000000001", true}, // any number of digits
+	} {
+		if got := isStaleTemp(c.name); got != c.want {
+			t.Errorf("isStaleTemp(%q) = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestSweep: the temporary files a killed run left are removed, everything
+// else stays, and the pages are counted as Inject counts them.
+func TestSweep(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]bool{ // path -> kept
+		"index.html":                      true,
+		"posts/a/index.html":              true,
+		"posts/a/.index.html.tmp-3141":    false,
+		"._headers.tmp-27":                false,
+		"fr/.index.html.tmp-1":            false,
+		"fr/index.html":                   true,
+		"notes/.draft.txt.tmp-1":          true, // not ours
+		"notes/index.html.tmp-1":          true, // not ours
+		".well-known/.index.html.tmp-one": true, // not ours
+	}
+	for rel := range files {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roots := []config.Root{{Dir: dir, BaseURL: "https://example.org/"}, {Dir: filepath.Join(dir, "fr"), BaseURL: "https://example.org/fr/"}}
+	rep, err := Sweep(roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var removed []string
+	for _, p := range rep.Removed {
+		rel, _ := filepath.Rel(dir, p)
+		removed = append(removed, filepath.ToSlash(rel))
+	}
+	slices.Sort(removed)
+	if want := []string{"._headers.tmp-27", "fr/.index.html.tmp-1", "posts/a/.index.html.tmp-3141"}; !slices.Equal(removed, want) || rep.Pages != 3 {
+		t.Errorf("Sweep: %d pages, removed %q; want 3 and %q", rep.Pages, removed, want)
+	}
+	for rel, kept := range files {
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel)))
+		if kept != (err == nil) {
+			t.Errorf("%s: kept %v, want %v", rel, err == nil, kept)
+		}
+	}
+}
+
+// TestContents: one walk gives the pages and the feeds; a page beside the
+// RSS feed Hugo writes for every list page knows it is a list.
+func TestContents(t *testing.T) {
+	dir := t.TempDir()
+	for _, rel := range []string{
+		"index.html", "index.xml", // the home page and its feed
+		"tags/go/index.html", "tags/go/index.xml", // a term page
+		"posts/a/index.html",                 // a post: no feed beside it
+		"notes/index.html", "notes/feed.xml", // another generator's feed name: not Hugo's list
+		"about.html", "index.htm", // not index.html
+		"fr/index.html", "fr/index.xml", // a nested root's home page
+		"sitemap.xml", // not a feed
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("x"), 0o644)
+	}
+	roots := []config.Root{{Dir: dir, BaseURL: "https://example.org/"}, {Dir: filepath.Join(dir, "fr"), BaseURL: "https://example.org/fr/"}}
+	pages, feeds, err := Contents(roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists := map[string]string{}
+	for _, p := range pages {
+		lists[p.URL] = p.ListFeed
+	}
+	want := map[string]string{
+		"https://example.org/":           "index.xml",
+		"https://example.org/tags/go/":   "tags/go/index.xml",
+		"https://example.org/posts/a/":   "",
+		"https://example.org/notes/":     "",
+		"https://example.org/about.html": "",
+		"https://example.org/index.htm":  "",
+		"https://example.org/fr/":        "index.xml",
+	}
+	if !reflect.DeepEqual(lists, want) {
+		t.Errorf("pages and their list feeds:\n got %v\nwant %v", lists, want)
+	}
+	var feedRels []string
+	for _, f := range feeds {
+		feedRels = append(feedRels, f.Root.BaseURL+f.Rel)
+	}
+	if wantFeeds := []string{"https://example.org/index.xml", "https://example.org/notes/feed.xml", "https://example.org/tags/go/index.xml", "https://example.org/fr/index.xml"}; !slices.Equal(feedRels, wantFeeds) {
+		t.Errorf("feeds %q, want %q", feedRels, wantFeeds)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/boltfile"
 )
 
 var (
@@ -322,7 +324,7 @@ func TestFileStaysCompact(t *testing.T) {
 		raw += len(p.URL) + len(encodePage(&p))
 	}
 	var used int64
-	if err := l.db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil }); err != nil {
+	if err := l.f.DB.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	info, err := os.Stat(path)
@@ -333,7 +335,7 @@ func TestFileStaysCompact(t *testing.T) {
 	if ratio := float64(used) / float64(raw); ratio > 1.6 {
 		t.Errorf("ledger uses %.2f bytes per byte of records, want at most 1.6", ratio)
 	}
-	if info.Size() > used+allocSize+64<<10 { // bbolt grows to the needed size plus one step
-		t.Errorf("file is %d bytes for %d used, more than one growth step (%d) of padding", info.Size(), used, allocSize)
+	if info.Size() > used+boltfile.DefaultAllocSize+64<<10 { // bbolt grows to the needed size plus one step
+		t.Errorf("file is %d bytes for %d used, more than one growth step (%d) of padding", info.Size(), used, boltfile.DefaultAllocSize)
 	}
 }

@@ -336,23 +336,6 @@ func decodePage(url string, v []byte) (Page, error) {
 	return p, d.err
 }
 
-// decodePageHead reads the fields of a page that tell whether it changed.
-func decodePageHead(v []byte) (PageHead, error) {
-	h := PageHead{Known: true}
-	d := newDecoder(v)
-	for f := d.next(); f != 0; f = d.next() {
-		switch f {
-		case pageHash:
-			h.Hash = d.str()
-		case pageLinks:
-			h.HasLinks = true
-		case pageDeleted:
-			h.Deleted = d.bool()
-		}
-	}
-	return h, d.err
-}
-
 func encodeNotification(n *Notification) []byte {
 	e := newEncoder(len(n.Protocol) + len(n.Endpoint) + len(n.LastError) + len(n.Answer) + len(n.Location) + len(n.Version))
 	e.bytesField(notifStatus, string(n.Status)) // even if empty: statusOf relies on it

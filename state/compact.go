@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/boltfile"
 )
 
 // bbolt never gives a file's pages back: pages freed by a transaction are
@@ -43,9 +45,6 @@ func (l *Ledger) Compact() (Compaction, error) {
 	}
 	l.swap.Lock()
 	defer l.swap.Unlock()
-	if p := l.broken.Load(); p != nil {
-		return c, *p
-	}
 	fail := func(err error) (Compaction, error) { return c, fmt.Errorf("compact ledger %s: %w", l.path, err) }
 	info, err := os.Stat(l.path)
 	if err != nil {
@@ -65,8 +64,10 @@ func (l *Ledger) Compact() (Compaction, error) {
 		return fail(err)
 	}
 	dst.AllocSize = allocSize
+	// Read through the guarded view: a damaged page is an error here, not
+	// a crash.
+	err = l.f.View("compact ledger", func(tx *bolt.Tx) error { return copyDense(tx, dst) })
 	var used int64
-	err = l.guard("compact ledger", func() error { return bolt.Compact(dst, l.db, compactTxSize) })
 	if err == nil {
 		err = dst.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil })
 	}
@@ -76,8 +77,8 @@ func (l *Ledger) Compact() (Compaction, error) {
 	if err != nil {
 		return c, err
 	}
-	// bbolt grew the file a megabyte at a time; it reads nothing past its
-	// last page, so the file ends there.
+	// bbolt grew the file a step at a time; it reads nothing past its last
+	// page, so the file ends there.
 	if err := truncateSync(tmpPath, used); err != nil {
 		return fail(err)
 	}
@@ -87,24 +88,60 @@ func (l *Ledger) Compact() (Compaction, error) {
 	if err := os.Rename(tmpPath, l.path); err != nil {
 		return fail(err)
 	}
-	syncDir(dir)
+	boltfile.SyncDir(dir)
 	// Go on with the new file. Between the close and the open another
 	// process could take its lock: then this Ledger fails like a locked
 	// one would.
-	if err := l.db.Close(); err != nil {
+	if err := l.f.Close(); err != nil {
 		return fail(err)
 	}
-	db, f, err := openBolt(l.path, &bolt.Options{Timeout: DefaultTimeout})
+	f, err := boltfile.Open(l.path, format, boltfile.Options{Timeout: DefaultTimeout, Now: l.now(), AllocSize: allocSize})
 	if err != nil {
-		l.broken.Store(&err)
-		return fail(err)
+		return c, err
 	}
-	db.AllocSize = allocSize
-	l.db, l.file = db, f
+	l.f = f
 	if info, err := os.Stat(l.path); err == nil {
 		c.After = info.Size()
 	}
 	return c, nil
+}
+
+// copyDense copies every bucket of tx into dst, each with its sequence,
+// every page filled, in transactions of about compactTxSize.
+func copyDense(tx *bolt.Tx, dst *bolt.DB) error {
+	out, err := dst.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = out.Rollback() }() // the last one, when it did not commit
+	size := 0
+	err = tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		if _, err := out.CreateBucket(name); err != nil {
+			return err
+		}
+		if err := out.Bucket(name).SetSequence(b.Sequence()); err != nil {
+			return err
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if size += len(k) + len(v); size > compactTxSize {
+				if err := out.Commit(); err != nil {
+					return err
+				}
+				var err error
+				if out, err = dst.Begin(true); err != nil {
+					return err
+				}
+				size = len(k) + len(v)
+			}
+			bk := out.Bucket(name)
+			bk.FillPercent = 1
+			return bk.Put(k, v)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return out.Commit()
 }
 
 // Unused returns how many bytes of the ledger's pages hold no record (free

@@ -30,7 +30,8 @@
 // complete new file, by rename.
 // bbolt panics and memory faults on corrupt pages are recovered as
 // ErrCorrupt instead of crashing the tool, and after one every call on that
-// Ledger returns it. Ledger.Check verifies a whole ledger.
+// Ledger returns it. Ledger.Check verifies a whole ledger. This handling of
+// the file is shared with the receiver's mention store (internal/boltfile).
 //
 // # Export and import
 //

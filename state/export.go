@@ -14,6 +14,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/boltfile"
 )
 
 // The export is a logical copy of a ledger: JSON Lines of the public
@@ -316,7 +318,7 @@ func (l *Ledger) ExportFile(path string) (changed bool, err error) {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return false, fmt.Errorf("export ledger to %s: %w", path, err)
 	}
-	syncDir(dir)
+	boltfile.SyncDir(dir)
 	return true, nil
 }
 

@@ -217,25 +217,6 @@ func TestOpenCreatesThenReopens(t *testing.T) {
 	}
 }
 
-func TestCreateNeverReplaces(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	if err := os.WriteFile(path, []byte("someone else's file"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	before := fileSum(t, path)
-	// Another process created the file between Open's stat and the link.
-	created, err := create(path, fixedNow, nil)
-	if err != nil || created {
-		t.Fatalf("create over an existing file = %v, %v; want false, nil", created, err)
-	}
-	if fileSum(t, path) != before {
-		t.Error("create changed an existing file")
-	}
-	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
-		t.Errorf("temporary file left behind: %v", entries)
-	}
-}
-
 func TestOpenReadOnlyMissing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nope", "ledger.db")
 	_, err := Open(path, &Options{ReadOnly: true})

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/boltfile"
 )
 
 // A ledger of an older schema is migrated by writing a new ledger beside it
@@ -34,7 +36,7 @@ var servicesOfSchema1 = []string{"weblogUpdates", "websub"}
 // migrate writes l's records, read in the layout of schema from, into a
 // new ledger of the current schema and renames it over l's file. l stays
 // open on the old file; the caller closes it and opens the path again.
-func (l *Ledger) migrate(from uint64) error {
+func (l *Ledger) migrate(from int) error {
 	dir, base := filepath.Dir(l.path), filepath.Base(l.path)
 	tmp, err := os.CreateTemp(dir, "."+base+".migrate-*")
 	if err != nil {
@@ -42,11 +44,8 @@ func (l *Ledger) migrate(from uint64) error {
 	}
 	tmpPath := tmp.Name()
 	_ = tmp.Close()
-	_ = os.Remove(tmpPath) // create makes it, complete, or not at all
+	_ = os.Remove(tmpPath) // Open makes it, complete, or not at all
 	defer os.Remove(tmpPath)
-	if _, err := create(tmpPath, l.now(), nil); err != nil {
-		return fmt.Errorf("migrate ledger %s: %w", l.path, err)
-	}
 	dst, err := Open(tmpPath, &Options{Timeout: -1, Now: l.now})
 	if err != nil {
 		return fmt.Errorf("migrate ledger %s: %w", l.path, err)
@@ -61,14 +60,14 @@ func (l *Ledger) migrate(from uint64) error {
 	if err := os.Rename(tmpPath, l.path); err != nil {
 		return fmt.Errorf("migrate ledger %s: %w", l.path, err)
 	}
-	syncDir(dir)
+	boltfile.SyncDir(dir)
 	return nil
 }
 
 // copyLegacy copies the records of a ledger of schema 1 or 2, read from tx,
 // into dst: the meta times, then pages, notifications, discovery entries,
 // feeds, service calls and runs, in transactions of migrateBatch records.
-func copyLegacy(tx *bolt.Tx, from uint64, dst *Ledger) error {
+func copyLegacy(tx *bolt.Tx, from int, dst *Ledger) error {
 	meta := tx.Bucket(bucketMeta)
 	var h exportHeader
 	if created, err := time.Parse(time.RFC3339Nano, string(meta.Get(metaCreated))); err == nil {

@@ -488,14 +488,6 @@ func decodePageKV(k, v []byte) (Page, error) {
 	return p, nil
 }
 
-func decodeDiscoveryKV(k, v []byte) (Discovery, error) {
-	d, err := decodeDiscovery(string(k), v)
-	if err != nil {
-		return Discovery{}, corruptValue("discovery", string(k), err)
-	}
-	return d, nil
-}
-
 // decodeNotificationKV is decodeNotification, refusing an unknown status.
 func decodeNotificationKV(k, v []byte) (Notification, error) {
 	n, err := decodeNotification(k, v)

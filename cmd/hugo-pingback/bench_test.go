@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hugo-pingback/hugo-pingback/hugosite/hugogen"
-	"github.com/hugo-pingback/hugo-pingback/hugosite/hugotest"
+	"github.com/hugo-pingback/hugo-pingback/internal/hugogen"
+	"github.com/hugo-pingback/hugo-pingback/internal/hugotest"
 )
 
 // BenchmarkBuildCommand measures the whole `hugo-pingback build` (in-process

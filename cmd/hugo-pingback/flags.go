@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/hugosite"
 	"github.com/hugo-pingback/hugo-pingback/internal/suggest"
 )
 
@@ -35,6 +36,8 @@ type command struct {
 	// bad is the error of the last flag value that failed to parse, with
 	// the flag's name: the flag package's own message would not have it.
 	bad error
+	// hugo is set when the command takes the flags of `hugo build`.
+	hugo bool
 }
 
 type given struct {
@@ -94,6 +97,43 @@ func (c *command) Bool(name, help string) *bool {
 func (c *command) String(name, arg, help string) *string {
 	c.options = append(c.options, option{name, arg, help})
 	return c.fs.String(name, "", help)
+}
+
+// HugoFlags declares the flags of `hugo build` (hugosite.BuildFlags), so
+// that the command replaces hugo in a build command as it is, and returns
+// the map their values are recorded in, for hugosite.Options.Flags. Each
+// value is checked when given.
+func (c *command) HugoFlags() hugosite.Flags {
+	c.hugo = true
+	flags := hugosite.Flags{}
+	for _, bf := range hugosite.BuildFlags {
+		v := &hugoFlag{c: c, f: bf, into: flags}
+		c.fs.Var(v, bf.Name, bf.Help)
+		if bf.Short != "" {
+			c.fs.Var(v, bf.Short, bf.Help)
+		}
+	}
+	return flags
+}
+
+// hugoFlag is the flag.Value of a flag of hugo build.
+type hugoFlag struct {
+	c    *command
+	f    hugosite.BuildFlag
+	into hugosite.Flags
+}
+
+func (h *hugoFlag) String() string { return "" }
+func (h *hugoFlag) IsBoolFlag() bool {
+	return h != nil && h.f.IsBool()
+}
+func (h *hugoFlag) Set(text string) error {
+	if err := h.f.Check(text); err != nil {
+		h.c.bad = fmt.Errorf("--%s %q: %w", h.f.Name, text, err)
+		return err
+	}
+	h.into[h.f.Name] = append(h.into[h.f.Name], text)
+	return nil
 }
 
 // Args lets the command take up to max positional arguments (-1: any
@@ -214,7 +254,9 @@ func (c *command) help() {
 			printFlag(w, "--"+o.name, o.arg, o.help, "")
 		}
 	}
-	fmt.Fprintf(w, "\nSettings (a flag overrides the key of the same setting under [params.pingback]):\n")
+	if c.scope != 0 { // version takes no settings
+		fmt.Fprintf(w, "\nSettings (a flag overrides the key of the same setting under [params.pingback]):\n")
+	}
 	for _, s := range config.Settings {
 		if !s.FlagIn(c.scope) {
 			continue
@@ -250,6 +292,20 @@ func (c *command) help() {
 			help = s.FlagHelp
 		}
 		printFlag(w, names, arg, help, strings.Join(notes, "; "))
+	}
+	if c.hugo {
+		fmt.Fprintf(w, "\nHugo's build flags (as hugo takes them, with Hugo's meaning):\n")
+		for _, bf := range hugosite.BuildFlags {
+			names := "--" + bf.Name
+			if bf.Short != "" {
+				names = "-" + bf.Short + ", " + names
+			}
+			arg := bf.Arg
+			if bf.List {
+				arg += "..."
+			}
+			printFlag(w, names, arg, bf.Help, "")
+		}
 	}
 	fmt.Fprintf(w, "\nExamples:\n%s", c.examples)
 }

@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
@@ -55,7 +53,7 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg := ld.cfg
 	if cfg.Receiver == "" && cfg.Webmention == "" {
 		if *ifConfigured {
-			return printInject(stdout, &injectReport{InjectReport: &site.InjectReport{}, NoReceiver: true}, *jsonOut, false, *dryRun)
+			return printInject(stdout, &injectReport{InjectReport: &site.InjectReport{}, HostReport: &site.HostReport{}, NoReceiver: true}, *jsonOut, false, *dryRun)
 		}
 		return usagef("inject: no receiver: pass --server, --receiver or --webmention (or set server or receiver under [params.pingback])")
 	}
@@ -69,10 +67,11 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return printInject(stdout, rep, *jsonOut, *verbose, *dryRun)
 }
 
-// injectReport is inject's outcome: the pages, and the tombstones written.
+// injectReport is what inject (and build's inject step) did: the pages, and
+// the host files.
 type injectReport struct {
 	*site.InjectReport
-	Tombstones []string `json:"tombstones,omitempty"`
+	*site.HostReport
 	// NoReceiver is set when --if-configured found no receiver: nothing was injected.
 	NoReceiver bool `json:"no_receiver,omitempty"`
 }
@@ -81,59 +80,48 @@ type injectReport struct {
 // names no receiver.
 const noReceiverNote = "inject: skipped, no receiver configured (params.pingback.server or receiver, or --server, --receiver or --webmention)"
 
-// injectSite runs inject over every root of cfg, and writes the tombstones
-// of deleted pages when cfg asks for them.
+// injectSite runs inject over every root of cfg, then writes its host files.
 func injectSite(ctx context.Context, cfg config.Config, dryRun bool, logger *slog.Logger) (*injectReport, error) {
 	rep, err := site.Inject(ctx, cfg.SiteRoots(), site.InjectOptions{
-		Tags:    renderer.Tags{Pingback: cfg.Receiver, Webmention: cfg.Webmention},
-		Headers: cfg.Headers,
-		DryRun:  dryRun,
-		Skip:    cfg.NoReceive,
-		Logger:  logger,
+		Tags:   tags(cfg),
+		DryRun: dryRun,
+		Skip:   cfg.NoReceive,
+		Logger: logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := &injectReport{InjectReport: rep}
-	if err := tombstones(cfg, out, dryRun); err != nil {
+	host, err := writeHostFiles(cfg, dryRun)
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &injectReport{InjectReport: rep, HostReport: host}, nil
 }
 
-// hostFiles writes what inject writes besides the pages, for a build that
-// injected its pages as they were written: _headers, and the tombstones.
-func hostFiles(cfg config.Config, rep *injectReport, dryRun bool) error {
-	if cfg.Headers {
-		tags := renderer.Tags{Pingback: cfg.Receiver, Webmention: cfg.Webmention}
-		var states []string
-		for _, r := range cfg.SiteRoots() {
-			st, err := site.MergeFile(filepath.Join(r.Dir, "_headers"), func(b []byte) ([]byte, bool) { return site.MergeHeaders(b, tags) }, dryRun)
+func tags(cfg config.Config) renderer.Tags {
+	return renderer.Tags{Pingback: cfg.Receiver, Webmention: cfg.Webmention}
+}
+
+// writeHostFiles writes what cfg asks of the host files (site.WriteHostFiles,
+// for build and inject alike): the headers, and with tombstones the 410
+// rules of the pages the ledger knows were deleted.
+func writeHostFiles(cfg config.Config, dryRun bool) (*site.HostReport, error) {
+	// Headers without an endpoint would take the block out: leave it be.
+	hf := site.HostFiles{Headers: cfg.Headers && (cfg.Receiver != "" || cfg.Webmention != ""), Tags: tags(cfg), DryRun: dryRun}
+	if cfg.Tombstones {
+		if _, err := os.Stat(cfg.Ledger); err == nil { // no ledger: nothing was ever sent, so nothing was deleted
+			l, err := state.Open(cfg.Ledger, &state.Options{ReadOnly: true})
 			if err != nil {
-				return err
+				return nil, ledgerError(cfg.Ledger, err)
 			}
-			states = append(states, st)
+			hf.Gone, err = sender.DeletedPages(l)
+			l.Close()
+			if err != nil {
+				return nil, err
+			}
 		}
-		rep.Headers = strings.Join(states, ", ")
 	}
-	return tombstones(cfg, rep, dryRun)
-}
-
-// tombstones writes the 410 rules of deleted pages when cfg asks for them.
-func tombstones(cfg config.Config, rep *injectReport, dryRun bool) error {
-	if !cfg.Tombstones {
-		return nil
-	}
-	if _, err := os.Stat(cfg.Ledger); err != nil {
-		return nil // nothing was ever sent, so nothing was deleted
-	}
-	l, err := state.Open(cfg.Ledger, &state.Options{ReadOnly: true})
-	if err != nil {
-		return ledgerError(cfg.Ledger, err)
-	}
-	defer l.Close()
-	rep.Tombstones, err = sender.Tombstones(l, cfg.SiteRoots(), dryRun)
-	return err
+	return site.WriteHostFiles(cfg.SiteRoots(), hf)
 }
 
 func printInject(stdout io.Writer, rep *injectReport, jsonOut, verbose, dryRun bool) error {
@@ -154,6 +142,7 @@ func printInject(stdout io.Writer, rep *injectReport, jsonOut, verbose, dryRun b
 	for _, r := range rep.Replaced {
 		fmt.Fprintf(stdout, "replaced %s\n", r)
 	}
+	printRemoved(stdout, rep.Removed)
 	verb := "changed"
 	if dryRun {
 		verb = "would change"
@@ -163,8 +152,27 @@ func printInject(stdout io.Writer, rep *injectReport, jsonOut, verbose, dryRun b
 		fmt.Fprintf(stdout, "; _headers %s", rep.Headers)
 	}
 	fmt.Fprintln(stdout)
+	printHostFiles(stdout, rep.HostReport, dryRun)
+	return nil
+}
+
+// printHostFiles says what was written to _redirects, and which of the
+// user's _headers rules clash with ours.
+func printHostFiles(stdout io.Writer, rep *site.HostReport, dryRun bool) {
+	if rep == nil {
+		return
+	}
 	for _, f := range rep.Tombstones {
 		fmt.Fprintf(stdout, "tombstones: %s %s\n", map[bool]string{true: "would write", false: "wrote"}[dryRun], f)
 	}
-	return nil
+	for _, c := range rep.HeaderConflicts {
+		fmt.Fprintf(stdout, "warning: %s: this rule of yours sets a header hugo-pingback writes too; hosts join both values into one header\n", c)
+	}
+}
+
+// printRemoved names the temporary files of a killed run that were removed.
+func printRemoved(stdout io.Writer, removed []string) {
+	for _, f := range removed {
+		fmt.Fprintf(stdout, "removed %s (a temporary file left by a killed run)\n", f)
+	}
 }

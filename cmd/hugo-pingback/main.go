@@ -76,8 +76,11 @@ Usage:
   hugo-pingback inject [flags]   add <link rel="pingback"> (and webmention) to every built page
   hugo-pingback send   [flags]   notify the pages newly linked from your content
   hugo-pingback status [flags]   what was sent, failed, or waits for a retry, and why
-  hugo-pingback ledger COMMAND   export the ledger as JSON Lines, or import such a file
-  hugo-pingback version
+  hugo-pingback ledger CMD       export, import or compact the ledger of what was sent
+  hugo-pingback serve  [flags]   receive pingbacks, Webmentions and Trackbacks for your pages
+  hugo-pingback init   [flags]   add the settings to the site's config, and a CI recipe
+  hugo-pingback mentions CMD     moderate received mentions; export or pull them into data/
+  hugo-pingback version [--json]  the release version and commit, and the embedded Hugo
 
 In CI: build (or hugo), inject, deploy, then send. Run "hugo-pingback COMMAND --help"
 for the flags of each command, with examples.
@@ -85,11 +88,14 @@ for the flags of each command, with examples.
 
 // commands are the subcommands, by name.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"build":  runBuild,
-	"inject": runInject,
-	"send":   runSend,
-	"status": runStatus,
-	"ledger": runLedger,
+	"build":    runBuild,
+	"inject":   runInject,
+	"send":     runSend,
+	"status":   runStatus,
+	"ledger":   runLedger,
+	"serve":    runServe,
+	"init":     runInit,
+	"mentions": runMentions,
 }
 
 // run is the whole program: it parses args and dispatches to a command.
@@ -103,8 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "version", "--version", "-version":
-		fmt.Fprintf(stdout, "hugo-pingback %s\n", version())
-		return nil
+		return runVersion(args[1:], stdout)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, topUsage)
 		return nil

@@ -8,29 +8,36 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rogpeppe/go-internal/testscript"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/sitegen"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
 // The test binary doubles as the real binary: with HP_BE_MAIN=1 it runs
 // main, so the CLI tests exec the very program users run, exit codes,
-// signals and all.
+// signals and all; the scripts of testdata/script run it as hugo-pingback
+// (testscript puts it on their PATH under that name).
 func TestMain(m *testing.M) {
 	if os.Getenv("HP_BE_MAIN") == "1" {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	testscript.Main(m, map[string]func(){"hugo-pingback": main})
 }
 
 // cli runs the binary with args in dir and returns stdout, stderr and the exit code.
@@ -154,84 +161,6 @@ func writeSite(t *testing.T, public string, pages int, links func(i int) []strin
 		}
 		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
 			t.Fatal(err)
-		}
-	}
-}
-
-func TestCLIHelpExplainsEveryFlag(t *testing.T) {
-	dir := t.TempDir()
-	for _, cmd := range []string{"send", "status", "inject", "build"} {
-		out, _, code := cli(t, dir, cmd, "--help")
-		if code != 0 {
-			t.Errorf("%s --help: exit %d", cmd, code)
-		}
-		if !strings.Contains(out, "Examples:") || !strings.Contains(out, "hugo-pingback "+cmd) {
-			t.Errorf("%s --help lacks examples:\n%s", cmd, out)
-		}
-	}
-	out, _, _ := cli(t, dir, "send", "--help")
-	for _, flag := range []string{"--dry-run", "--baseline", "--all", "--no-self-ping", "--self-host", "--strict", "--content", "--allow-private", "--concurrency", "--timeout", "--host-interval", "--max-time", "--json", "--verbose", "--since", "--max-age", "--no-verify-live", "--protocols"} {
-		if !strings.Contains(out, flag) {
-			t.Errorf("send --help does not explain %s", flag)
-		}
-	}
-}
-
-func TestCLIUsageErrors(t *testing.T) {
-	dir := t.TempDir()
-	site := []string{"--public", dir, "--base-url", "https://blog.example.net/"}
-	cases := []struct {
-		args []string
-		code int    // 2: the command line is wrong; 1: the site or ledger is
-		want string // the one line on stderr contains this
-	}{
-		// An unknown command, with the closest one.
-		{[]string{"sned"}, 2, `unknown command "sned"; did you mean send?`},
-		// An unknown flag names itself and the closest flag.
-		{[]string{"send", "--dryrun"}, 2, "unknown flag --dryrun; did you mean --dry-run?"},
-		{[]string{"send", "--bogus"}, 2, "unknown flag --bogus"},
-		// A flag of another command is unknown here.
-		{[]string{"status", "--dry-run"}, 2, "unknown flag --dry-run"},
-		// A flag without its value.
-		{[]string{"send", "--timeout"}, 2, "--timeout needs a value"},
-		// A base URL that is not http(s), or that has a query or fragment.
-		{append([]string{"send"}, "--public", dir, "--base-url", "ftp://x.example/"), 2, "ftp://x.example/"},
-		{append([]string{"send"}, "--public", dir, "--base-url", "https://blog.example.net/sub?x=1#f"), 2, "query or a fragment"},
-		// Patterns and URLs are checked when given.
-		{append([]string{"send", "--exclude", "["}, site...), 2, `--exclude "["`},
-		{append([]string{"send", "--websub-hub", "notaurl"}, site...), 2, "--websub-hub"},
-		// A publish dir that does not exist names the dir.
-		{[]string{"send", "--public", filepath.Join(dir, "nope"), "--base-url", "https://blog.example.net/"}, 1, "nope"},
-		// inject needs a receiver.
-		{[]string{"inject", "--public", dir}, 2, "--receiver"},
-		// status without a ledger says so.
-		{[]string{"status", "--site", dir}, 1, "no ledger"},
-		// Out-of-range limits are refused, not silently defaulted.
-		{append([]string{"send", "--concurrency", "0"}, site...), 2, "--concurrency"},
-		{append([]string{"send", "--timeout", "0s"}, site...), 2, "--timeout"},
-		// A date limit needs page dates, which only a loaded Hugo site has.
-		{append([]string{"send", "--since", "2026-01-01"}, site...), 2, "--since"},
-		// An invalid selector is caught before any work.
-		{append([]string{"send", "--content", "div[["}, site...), 2, "div[["},
-	}
-	for _, c := range cases {
-		stdout, stderr, code := cli(t, dir, c.args...)
-		if code != c.code || !strings.Contains(stderr, c.want) {
-			t.Errorf("%v: exit %d, stderr %q; want exit %d naming %q", c.args, code, stderr, c.code, c.want)
-		}
-		// One line on stderr, nothing on stdout (which may be a --json file).
-		if stdout != "" || strings.Count(stderr, "\n") != 1 {
-			t.Errorf("%v: stdout %q, stderr %q; want one line on stderr only", c.args, stdout, stderr)
-		}
-	}
-}
-
-// --help prints the help once, on stdout, and exits 0.
-func TestCLIHelpOnce(t *testing.T) {
-	for _, cmd := range []string{"send", "status", "inject", "build"} {
-		stdout, stderr, code := cli(t, t.TempDir(), cmd, "--help")
-		if code != 0 || stderr != "" || strings.Count(stdout, "Usage: hugo-pingback "+cmd) != 1 {
-			t.Errorf("%s --help: exit %d, stderr %q, usage printed %d times", cmd, code, stderr, strings.Count(stdout, "Usage:"))
 		}
 	}
 }
@@ -421,6 +350,168 @@ func TestCLICrashLosesNothing(t *testing.T) {
 }
 
 var _ = context.Background
+
+// TestCLIInjectKilled kills inject with SIGKILL mid-run until a run has left
+// temporary files of its atomic writes in the publish dir (a host would
+// deploy them), then runs it again: that run removes them and says so, and
+// every page ends up with the tags exactly once. Whether a kill lands
+// between a temporary file's creation and its rename is up to the
+// scheduler; when a few kills leave none, the test leaves such files
+// itself, named as os.CreateTemp names them, so the clean-up is always
+// tested.
+func TestCLIInjectKilled(t *testing.T) {
+	dir := t.TempDir()
+	public := filepath.Join(dir, "public")
+	const pages = 1500
+	if _, err := sitegen.Generate(public, sitegen.Options{Pages: pages, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(public, "posts", "*", "index.html"))
+	if err != nil || len(files) != pages {
+		t.Fatalf("%d pages generated: %v", len(files), err)
+	}
+	sort.Strings(files) // inject's order
+	const receiver = "https://rx.example/xmlrpc"
+	tag := `<link rel="pingback" href="` + receiver + `">`
+	injected := func(p string) bool {
+		b, _ := os.ReadFile(p)
+		return bytes.Contains(b, []byte(tag))
+	}
+	tempFiles := func() []string {
+		var found []string
+		filepath.WalkDir(public, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && strings.Contains(d.Name(), ".tmp-") {
+				found = append(found, p)
+			}
+			return err
+		})
+		return found
+	}
+	args := []string{"inject", "--public", public, "--receiver", receiver}
+
+	var left []string
+	for attempt := 0; len(left) == 0; attempt++ {
+		// Kill the run once it has written a page a little past the first
+		// one still to do: the workers are then writing pages.
+		next := sort.Search(len(files), func(i int) bool { return !injected(files[i]) })
+		if next+200 >= len(files) || attempt == 5 {
+			for i, f := range files[len(files)-3:] {
+				p := filepath.Join(filepath.Dir(f), fmt.Sprintf(".index.html.tmp-%d", 1000003*(i+1)))
+				if err := os.WriteFile(p, []byte("half a page"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				left = append(left, p)
+			}
+			t.Logf("%d kills left no temporary file; left %d as a killed run would", attempt, len(left))
+			break
+		}
+		watch := files[next+200]
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "HP_BE_MAIN=1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		tick := time.NewTicker(time.Millisecond)
+		deadline := time.Now().Add(time.Minute)
+		for !injected(watch) && time.Now().Before(deadline) {
+			select {
+			case err := <-exited:
+				t.Fatalf("inject ended before it was killed: %v", err)
+			case <-tick.C:
+			}
+		}
+		tick.Stop()
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-exited
+		left = tempFiles()
+		t.Logf("attempt %d: killed after %s was written; %d temporary files left", attempt+1, filepath.Base(filepath.Dir(watch)), len(left))
+	}
+
+	out, stderr, code := cli(t, dir, args...)
+	if code != 0 {
+		t.Fatalf("inject after the kill: exit %d\n%s%s", code, out, stderr)
+	}
+	if got := tempFiles(); len(got) != 0 {
+		t.Errorf("temporary files left after the next run: %q", got)
+	}
+	for _, f := range left {
+		if !strings.Contains(out, "removed "+f) {
+			t.Errorf("the run does not say it removed %s:\n%s", f, out)
+		}
+	}
+	for _, f := range files {
+		if b, _ := os.ReadFile(f); bytes.Count(b, []byte(tag)) != 1 {
+			t.Fatalf("%s does not carry the tag exactly once", f)
+		}
+	}
+}
+
+// TestCLIErrorsNameThingsOnce: an error names its file once, with one
+// prefix per step (not "read ledger X: read ledger X: ...").
+func TestCLIErrorsNameThingsOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeSite(t, filepath.Join(dir, "public"), 1, func(int) []string { return []string{"https://x.example/"} })
+	if _, stderr, code := cli(t, dir, "send", "--site", dir, "--base-url", "https://blog.example.net/", "--baseline"); code != 0 {
+		t.Fatalf("baseline: %s", stderr)
+	}
+	ledger := filepath.Join(dir, ".hugo-pingback", "ledger.db")
+	// A record the ledger cannot read: the page's source record.
+	db, err := bolt.Open(ledger, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		pages := tx.Bucket([]byte("pages"))
+		k, _ := pages.Cursor().First()
+		if k == nil {
+			return errors.New("the baseline recorded no page")
+		}
+		return pages.Put(bytes.Clone(k), []byte{0xff})
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := t.TempDir()
+	os.WriteFile(filepath.Join(broken, "hugo.toml"), []byte("baseURL = \n"), 0o644)
+
+	for _, c := range []struct {
+		args []string
+		name string // what the message must name once
+	}{
+		// A ledger record that cannot be read.
+		{[]string{"status", "--site", dir}, ledger},
+		// A Hugo config that cannot be read.
+		{[]string{"build", "--site", broken}, filepath.Join(broken, "hugo.toml")},
+	} {
+		_, stderr, code := cli(t, dir, c.args...)
+		if code != 1 || strings.Count(stderr, c.name) != 1 {
+			t.Errorf("%v: exit %d, want 1 and %s named once:\n%s", c.args, code, c.name, stderr)
+		}
+		if rep := repeatedStep(stderr); rep != "" {
+			t.Errorf("%v: %q repeats in\n%s", c.args, rep, stderr)
+		}
+	}
+}
+
+// repeatedStep returns a step ("read ledger /x") that an error message
+// names twice, or "".
+func repeatedStep(msg string) string {
+	seen := map[string]bool{}
+	for _, part := range strings.Split(msg, ": ") {
+		part = strings.TrimSpace(part)
+		if len(part) < 4 {
+			continue
+		}
+		if seen[part] {
+			return part
+		}
+		seen[part] = true
+	}
+	return ""
+}
 
 // TestCLIInjectIfConfigured: with --if-configured, a site that names no
 // receiver is told so and left as it was (exit 0), while a configured one

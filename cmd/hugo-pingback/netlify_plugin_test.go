@@ -5,22 +5,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-)
 
-// needTool finds a program a test needs. Without it the test is skipped on
-// a developer's machine, but fails in CI (HP_CI=1), where .ci/run installs
-// every tool: a suite must never pass there by skipping.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("HP_CI") == "1" {
-			t.Fatalf("%s is not installed, and CI must run this test", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
-}
+	"github.com/hugo-pingback/hugo-pingback/internal/testenv"
+)
 
 // TestNetlifyPlugin runs the Netlify build plugin's own node:test suite
 // (netlify-plugin-hugo-pingback/test) with this very binary as the
@@ -29,7 +16,7 @@ func TestNetlifyPlugin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the plugin suite builds sites and runs deploys; skipped with -short")
 	}
-	node := needTool(t, "node")
+	node := testenv.Program(t, "the Netlify plugin's node:test suite", "node")
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

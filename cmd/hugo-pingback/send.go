@@ -42,18 +42,23 @@ const sendExamples = `  # In CI, after deploying: notify what is new since the l
 
   # Machine-readable report, fail the job on permanent failures
   hugo-pingback send --json --strict > linkbacks.json
+
+  # GitHub Actions: a Markdown report in the job summary, counts as step outputs
+  hugo-pingback send --summary "$GITHUB_STEP_SUMMARY" --outputs "$GITHUB_OUTPUT"
 `
 
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("send", config.Send, sendSynopsis, sendExamples, stdout)
 	dryRun := c.Bool("dry-run", "print the full plan of what would be sent; make no request and write nothing")
 	baseline := c.Bool("baseline", "record every current link as already handled, send nothing, make no request\n(the safe first run on an existing blog)")
-	all := c.Bool("all", "lift the flood guards: notify although the run would notify more pages than\nfloodLimit (100), or delete as many")
+	all := c.Bool("all", "lift the flood guards: notify although the run would notify more pages than\nfloodLimit (100) or more links than floodNotifications (1000), or delete as many;\non a first run, send for pages older than firstRunMaxAge too")
 	strict := c.Bool("strict", "exit 3 when a notification failed permanently")
 	force := c.Bool("force", "send although the Hugo environment is not production or baseURL is a placeholder")
 	noHugo := c.Bool("no-hugo", "do not load the Hugo site; read only the built files")
 	jsonOut := c.Bool("json", "print a machine-readable JSON report on stdout")
 	verbose := c.Bool("verbose", "print one line per notification, and each link skipped and why")
+	summaryFile := c.String("summary", "FILE", "append a Markdown report of the run to FILE (e.g. \"$GITHUB_STEP_SUMMARY\")")
+	outputsFile := c.String("outputs", "FILE", "append the run's counts as key=value lines to FILE (e.g. \"$GITHUB_OUTPUT\", a GitLab dotenv report)")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -103,7 +108,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 
-	linkback.Version = version()
+	linkback.Version = currentVersion().Version
 	client := linkback.NewClient(linkback.ClientOptions{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivate, Logger: logger})
 	prog := newProgress(stderr, "sending")
 	s, err := sender.New(cfg, ledger, client, sender.Options{
@@ -151,6 +156,9 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if changed && !*jsonOut {
 			fmt.Fprintf(stdout, "ledger exported to %s\n", cfg.LedgerExport)
 		}
+	}
+	if werr := writeReports(rep, *summaryFile, *outputsFile); werr != nil {
+		return errors.Join(err, werr)
 	}
 	if err != nil { // interrupted: the report above says what was done
 		return err

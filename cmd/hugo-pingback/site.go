@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/hugosite"
-	"github.com/hugo-pingback/hugo-pingback/renderer"
-	"github.com/hugo-pingback/hugo-pingback/sender"
+	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
 // loaded is a site as a command sees it: the Config (defaults, the site's
@@ -21,7 +19,7 @@ import (
 type loaded struct {
 	cfg   config.Config
 	hugo  bool // a Hugo config was read
-	pages map[string]sender.PageInfo
+	pages site.Pages
 }
 
 // load builds the command's Config: the defaults, then the Hugo site's
@@ -50,9 +48,9 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 			log.Warn("cannot load the Hugo site with the embedded Hugo "+hugosite.HugoVersion+"; reading the built files only", "site", pre.SiteDir, "err", err)
 		} else {
 			hs, ld.hugo = s, true
-			warnings, err := s.Apply(&ld.cfg, c.scope)
-			for _, w := range warnings {
-				log.Warn(w)
+			unknown, err := s.Apply(&ld.cfg, c.scope)
+			for _, u := range unknown {
+				log.Warn(u.String())
 			}
 			if err != nil {
 				return nil, fmt.Errorf("config of %s: %w", pre.SiteDir, err)
@@ -67,68 +65,23 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 		return ld, nil
 	}
 
-	manifest := filepath.Join(filepath.Dir(ld.cfg.Ledger), sender.PagesFile)
-	pages, err := sender.LoadPages(manifest, ld.cfg.SiteRoots(), hs.Environment())
+	pages, err := site.LoadPages(site.PagesPath(ld.cfg.Ledger), site.BuildFor(ld.cfg, hs.Environment()))
 	if err != nil {
 		log.Warn("ignoring the pages file of the last build", "err", err)
 	}
 	if pages == nil {
-		hp, err := hs.Pages(ctx)
+		pages, err = hs.Pages(ctx, ld.cfg.LinkRules())
 		if err != nil {
 			log.Warn("cannot read the Hugo site's pages; reading the built files only", "site", pre.SiteDir, "err", err)
 			return ld, nil
 		}
-		pages, err = pageInfos(hp, ld.cfg)
-		if err != nil {
-			return nil, err
-		}
+	}
+	if err := site.CheckPublished(ld.cfg.SiteRoots(), pages, ld.cfg.SiteDir); err != nil {
+		return nil, err
 	}
 	ld.pages = pages
-	ld.cfg.NoReceive = noReceive(pages)
+	ld.cfg.NoReceive = pages.NoReceive()
 	return ld, nil
-}
-
-// pageInfos turns Hugo's pages into the sender's page data. The links are
-// those of the rendered content, less the ones its rel or class opts out.
-func pageInfos(pages []hugosite.Page, cfg config.Config) (map[string]sender.PageInfo, error) {
-	opts := &renderer.Options{SkipRels: cfg.SkipRels, SkipClasses: cfg.SkipClasses}
-	m := make(map[string]sender.PageInfo, len(pages))
-	for _, p := range pages {
-		base, err := url.Parse(p.URL)
-		if err != nil {
-			return nil, fmt.Errorf("page %s: bad permalink: %w", p.File, err)
-		}
-		content, err := renderer.Links(strings.NewReader(p.Content), base, opts)
-		if err != nil {
-			return nil, fmt.Errorf("page %s: %w", p.URL, err)
-		}
-		links := []string{}
-		for _, l := range content {
-			if l.Skip == "" {
-				links = append(links, l.URL)
-			}
-		}
-		m[p.URL] = sender.PageInfo{
-			URL: p.URL, File: p.File, Root: p.Root, Title: p.Title, Published: p.Published,
-			NoSend: p.NoSend, NoReceive: p.NoReceive, Links: links,
-		}
-	}
-	return m, nil
-}
-
-// noReceive keys the pages opted out of receiving by absolute path, which
-// stays unambiguous when several languages publish the same relative file.
-func noReceive(pages map[string]sender.PageInfo) map[string]bool {
-	var m map[string]bool
-	for _, p := range pages {
-		if p.NoReceive {
-			if m == nil {
-				m = map[string]bool{}
-			}
-			m[filepath.Join(p.Root, filepath.FromSlash(p.File))] = true
-		}
-	}
-	return m
 }
 
 // productionGuard refuses to send from a preview: a Hugo environment other

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -14,11 +15,17 @@ import (
 // temp dir, so tests build and send in a site of their own.
 func copyExampleSite(t *testing.T) string {
 	t.Helper()
+	dst := t.TempDir()
+	copyExampleSiteTo(t, dst)
+	return dst
+}
+
+// copyExampleSiteTo copies example-site's sources into dst.
+func copyExampleSiteTo(t interface{ Fatalf(string, ...any) }, dst string) {
 	src, err := filepath.Abs(filepath.Join("..", "..", "example-site"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
-	dst := t.TempDir()
 	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -41,9 +48,8 @@ func copyExampleSite(t *testing.T) string {
 		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("copy example-site: %v", err)
 	}
-	return dst
 }
 
 type planJSON struct {
@@ -78,74 +84,6 @@ func pairs(p planJSON) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// TestCLIZeroConfigExampleSite is the README's main job, in the root of a
-// copy of example-site with no flags at all: build, inject, plan.
-func TestCLIZeroConfigExampleSite(t *testing.T) {
-	dir := copyExampleSite(t)
-	out, stderr, code := cli(t, dir, "build")
-	if code != 0 {
-		t.Fatalf("build: exit %d\n%s\n%s", code, out, stderr)
-	}
-	page, err := os.ReadFile(filepath.Join(dir, "public", "posts", "hello-world", "index.html"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tag := range []string{
-		`<link rel="pingback" href="https://webmention.io/blog.example.net/xmlrpc">`,
-		`<link rel="webmention" href="https://webmention.io/blog.example.net/webmention">`,
-	} {
-		if strings.Count(string(page), tag) != 1 {
-			t.Errorf("built page lacks exactly one %s", tag)
-		}
-	}
-	noReceive, err := os.ReadFile(filepath.Join(dir, "public", "posts", "no-receive", "index.html"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(noReceive), `rel="pingback"`) {
-		t.Error("pingbackReceive: false page got a pingback tag")
-	}
-
-	plan := dryRunPlan(t, dir)
-	got := pairs(plan)
-	for _, p := range got {
-		switch {
-		case strings.Contains(p, "git.example.com"):
-			t.Errorf("nav menu link planned: %s", p)
-		case strings.HasPrefix(p, "/posts/quiet-post/"):
-			t.Errorf("pingback: false page sends: %s", p)
-		case strings.HasPrefix(p, "/posts/draft/"), strings.HasPrefix(p, "/posts/future/"):
-			t.Errorf("draft or future page sends: %s", p)
-		case strings.HasPrefix(p, "/posts/ ") || strings.HasPrefix(p, "/ ") || strings.HasPrefix(p, "/tags/"):
-			t.Errorf("list page sends: %s", p)
-		case strings.Contains(p, "private.example"):
-			t.Errorf("excluded target planned: %s", p)
-		case strings.Contains(p, "shop.example"), strings.Contains(p, "rival.example"):
-			t.Errorf("rel=sponsored or class=no-pingback link planned: %s", p)
-		}
-	}
-	if !contains(got, "/posts/shortcodes/ -> https://example.org/books/weaving-the-web") {
-		t.Errorf("a link rendered by a shortcode is missing from the plan: %v", got)
-	}
-	if !contains(got, "/posts/hello-world/ -> https://example.com/articles/static-blogs") {
-		t.Errorf("a Markdown link is missing from the plan: %v", got)
-	}
-
-	// Inject again: nothing changes.
-	out, _, code = cli(t, dir, "inject")
-	if code != 0 || !strings.Contains(out, " 0 changed") {
-		t.Errorf("second inject changed pages (exit %d):\n%s", code, out)
-	}
-
-	// A baseline, then a dry run plans nothing.
-	if _, stderr, code := cli(t, dir, "send", "--baseline"); code != 0 {
-		t.Fatalf("baseline: %s", stderr)
-	}
-	if plan := dryRunPlan(t, dir); plan.Planned != 0 {
-		t.Errorf("after baseline the plan is %v", pairs(plan))
-	}
 }
 
 func contains(list []string, s string) bool {
@@ -263,5 +201,99 @@ func TestCLIFallsBackToPublic(t *testing.T) {
 		if strings.Contains(p, "git.example.com") {
 			t.Errorf("fallback plan has a nav link: %s", p)
 		}
+	}
+}
+
+// TestCLISendRulesOverBuild: page data is read with the link rules of the
+// command that uses it: a send whose --skip-rel differs from the build's
+// does not take the build's links, which were read under other rules.
+func TestCLISendRulesOverBuild(t *testing.T) {
+	dir := copyExampleSite(t)
+	if _, stderr, code := cli(t, dir, "build"); code != 0 {
+		t.Fatalf("build: %s", stderr)
+	}
+	const sponsored = "/posts/second-post/ -> https://shop.example/widget"
+	if got := pairs(dryRunPlan(t, dir)); contains(got, sponsored) {
+		t.Errorf("rel=sponsored link planned under the default rules: %v", got)
+	}
+	if got := pairs(dryRunPlan(t, dir, "--skip-rel", "ugc")); !contains(got, sponsored) {
+		t.Errorf("with --skip-rel ugc the rel=sponsored link is not planned: %v", got)
+	}
+}
+
+// TestCLIHostFilesOneWriter: build --headers and inject --headers write the
+// same _headers for the same site (a multihost site: one file per host) and
+// both report the user's own rule that sets a header hugo-pingback writes.
+func TestCLIHostFilesOneWriter(t *testing.T) {
+	const conflict = "X-Pingback: https://old.example/xmlrpc.php"
+	newSite := func() string {
+		dir := copyExampleSite(t)
+		f, err := os.OpenFile(filepath.Join(dir, "hugo.toml"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("\n[languages.en]\nbaseURL = \"https://blog.example.net/\"\nweight = 1\n[languages.fr]\nbaseURL = \"https://blog.example.fr/\"\nweight = 2\n")
+		f.Close()
+		os.WriteFile(filepath.Join(dir, "static", "_headers"), []byte("/*\n  "+conflict+"\n"), 0o644)
+		return dir
+	}
+	headers := func(dir, stdout string) map[string]string {
+		files := map[string]string{}
+		filepath.WalkDir(filepath.Join(dir, "public"), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Name() == "_headers" {
+				b, _ := os.ReadFile(p)
+				rel, _ := filepath.Rel(dir, p)
+				files[filepath.ToSlash(rel)] = string(b)
+			}
+			return err
+		})
+		if n := strings.Count(stdout, "warning: ") - strings.Count(stdout, "warning: params."); n != 2 || strings.Count(stdout, conflict) != 2 {
+			t.Errorf("want the conflicting rule of each host's _headers reported:\n%s", stdout)
+		}
+		return files
+	}
+
+	built := newSite()
+	out, stderr, code := cli(t, built, "build", "--headers")
+	if code != 0 {
+		t.Fatalf("build --headers: exit %d\n%s%s", code, out, stderr)
+	}
+	fromBuild := headers(built, out)
+
+	injected := newSite()
+	if out, stderr, code := cli(t, injected, "build", "--no-inject"); code != 0 {
+		t.Fatalf("build --no-inject: exit %d\n%s%s", code, out, stderr)
+	}
+	out, stderr, code = cli(t, injected, "inject", "--headers")
+	if code != 0 {
+		t.Fatalf("inject --headers: exit %d\n%s%s", code, out, stderr)
+	}
+	fromInject := headers(injected, out)
+
+	if len(fromBuild) != 2 || !reflect.DeepEqual(fromBuild, fromInject) {
+		t.Errorf("_headers differ:\nbuild:  %q\ninject: %q", fromBuild, fromInject)
+	}
+	for f, h := range fromBuild {
+		if !strings.HasPrefix(h, "/*\n  "+conflict+"\n") || !strings.Contains(h, "X-Pingback: https://webmention.io/blog.example.net/xmlrpc") {
+			t.Errorf("%s:\n%s", f, h)
+		}
+	}
+}
+
+// TestCLIBuildRemovesStaleTemp: build, like inject, removes the temporary
+// files a killed run left in the publish dir, so they never ship.
+func TestCLIBuildRemovesStaleTemp(t *testing.T) {
+	dir := copyExampleSite(t)
+	if _, stderr, code := cli(t, dir, "build"); code != 0 {
+		t.Fatalf("build: %s", stderr)
+	}
+	stale := filepath.Join(dir, "public", "posts", "hello-world", ".index.html.tmp-1618033988")
+	os.WriteFile(stale, []byte("<html><head>"), 0o644)
+	out, stderr, code := cli(t, dir, "build")
+	if code != 0 {
+		t.Fatalf("build: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) || !strings.Contains(out, "removed "+stale) {
+		t.Errorf("stale temporary file: %v\n%s", err, out)
 	}
 }

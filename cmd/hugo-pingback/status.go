@@ -49,15 +49,25 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		ns = append(ns, n)
 		return nil
 	}); err != nil {
-		return fmt.Errorf("read ledger %s: %w", ledgerPath, err)
+		return err // state's errors name the ledger
 	}
-	pages, err := l.PageCount()
+	// Pages are counted as send scans them (every HTML file of the last
+	// build it saw); the deleted ones it remembers are counted apart.
+	records, err := l.Pages()
 	if err != nil {
-		return fmt.Errorf("read ledger %s: %w", ledgerPath, err)
+		return err
+	}
+	pages, deleted := 0, 0
+	for _, p := range records {
+		if p.Deleted {
+			deleted++
+		} else {
+			pages++
+		}
 	}
 	run, hasRun, err := l.LastRun()
 	if err != nil {
-		return fmt.Errorf("read ledger %s: %w", ledgerPath, err)
+		return err
 	}
 	counts := map[state.Status]int{}
 	for _, n := range ns {
@@ -65,7 +75,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	if *jsonOut {
-		out := statusJSON{Ledger: ledgerPath, Pages: pages, Counts: counts, Notifications: ns}
+		out := statusJSON{Ledger: ledgerPath, Pages: pages, Deleted: deleted, Counts: counts, Notifications: ns}
 		if hasRun {
 			out.LastRun = &run
 		}
@@ -77,7 +87,11 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return enc.Encode(out)
 	}
 
-	fmt.Fprintf(stdout, "ledger %s: %d pages, %d notifications\n", ledgerPath, pages, len(ns))
+	fmt.Fprintf(stdout, "ledger %s: %d pages", ledgerPath, pages)
+	if deleted > 0 {
+		fmt.Fprintf(stdout, " (and %d deleted)", deleted)
+	}
+	fmt.Fprintf(stdout, ", %d notifications\n", len(ns))
 	if hasRun {
 		fmt.Fprintf(stdout, "last run: %s, %s", run.Command, run.Finished.Local().Format("2006-01-02 15:04"))
 		if run.Interrupted {
@@ -108,6 +122,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 type statusJSON struct {
 	Ledger        string               `json:"ledger"`
 	Pages         int                  `json:"pages"`
+	Deleted       int                  `json:"deleted_pages"`
 	Counts        map[state.Status]int `json:"counts"`
 	LastRun       *state.Run           `json:"last_run,omitempty"`
 	Notifications []state.Notification `json:"notifications"`

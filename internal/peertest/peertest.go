@@ -9,33 +9,26 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/hugo-pingback/hugo-pingback/internal/testenv"
 )
 
 // Script is the path of a peer script under linkback/testdata/peer.
-func Script(name string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "linkback", "testdata", "peer", name)
+func Script(t testing.TB, name string) string {
+	return filepath.Join(testenv.Root(t), "linkback", "testdata", "peer", name)
 }
 
 // Start runs a peer script, which prints "PORT n" once it listens on
 // 127.0.0.1 and exits when its stdin closes, and returns its base URL. The
 // peer is stopped when the test ends. Without python3 the test is skipped,
-// except in CI (CI=true), where a missing peer is a failure.
+// except in CI, where a missing peer is a failure (see testenv).
 func Start(t testing.TB, script string, args ...string) string {
 	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("python3 is not installed: CI must have it for the independent XML-RPC peer")
-		}
-		t.Skip("python3 is not installed: the independent peer cannot run (CI has python3)")
-	}
+	python := testenv.Program(t, "the independent XML-RPC peer", "python3")
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, python, append([]string{script}, args...)...)
 	stdin, err := cmd.StdinPipe() // the peer exits when this closes

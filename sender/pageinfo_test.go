@@ -1,0 +1,69 @@
+package sender
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestHugoPageData: with the Hugo site's page data laid over the build, a
+// page sends exactly the links of its page data that the published file
+// carries, as given (they are final: send never resolves or filters them
+// again); a link of the rendered content that the file lacks is reported,
+// not sent; a built page the Hugo site does not list sends nothing.
+func TestHugoPageData(t *testing.T) {
+	w := newWorld(t)
+	// The published file carries the content link, and a chrome link the
+	// content selector would not take; the page data names both, plus a
+	// link a theme hid from the file.
+	w.page("posts/a/index.html", w.T("/content/1"))
+	w.page("posts/unlisted/index.html", w.T("/content/2"))
+	pages := map[string]PageInfo{
+		w.B("/posts/a/"): {
+			URL: w.B("/posts/a/"), File: "posts/a/index.html", Root: w.public, Title: "From Hugo",
+			Links: []string{w.T("/content/1"), w.T("/footer/credits"), w.T("/hidden/by/theme")},
+		},
+	}
+	cfg := w.cfg()
+	cfg.FirstRunMaxAge = 0 // the page has no date: no first-run cut-off here
+	rep := w.run(cfg, Options{Mode: ModeDryRun, Pages: pages})
+
+	var planned []string
+	for _, it := range rep.Items {
+		planned = append(planned, strings.TrimPrefix(it.Source, w.blog.URL)+" -> "+strings.TrimPrefix(it.Target, w.targets.URL))
+	}
+	slices.Sort(planned)
+	if want := []string{"/posts/a/ -> /content/1", "/posts/a/ -> /footer/credits"}; !slices.Equal(planned, want) {
+		t.Errorf("planned %q, want %q", planned, want)
+	}
+	hidden := 0
+	for _, warn := range rep.Warnings {
+		if strings.Contains(warn, "/hidden/by/theme") && strings.Contains(warn, "not in the published file") {
+			hidden++
+		}
+	}
+	if hidden != 1 {
+		t.Errorf("warnings %q, want the hidden link reported once", rep.Warnings)
+	}
+}
+
+// TestHTMLOnlyListPages: without the Hugo site's page data, a page beside
+// the RSS feed Hugo writes for every list page (index.xml) is a list, even
+// with a single <article> (a tag with one post), and sends nothing; the
+// post it lists does.
+func TestHTMLOnlyListPages(t *testing.T) {
+	w := newWorld(t)
+	w.page("posts/a/index.html", w.T("/content/1"))
+	w.page("tags/one/index.html", w.T("/content/1")) // one <article>, as a term page with one post
+	os.WriteFile(filepath.Join(w.public, "tags", "one", "index.xml"), []byte(`<rss version="2.0"><channel></channel></rss>`), 0o644)
+	rep := w.run(w.cfg(), Options{Mode: ModeDryRun})
+	var sources []string
+	for _, it := range rep.Items {
+		sources = append(sources, strings.TrimPrefix(it.Source, w.blog.URL))
+	}
+	if !slices.Equal(sources, []string{"/posts/a/"}) {
+		t.Errorf("sources %q, want only the post", sources)
+	}
+}
