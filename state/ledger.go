@@ -298,20 +298,7 @@ func createSeeded(path string, seed *seeding) (bool, error) {
 	if err := seed.importInto(file); err != nil {
 		return false, err
 	}
-	// Link, unlike Rename, never replaces an existing file.
-	if err := os.Link(file, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return false, nil
-		}
-		if _, serr := os.Lstat(path); serr == nil {
-			return false, nil
-		}
-		if err := os.Rename(file, path); err != nil {
-			return false, err
-		}
-	}
-	boltfile.SyncDir(dir)
-	return true, nil
+	return boltfile.LinkNew(file, path)
 }
 
 // seededCopy creates a temporary ledger from the seed and returns it as a

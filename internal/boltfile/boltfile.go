@@ -381,6 +381,14 @@ func create(path string, f *Format, now time.Time) (bool, error) {
 		return false, err
 	}
 
+	return LinkNew(tmpPath, path)
+}
+
+// LinkNew puts the complete file tmpPath at path unless a file is there
+// already, and makes the new entry durable. It reports false, leaving
+// path alone, when a file was there (another process won the race); the
+// caller removes tmpPath either way.
+func LinkNew(tmpPath, path string) (bool, error) {
 	// Link, unlike Rename, never replaces an existing file.
 	if err := os.Link(tmpPath, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
@@ -395,7 +403,7 @@ func create(path string, f *Format, now time.Time) (bool, error) {
 			return false, err
 		}
 	}
-	SyncDir(dir)
+	SyncDir(filepath.Dir(path))
 	return true, nil
 }
 
