@@ -80,7 +80,7 @@ const webmentionIOEndpointEnv = "HUGO_PINGBACK_WEBMENTION_IO_ENDPOINT"
 // mentionsFlags are the command line of one mentions subcommand.
 type mentionsFlags struct {
 	c                   *command
-	data, dataDir       *string
+	dataDir             *string
 	tokenFile, reason   *string
 	jsonOut, wmio       *bool
 	states              stateFlags
@@ -121,9 +121,6 @@ func runMentions(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	f.c = newCommand("mentions "+sub, config.Mentions, spec.synopsis, spec.examples, stdout)
 	c := f.c
 	c.Args(spec.maxArgs, spec.args)
-	if c.fs.Lookup("data") == nil { // until the settings table has receive.data
-		f.data = c.String("data", "FILE", "the mention store (default SITE/.hugo-pingback/mentions.db, or params.pingback.receive.data)")
-	}
 	f.tokenFile = c.String("token-file", "FILE", "with --server: the file holding the admin token (default $HUGO_PINGBACK_TOKEN)")
 	switch sub {
 	case "list":
@@ -149,12 +146,7 @@ func runMentions(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	f.cfg = ld.cfg
-	if f.data != nil && *f.data != "" {
-		f.cfg.Receive.Data = f.cfg.Path(*f.data)
-		f.dataGiven = true
-	} else if _, ok := c.value("data"); ok {
-		f.dataGiven = true
-	}
+	_, f.dataGiven = c.value("data")
 	_, f.explicit = c.value("server")
 
 	switch sub {
