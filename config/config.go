@@ -91,10 +91,21 @@ type Config struct {
 	// FloodLimit is how many pages may send (or re-send, or be deleted) in
 	// one run before it stops and asks for --all.
 	FloodLimit int
+	// FloodNotifications is how many notifications (new, updates, deletes)
+	// one run may send before it stops and asks for --all: one page with
+	// thousands of links is a flood too.
+	FloodNotifications int
 	// Since limits sending to pages published at or after it (zero: no limit).
 	Since time.Time
 	// MaxAge limits sending to pages published within it (zero: no limit).
 	MaxAge time.Duration
+	// FirstRunMaxAge, on a first run (no run recorded in the ledger) with
+	// page dates, records the links of pages published longer ago than it
+	// as handled, so a lost ledger never floods (zero: off).
+	FirstRunMaxAge time.Duration
+	// LedgerExport is a JSON Lines export of the ledger that send keeps
+	// current, and imports when there is no ledger yet ("" : none).
+	LedgerExport string
 
 	// Server is the public URL of the project's receiver (hugo-pingback
 	// serve): Receiver and Webmention default to its endpoints.
@@ -178,6 +189,7 @@ func (c Config) Resolved() Config {
 	}
 	c.PublishDir = c.Path(c.PublishDir)
 	c.Ledger = c.Path(c.Ledger)
+	c.LedgerExport = c.Path(c.LedgerExport)
 	c.Receive.Data = c.Path(c.Receive.Data)
 	if len(c.Receive.Sites) == 0 {
 		for _, r := range c.SiteRoots() {
@@ -247,6 +259,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("maxTime must be positive, got %s", c.MaxTime)
 	case c.FloodLimit < 1:
 		return fmt.Errorf("floodLimit must be at least 1, got %d", c.FloodLimit)
+	case c.FloodNotifications < 1:
+		return fmt.Errorf("floodNotifications must be at least 1, got %d", c.FloodNotifications)
 	case c.HostInterval < 0:
 		return fmt.Errorf("hostInterval must not be negative, got %s", c.HostInterval)
 	}

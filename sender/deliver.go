@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/hugo-pingback/hugo-pingback/linkback"
+	"github.com/hugo-pingback/hugo-pingback/linkurl"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
@@ -31,11 +28,16 @@ const (
 	maxDeferral      = 7 * 24 * time.Hour // how long a source may stay "not live yet"
 )
 
-// deliver runs the jobs: targets are grouped by host, hosts are served by at
-// most Concurrency workers, and each host's jobs run one after another.
-func (s *Sender) deliver(ctx context.Context, p *planned, rep *Report) error {
+// deliver runs the jobs. Each goes through up to three steps, each a task
+// on the host it contacts: the live check of its source page (our own
+// host), the discovery of its target's endpoints (the target's host), and
+// the notification (the endpoint's host). The scheduler runs the tasks with
+// Concurrency workers, one request in flight per host and requests to one
+// host HostInterval apart.
+func (s *Sender) deliver(ctx context.Context, p *planResult) (*deliverResult, error) {
+	res := &deliverResult{}
 	if len(p.jobs) == 0 {
-		return nil
+		return res, nil
 	}
 	runCtx, cancel := context.WithTimeout(ctx, s.cfg.MaxTime)
 	defer cancel()
@@ -43,57 +45,38 @@ func (s *Sender) deliver(ctx context.Context, p *planned, rep *Report) error {
 	rec := newRecorder(s.ledger)
 	defer rec.close()
 	d := &delivery{
-		s: s, rep: rep, rec: rec, pages: p.pages,
-		gates:  newGates(s.cfg.HostInterval, s.opts.Now),
-		live:   map[string]*liveCheck{},
-		disc:   map[string]*discovered{},
-		total:  len(p.jobs),
-		cancel: cancel,
+		s: s, res: res, rec: rec, sources: p.sources,
+		sched: newScheduler(s.cfg.HostInterval),
+		live:  map[string]*liveCheck{},
+		disc:  map[string]*discovered{},
+		total: len(p.jobs),
 	}
-
 	d.byPage = map[string][]string{}
 	for _, j := range p.jobs {
 		d.byPage[j.n.Source] = append(d.byPage[j.n.Source], j.n.Target)
 	}
-	byHost := map[string][]*job{}
-	var hosts []string
 	for _, j := range p.jobs {
-		h := hostOf(j.n.Target)
-		if _, ok := byHost[h]; !ok {
-			hosts = append(hosts, h)
-		}
-		byHost[h] = append(byHost[h], j)
+		d.sched.add(d.first(&delivJob{j: j, n: j.n, prev: j.n, item: Item{Source: j.n.Source, Target: j.n.Target, Kind: j.kind}}))
 	}
-	sort.Strings(hosts)
-	g := new(errgroup.Group)
-	g.SetLimit(s.cfg.Concurrency)
-	for _, h := range hosts {
-		g.Go(func() error { return d.host(runCtx, byHost[h]) })
-	}
-	err := g.Wait()
+	err := d.sched.run(runCtx, s.cfg.Concurrency)
 	if cerr := rec.close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write ledger %s: %w", s.ledger.Path(), err)
+		return nil, err // a ledger error; it names the ledger
 	}
-	if runCtx.Err() != nil && ctx.Err() == nil {
-		rep.BudgetExhausted = true
-	}
-	if ctx.Err() != nil {
-		rep.Interrupted = true
-	}
-	return nil
+	res.budgetExhausted = runCtx.Err() != nil && ctx.Err() == nil
+	res.interrupted = ctx.Err() != nil
+	return res, nil
 }
 
 // delivery is the shared state of one deliver call.
 type delivery struct {
-	s      *Sender
-	rep    *Report
-	rec    *recorder
-	gates  *gates
-	pages  map[string]*scannedPage
-	cancel context.CancelFunc
+	s       *Sender
+	res     *deliverResult
+	rec     *recorder
+	sched   *scheduler
+	sources map[string]*source
 
 	mu   sync.Mutex
 	live map[string]*liveCheck
@@ -102,6 +85,16 @@ type delivery struct {
 	disc   map[string]*discovered
 	done   int
 	total  int
+}
+
+// delivJob is one job on its way through the steps.
+type delivJob struct {
+	j        *job
+	n        state.Notification // as it is to be recorded
+	prev     state.Notification // the record before it was marked in flight
+	item     Item
+	marked   bool // marked in flight, durably
+	backoffs int  // pauses a host asked for in this run
 }
 
 type liveCheck struct {
@@ -113,75 +106,204 @@ type liveCheck struct {
 
 type discovered struct {
 	once sync.Once
-	d    state.Discovery
+	ep   *linkback.Endpoints
 	err  error
 }
 
-// markWindow is how many of a host's notifications are marked in flight in
-// one transaction before they are sent. A run killed meanwhile re-sends at
-// most these (a pingback re-send is answered 48, a Webmention re-send is
-// harmless), and a host with many links costs a commit per window, not one
-// per link.
+// markWindow is how many notifications to one endpoint host are marked in
+// flight in one transaction before the first of them is sent. A run killed
+// meanwhile re-sends at most these (a pingback re-send is answered 48, a
+// Webmention re-send is harmless), and a host with many links costs a
+// commit per window, not one per link.
 const markWindow = 8
 
-// ready is a notification checked and discovered, about to be sent.
-type ready struct {
-	n, prev  state.Notification // prev: the record before it was marked in flight
-	item     Item
-	protocol string
-	endpoint string
+// first is the first step of a job: the live check, unless it is a delete
+// (the page is gone on purpose) or checks are off; the discovery, unless it
+// is an update or delete (they go where the first Webmention went).
+func (d *delivery) first(dj *delivJob) *task {
+	switch {
+	case dj.j.kind != KindDelete && d.s.cfg.VerifyLive:
+		return d.verifyTask(dj)
+	case dj.j.kind != KindUpdate && dj.j.kind != KindDelete:
+		return d.discoverTask(dj)
+	}
+	return d.sendTask(dj)
 }
 
-// host runs one host's jobs in order, a window at a time: each job of the
-// window is checked and discovered, the sendable ones are marked in flight in
-// one commit, then sent one by one. A failing job is recorded, never
-// returned: only a ledger write error stops the run.
-func (d *delivery) host(ctx context.Context, jobs []*job) error {
-	for start := 0; start < len(jobs); start += markWindow {
-		var batch []*ready
-		for _, j := range jobs[start:min(start+markWindow, len(jobs))] {
-			if ctx.Err() != nil {
-				d.rep.unsent()
-				d.progress()
-				continue
+// task makes a step of dj on host; a step the run's end leaves queued puts
+// dj back where it stood.
+func (d *delivery) task(dj *delivJob, host string, run func(ctx context.Context) taskResult) *task {
+	return &task{host: host, run: run, abandon: func() error { return d.abandon(dj) }}
+}
+
+// verifyTask checks that the source is live and shows what the receiver is
+// to see (the link, or for an update of a removed link, no link) before it
+// checks.
+func (d *delivery) verifyTask(dj *delivJob) *task {
+	return d.task(dj, hostOf(dj.n.Source), func(ctx context.Context) taskResult {
+		why, requested := d.verifyLive(ctx, dj.n.Source, dj.n.Target)
+		r := taskResult{requested: requested}
+		switch {
+		case why != "" && ctx.Err() != nil:
+			r.err = d.abandon(dj)
+		case why != "":
+			r.err = d.deferJob(dj, why)
+		case dj.j.kind == KindUpdate:
+			dj.n.DeferredSince = time.Time{}
+			r.next = []*task{d.sendTask(dj)}
+		default:
+			dj.n.DeferredSince = time.Time{}
+			r.next = []*task{d.discoverTask(dj)}
+		}
+		return r
+	})
+}
+
+// deferJob records that the source was not live yet; a page that was not
+// live for maxDeferral is given up.
+func (d *delivery) deferJob(dj *delivJob, why string) error {
+	n, now := &dj.n, d.s.opts.Now()
+	if n.DeferredSince.IsZero() {
+		n.DeferredSince = now
+	}
+	n.Status, n.LastError, n.NextAttempt = state.StatusDeferred, why, now.Add(deferAfter)
+	if now.Sub(n.DeferredSince) > maxDeferral {
+		// A page that was not live for a week will not be: stop checking.
+		n.Status, n.NextAttempt = state.StatusFailed, time.Time{}
+		n.LastError = why + fmt.Sprintf(" (gave up: not live for %s)", maxDeferral)
+	}
+	dj.item.Status, dj.item.Error = string(n.Status), n.LastError
+	d.res.add(dj.item)
+	return d.record(dj)
+}
+
+// discoverTask finds the target's endpoints and chooses the protocol.
+func (d *delivery) discoverTask(dj *delivJob) *task {
+	return d.task(dj, hostOf(dj.n.Target), func(ctx context.Context) taskResult {
+		ep, requested, err := d.discover(ctx, dj.n.Target)
+		r := taskResult{requested: requested, spaced: true}
+		var lerr *ledgerError
+		switch {
+		case errors.As(err, &lerr):
+			r.err = lerr.err // the ledger could not be read: stop the run
+		case err != nil && ctx.Err() != nil:
+			r.err = d.abandon(dj)
+		case err != nil:
+			d.settle(&dj.n, &dj.item, err, d.s.opts.Now())
+			r.err = d.record(dj)
+		default:
+			protocol, endpoint, cerr := ep.Choose(d.s.cfg.Protocols)
+			if cerr != nil { // linkback.ErrNoEndpoint: an outcome, not a failure
+				n := &dj.n
+				n.Status, n.Protocol, n.Endpoint, n.LastError = state.StatusNoEndpoint, "", "", "target does not accept "+strings.Join(d.s.cfg.Protocols, " or ")
+				dj.item.Status, dj.item.Error = string(n.Status), n.LastError
+				d.res.add(dj.item)
+				r.err = d.record(dj)
+				break
 			}
-			r, err := d.prepare(ctx, j)
-			if err != nil {
-				return err
+			dj.n.Protocol, dj.n.Endpoint = protocol, endpoint
+			r.next = []*task{d.sendTask(dj)}
+		}
+		return r
+	})
+}
+
+// sendTask notifies the endpoint. Before the first request it marks the
+// notification in flight, durably, together with the next ones queued for
+// the same host (up to markWindow): Sends counts every delivery that may
+// have happened.
+func (d *delivery) sendTask(dj *delivJob) *task {
+	host := hostOf(dj.n.Endpoint)
+	t := d.task(dj, host, nil)
+	t.send = dj
+	t.run = func(ctx context.Context) taskResult {
+		if !dj.marked {
+			window := append([]*delivJob{dj}, d.unmarked(host)...)
+			if err := d.mark(window); err != nil {
+				return taskResult{err: err}
 			}
-			if r == nil {
-				d.progress()
-				continue
+		}
+		n := dj.n
+		dj.item.Protocol, dj.item.Endpoint = n.Protocol, n.Endpoint
+		res, err := d.send(ctx, n, n.Protocol, n.Endpoint)
+		now := d.s.opts.Now()
+		r := taskResult{requested: true, spaced: true}
+		if ctx.Err() != nil && err != nil {
+			// The run ended mid-request: whether it arrived is unknown, so
+			// it stays in flight, saying so, and is re-sent next run.
+			d.res.addUnsent()
+			n.LastError = "the run " + d.stopped(ctx) + " during the request, so whether it arrived is unknown; the next run sends it again"
+			dj.n = n
+			r.err = d.record(dj)
+			return r
+		}
+		if linkback.Classify(err) == linkback.ClassBackoff && dj.backoffs < maxBackoffsInRun {
+			wait := linkback.RetryAfter(err)
+			if wait <= 0 {
+				wait = defaultBackoff
 			}
-			batch = append(batch, r)
-		}
-		if len(batch) == 0 {
-			continue
-		}
-		// Marked in flight, durably, before any request: Sends counts every
-		// delivery that may have happened.
-		marks := make([]state.Notification, len(batch))
-		for i, r := range batch {
-			r.n.Status, r.n.Sends = state.StatusInFlight, r.n.Sends+1
-			marks[i] = r.n
-		}
-		if err := d.rec.putAll(marks); err != nil {
-			return err
-		}
-		for _, r := range batch {
-			if ctx.Err() != nil {
-				// Never sent: back to where it stood, for the next run.
-				d.rep.unsent()
-				if err := d.rec.put(r.prev, false); err != nil {
-					return err
-				}
-			} else if err := d.deliverReady(ctx, r); err != nil {
-				return err
+			if dl, ok := ctx.Deadline(); !ok || time.Now().Add(wait).Before(dl) {
+				// Refused, not delivered: the in-flight mark (one possible
+				// delivery) still covers the next try.
+				dj.backoffs++
+				r.hold, r.again = time.Now().Add(wait), true
+				return r
 			}
-			d.progress()
 		}
+		if res != nil {
+			n.Answer, n.Location, n.Code = res.Answer, res.Location, res.Status
+		}
+		d.settle(&n, &dj.item, err, now)
+		dj.n = n
+		r.err = d.record(dj)
+		return r
+	}
+	return t
+}
+
+// unmarked lists the notifications queued for host that are not marked
+// in flight yet, up to a window's worth.
+func (d *delivery) unmarked(host string) []*delivJob {
+	var out []*delivJob
+	for _, t := range d.sched.queued(host, markWindow-1, func(t *task) bool { return t.send != nil && !t.send.marked }) {
+		out = append(out, t.send)
+	}
+	return out
+}
+
+// mark marks the notifications in flight in one commit.
+func (d *delivery) mark(jobs []*delivJob) error {
+	marks := make([]state.Notification, len(jobs))
+	for i, dj := range jobs {
+		dj.n.Status, dj.n.Sends = state.StatusInFlight, dj.n.Sends+1
+		marks[i] = dj.n
+	}
+	if err := d.rec.putAll(marks); err != nil {
+		return err
+	}
+	for _, dj := range jobs {
+		dj.marked = true
 	}
 	return nil
+}
+
+// record writes a job's outcome (not waiting for the commit) and counts
+// the job done.
+func (d *delivery) record(dj *delivJob) error {
+	d.progress()
+	return d.rec.put(dj.n, false)
+}
+
+// abandon counts a job the run's end left unsent; one marked in flight but
+// never sent goes back to where it stood, for the next run.
+func (d *delivery) abandon(dj *delivJob) error {
+	d.res.addUnsent()
+	d.progress()
+	if !dj.marked {
+		return nil
+	}
+	dj.marked = false
+	return d.rec.put(dj.prev, false)
 }
 
 func (d *delivery) progress() {
@@ -191,101 +313,6 @@ func (d *delivery) progress() {
 	d.mu.Unlock()
 	if d.s.opts.Progress != nil {
 		d.s.opts.Progress(done, d.total)
-	}
-}
-
-// prepare checks the source is live and finds the target's endpoint. It
-// records the outcome of a job that will not be sent (deferred, no endpoint,
-// discovery failed) and returns nil for it.
-func (d *delivery) prepare(ctx context.Context, j *job) (*ready, error) {
-	n := j.n
-	now := d.s.opts.Now()
-	item := Item{Source: n.Source, Target: n.Target, Kind: j.kind}
-
-	// The source must be live and show what the receiver is to see (the link,
-	// or for an update of a removed link, no link) before it checks; a delete
-	// is the opposite case and is never verified.
-	if j.kind != KindDelete && d.s.cfg.VerifyLive {
-		if why := d.verifyLive(ctx, n.Source, n.Target); why != "" {
-			if ctx.Err() != nil {
-				d.rep.unsent()
-				return nil, nil
-			}
-			if n.DeferredSince.IsZero() {
-				n.DeferredSince = now
-			}
-			n.Status, n.LastError, n.NextAttempt = state.StatusDeferred, why, now.Add(deferAfter)
-			if now.Sub(n.DeferredSince) > maxDeferral {
-				// A page that was not live for a week will not be: stop checking.
-				n.Status, n.NextAttempt = state.StatusFailed, time.Time{}
-				n.LastError = why + fmt.Sprintf(" (gave up: not live for %s)", maxDeferral)
-			}
-			item.Status, item.Error = string(n.Status), n.LastError
-			d.rep.add(item)
-			return nil, d.rec.put(n, false)
-		}
-	}
-	n.DeferredSince = time.Time{}
-
-	endpoint, protocol := n.Endpoint, n.Protocol
-	if j.kind != KindUpdate && j.kind != KindDelete {
-		disc, err := d.discover(ctx, n.Target)
-		if err != nil {
-			if ctx.Err() != nil {
-				d.rep.unsent()
-				return nil, nil
-			}
-			d.settle(&n, &item, err, now)
-			return nil, d.rec.put(n, false)
-		}
-		protocol, endpoint = d.choose(disc)
-		if endpoint == "" {
-			n.Status, n.Protocol, n.Endpoint, n.LastError = state.StatusNoEndpoint, "", "", "target does not accept "+strings.Join(d.s.cfg.Protocols, " or ")
-			item.Status, item.Error = string(n.Status), n.LastError
-			d.rep.add(item)
-			return nil, d.rec.put(n, false)
-		}
-	}
-	n.Protocol, n.Endpoint = protocol, endpoint
-	item.Protocol, item.Endpoint = protocol, endpoint
-	return &ready{n: n, prev: j.n, item: item, protocol: protocol, endpoint: endpoint}, nil
-}
-
-// deliverReady sends a notification already marked in flight, backing the
-// endpoint's host off on a 429 within the run's budget, and records the outcome.
-func (d *delivery) deliverReady(ctx context.Context, r *ready) error {
-	n, item := r.n, r.item
-	for backoffs := 0; ; backoffs++ {
-		var res *linkback.Result
-		err := d.gates.do(ctx, hostOf(r.endpoint), true, func(rctx context.Context) error {
-			var err error
-			res, err = d.send(rctx, n, r.protocol, r.endpoint)
-			return err
-		})
-		now := d.s.opts.Now()
-		if ctx.Err() != nil && err != nil {
-			// The budget ran out mid-request: whether it arrived is unknown,
-			// so it stays in flight and is re-sent next run.
-			d.rep.unsent()
-			return nil
-		}
-		if linkback.Classify(err) == linkback.ClassBackoff && backoffs < maxBackoffsInRun {
-			wait := linkback.RetryAfter(err)
-			if wait <= 0 {
-				wait = defaultBackoff
-			}
-			if dl, ok := ctx.Deadline(); !ok || now.Add(wait).Before(dl) {
-				// Refused, not delivered: the in-flight mark (one possible
-				// delivery) still covers the next try.
-				d.gates.block(hostOf(r.endpoint), now.Add(wait))
-				continue
-			}
-		}
-		if res != nil {
-			n.Answer, n.Location, n.Code = res.Answer, res.Location, res.Status
-		}
-		d.settle(&n, &item, err, now)
-		return d.rec.put(n, false)
 	}
 }
 
@@ -319,7 +346,7 @@ func (d *delivery) settle(n *state.Notification, item *Item, err error, now time
 		n.Status, n.NotifiedAt, n.NextAttempt, n.LastError = state.StatusNotified, now, time.Time{}, ""
 		if err != nil { // fault 48 or 409: the receiver has it already
 			n.Answer = "already registered"
-			d.rep.alreadyRegistered()
+			d.res.addAlreadyRegistered()
 		}
 	case linkback.ClassPermanent:
 		n.Status, n.LastError, n.NextAttempt = state.StatusFailed, linkback.Explain(err), time.Time{}
@@ -340,8 +367,23 @@ func (d *delivery) settle(n *state.Notification, item *Item, err error, now time
 	}
 	item.Status, item.Error, item.Code, item.Answer = string(n.Status), n.LastError, n.Code, n.Answer
 	item.Protocol, item.Endpoint = n.Protocol, n.Endpoint
-	d.rep.add(*item)
+	d.res.add(*item)
 }
+
+// stopped says why the run's context ended.
+func (d *delivery) stopped(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+		return "ran out of its time budget (--max-time)"
+	}
+	return "was interrupted"
+}
+
+// ledgerError is a failure to read the ledger, which stops the run, as
+// opposed to a failure of the target, which is the notification's outcome.
+type ledgerError struct{ err error }
+
+func (e *ledgerError) Error() string { return e.err.Error() }
+func (e *ledgerError) Unwrap() error { return e.err }
 
 // backoff is the wait before attempt n+1: 15 min, 30 min, 1 h, … up to a day.
 func backoff(attempts int) time.Duration {
@@ -352,28 +394,10 @@ func backoff(attempts int) time.Duration {
 	return min(w, retryCap)
 }
 
-// choose picks the first configured protocol the target advertises.
-func (d *delivery) choose(disc state.Discovery) (protocol, endpoint string) {
-	for _, p := range d.s.cfg.Protocols {
-		var e string
-		switch p {
-		case "webmention":
-			e = disc.Webmention
-		case "pingback":
-			e = disc.Pingback
-		case "trackback":
-			e = disc.Trackback
-		}
-		if e != "" {
-			return p, e
-		}
-	}
-	return "", ""
-}
-
 // discover finds a target's endpoints once per run, from the ledger's cache
-// when it is fresh.
-func (d *delivery) discover(ctx context.Context, target string) (state.Discovery, error) {
+// when it is fresh; requested reports whether this call fetched the
+// target. A ledger that cannot be read comes back as a *ledgerError.
+func (d *delivery) discover(ctx context.Context, target string) (ep *linkback.Endpoints, requested bool, err error) {
 	d.mu.Lock()
 	c, ok := d.disc[target]
 	if !ok {
@@ -383,35 +407,34 @@ func (d *delivery) discover(ctx context.Context, target string) (state.Discovery
 	d.mu.Unlock()
 	c.once.Do(func() {
 		now := d.s.opts.Now()
-		if cached, ok, err := d.s.ledger.Discovery(target, now); err == nil && ok && cached.Err == "" {
-			c.d = cached
+		cached, ok, err := d.s.ledger.Discovery(target, now)
+		if err != nil {
+			c.err = &ledgerError{err}
 			return
 		}
-		var ep *linkback.Endpoints
-		c.err = d.gates.do(ctx, hostOf(target), false, func(rctx context.Context) error {
-			var err error
-			ep, err = d.s.client.Discover(rctx, target, d.s.cfg.Protocols)
-			return err
-		})
-		if c.err != nil {
+		if ok {
+			c.ep = &linkback.Endpoints{Target: target, Final: cached.Final, Pingback: cached.Pingback, Webmention: cached.Webmention, Trackback: cached.Trackback}
 			return
 		}
-		c.d = state.Discovery{
-			Target: target, Final: ep.Final,
-			Pingback: ep.Pingback, Webmention: ep.Webmention, Trackback: ep.Trackback,
+		requested = true
+		if c.ep, c.err = d.s.client.Discover(ctx, target, d.s.cfg.Protocols); c.err != nil {
+			return
+		}
+		d.rec.putDiscovery(state.Discovery{
+			Target: target, Final: c.ep.Final,
+			Pingback: c.ep.Pingback, Webmention: c.ep.Webmention, Trackback: c.ep.Trackback,
 			Fetched: now, Expires: now.Add(discoveryTTL),
-		}
-		d.rec.putDiscovery(c.d)
+		})
 	})
-	return c.d, c.err
+	return c.ep, requested, c.err
 }
 
 // verifyLive checks once per run and page that the live source page answers
 // 200 without a redirect and shows this build's links: each target it links
 // to must be there, and a target whose link was removed (a Webmention update)
 // must be gone, or the receiver would see the old version. It returns why the
-// page is not live yet, or "".
-func (d *delivery) verifyLive(ctx context.Context, source, target string) string {
+// page is not live yet, or "", and whether this call fetched the page.
+func (d *delivery) verifyLive(ctx context.Context, source, target string) (why string, requested bool) {
 	d.mu.Lock()
 	c, ok := d.live[source]
 	if !ok {
@@ -420,6 +443,7 @@ func (d *delivery) verifyLive(ctx context.Context, source, target string) string
 	}
 	d.mu.Unlock()
 	c.once.Do(func() {
+		requested = true
 		c.linked = map[string]bool{}
 		for _, t := range d.targetsOf(source) {
 			c.linked[t] = true
@@ -429,11 +453,7 @@ func (d *delivery) verifyLive(ctx context.Context, source, target string) string
 			checked = append(checked, t)
 		}
 		var missing []string
-		c.err = d.gates.do(ctx, hostOf(source), false, func(rctx context.Context) error {
-			var err error
-			missing, err = d.s.client.VerifyLive(rctx, source, checked)
-			return err
-		})
+		missing, c.err = d.s.client.VerifyLive(ctx, source, checked)
 		missed := map[string]bool{}
 		for _, m := range missing {
 			missed[m] = true
@@ -453,48 +473,49 @@ func (d *delivery) verifyLive(ctx context.Context, source, target string) string
 		}
 	})
 	if c.err != nil {
-		return "source not live yet: " + linkback.Explain(c.err)
+		return "source not live yet: " + linkback.Explain(c.err), requested
 	}
-	return c.stale
+	return c.stale, requested
 }
 
 // targetsOf lists the targets a page links to in this build.
 func (d *delivery) targetsOf(source string) []string {
-	if p := d.pages[source]; p != nil && p.changed {
-		return p.links
-	}
-	if pg, ok, err := d.s.ledger.Page(source); err == nil && ok {
-		return pg.Links
+	if src := d.sources[source]; src != nil {
+		return src.links
 	}
 	return nil
 }
 
 // describe gives the title and excerpt of a source page for Trackback,
-// parsing it again when this run did not.
+// parsing the built file again when this run did not.
 func (d *delivery) describe(source string) (title, excerpt string) {
-	p := d.pages[source]
-	if p == nil {
+	src := d.sources[source]
+	if src == nil {
 		return "", ""
 	}
-	if p.changed {
-		return p.title, p.excerpt
+	if src.parsed || src.path == "" {
+		return src.title, src.excerpt
 	}
-	src, err := os.ReadFile(p.file.Path)
+	data, err := os.ReadFile(src.path)
 	if err != nil {
 		return "", ""
 	}
-	u, _ := url.Parse(source)
-	ex, err := renderer.Extract(src, u, &renderer.Options{Content: d.s.cfg.Content})
+	ex, err := renderer.Extract(data, linkurl.Parse(source), &renderer.Options{Content: d.s.cfg.Content})
 	if err != nil {
 		return "", ""
 	}
 	return ex.Title, ex.Excerpt
 }
 
+// hostOf is the host a request to raw goes to, as the gates know it: the
+// host name without case or trailing dot, and the port when one is given.
 func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
+	u := linkurl.Parse(raw)
+	if u == nil {
 		return raw
 	}
-	return strings.ToLower(u.Host)
+	if p := u.Port(); p != "" {
+		return linkurl.Host(u) + ":" + p
+	}
+	return linkurl.Host(u)
 }

@@ -12,7 +12,7 @@ import (
 // one. A caller that must know its record is durable (the in-flight mark
 // before a send) waits for that commit; settled outcomes do not wait.
 type recorder struct {
-	ledger *state.Ledger
+	ledger ledger
 	in     chan record
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -30,7 +30,7 @@ type record struct {
 // flushEvery bounds how long a settled outcome waits in memory.
 const flushEvery = 200 * time.Millisecond
 
-func newRecorder(l *state.Ledger) *recorder {
+func newRecorder(l ledger) *recorder {
 	r := &recorder{ledger: l, in: make(chan record, 256)}
 	r.wg.Add(1)
 	go r.loop()

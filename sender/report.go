@@ -24,6 +24,8 @@ type Item struct {
 }
 
 // Report is what a run did; it is printed as the summary and as --json.
+// Each stage of the run (scan, plan, deliver, services) returns its own
+// counts, and Run puts them together here.
 type Report struct {
 	Mode     string    `json:"mode"`
 	Started  time.Time `json:"started"`
@@ -52,57 +54,122 @@ type Report struct {
 	Unsent            int `json:"unsent"` // left for the next run when the budget ran out
 	Planned           int `json:"planned,omitempty"`
 
+	// Waiting is what the ledger holds open after the run (this run's
+	// outcomes and earlier ones): nil in a dry run.
+	Waiting *Waiting `json:"waiting,omitempty"`
+	// FirstRun, on a first run with page dates, is what the
+	// firstRunMaxAge cut-off recorded as handled.
+	FirstRun *FirstRun `json:"first_run,omitempty"`
+	// Compacted is the ledger's size before and after the run compacted
+	// it (when a third of the file held nothing).
+	Compacted *Compaction `json:"compacted,omitempty"`
+
 	BudgetExhausted bool     `json:"budget_exhausted"`
 	Interrupted     bool     `json:"interrupted"`        // stopped by a signal
 	Items           []Item   `json:"items"`              // never null: an empty run has []
+	Skipped         []Item   `json:"skipped,omitempty"`  // links of changed pages not notified, and why (Options.Verbose)
 	Services        []Item   `json:"services,omitempty"` // update services and WebSub hubs
 	Warnings        []string `json:"warnings,omitempty"`
-
-	mu sync.Mutex
 }
 
-func (r *Report) add(it Item) {
+// FirstRun is what a first run (no run recorded in the ledger) recorded as
+// handled without sending: the links of pages published before Cutoff.
+type FirstRun struct {
+	Cutoff time.Time `json:"cutoff"`
+	MaxAge string    `json:"max_age"` // firstRunMaxAge, as a duration
+	Links  int       `json:"links"`   // links recorded as handled
+	Pages  int       `json:"pages"`   // pages they are on
+}
+
+// Compaction is a ledger file's size, in bytes, before and after it was
+// compacted.
+type Compaction struct {
+	Before int64 `json:"before"`
+	After  int64 `json:"after"`
+}
+
+// Waiting counts the notifications the ledger holds open, by why they wait.
+type Waiting struct {
+	NotLive  int `json:"source_not_live"` // the source page was not live yet (deferred)
+	Retry    int `json:"retry"`           // failed for a passing reason; tried again later
+	NotSent  int `json:"not_sent"`        // planned and not sent yet (a run's time budget ran out)
+	InFlight int `json:"in_flight"`       // sent when a run stopped, answer unknown; sent again next run
+}
+
+// Total is every notification waiting.
+func (w *Waiting) Total() int { return w.NotLive + w.Retry + w.NotSent + w.InFlight }
+
+func waitingFrom(stats map[state.Status]int) *Waiting {
+	return &Waiting{
+		NotLive: stats[state.StatusDeferred], Retry: stats[state.StatusRetry],
+		NotSent: stats[state.StatusPending], InFlight: stats[state.StatusInFlight],
+	}
+}
+
+// deliverResult is what the delivery did; its workers add to it at once.
+type deliverResult struct {
+	mu                sync.Mutex
+	items             []Item
+	notified          int
+	alreadyRegistered int
+	noEndpoint        int
+	failed            int
+	retry             int
+	deferred          int
+	unsent            int
+	budgetExhausted   bool
+	interrupted       bool
+}
+
+func (r *deliverResult) add(it Item) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.Items = append(r.Items, it)
+	r.items = append(r.items, it)
 	switch state.Status(it.Status) {
 	case state.StatusNotified:
-		r.Notified++
+		r.notified++
 	case state.StatusNoEndpoint:
-		r.NoEndpoint++
+		r.noEndpoint++
 	case state.StatusFailed:
-		r.Failed++
+		r.failed++
 	case state.StatusRetry:
-		r.Retry++
+		r.retry++
 	case state.StatusDeferred:
-		r.Deferred++
-	}
-	if it.Status == "planned" {
-		r.Planned++
+		r.deferred++
 	}
 }
 
-func (r *Report) unsent() {
+func (r *deliverResult) addUnsent() {
 	r.mu.Lock()
-	r.Unsent++
+	r.unsent++
 	r.mu.Unlock()
 }
 
-func (r *Report) alreadyRegistered() {
+func (r *deliverResult) addAlreadyRegistered() {
 	r.mu.Lock()
-	r.AlreadyRegistered++
+	r.alreadyRegistered++
 	r.mu.Unlock()
 }
 
-// count tallies a link that is not notified at all.
-func (r *Report) count(why string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if why == reasonSelfPing {
-		r.SelfPing++
-	} else {
-		r.Excluded++
-	}
+// setScan, setPlan and setDelivery put a stage's counts into the report.
+func (r *Report) setScan(s *scanResult) {
+	r.Pages, r.NewPages, r.Changed, r.Unchanged, r.NotSources = s.Pages, s.NewPages, s.Changed, s.Unchanged, s.NotSources
+	r.Warnings = append(r.Warnings, s.Warnings...)
+	r.Skipped = append(r.Skipped, s.Skipped...)
+}
+
+func (r *Report) setPlan(p *planResult) {
+	r.SendingPages, r.NewLinks, r.UpdatingPages, r.Deleted = p.SendingPages, p.NewLinks, p.UpdatingPages, p.Deleted
+	r.SelfPing, r.Excluded, r.Baseline, r.FirstRun = p.SelfPing, p.Excluded, p.Baseline, p.FirstRun
+	r.Warnings = append(r.Warnings, p.Warnings...)
+	r.Skipped = append(r.Skipped, p.Skipped...)
+}
+
+func (r *Report) setDelivery(d *deliverResult) {
+	r.Items = append(r.Items, d.items...)
+	r.Notified, r.AlreadyRegistered, r.NoEndpoint = d.notified, d.alreadyRegistered, d.noEndpoint
+	r.Failed, r.Retry, r.Deferred, r.Unsent = d.failed, d.retry, d.deferred, d.unsent
+	r.BudgetExhausted, r.Interrupted = d.budgetExhausted, d.interrupted
 }
 
 // Counts is the report's tallies by name, as kept in the ledger's run log.
@@ -130,26 +197,34 @@ func (r *Report) Summary(w io.Writer) {
 		fmt.Fprintf(w, ", %d recorded as baseline (not sent)", r.Baseline)
 	}
 	fmt.Fprintln(w)
+	if f := r.FirstRun; f != nil {
+		fmt.Fprintf(w, "first run (no run recorded in the ledger): %d links on %d pages published before %s recorded as handled, not sent (firstRunMaxAge %s; --all sends them)\n",
+			f.Links, f.Pages, f.Cutoff.Format("2006-01-02"), f.MaxAge)
+	}
 	switch r.Mode {
 	case "dry-run":
 		fmt.Fprintf(w, "dry run: %d notifications would be sent; nothing was sent or written\n", r.Planned)
 	case "baseline":
 		fmt.Fprintf(w, "baseline: links recorded as handled; nothing was sent\n")
 	default:
-		var parts []string
-		parts = append(parts, fmt.Sprintf("%d notified", r.Notified))
+		parts := []string{fmt.Sprintf("%d notified", r.Notified)}
 		if r.AlreadyRegistered > 0 {
 			parts = append(parts, fmt.Sprintf("(%d already registered)", r.AlreadyRegistered))
 		}
-		parts = append(parts,
-			fmt.Sprintf("%d no endpoint", r.NoEndpoint),
-			fmt.Sprintf("%d failed", r.Failed),
-			fmt.Sprintf("%d waiting for retry", r.Retry),
-			fmt.Sprintf("%d deferred (source not live)", r.Deferred))
+		parts = append(parts, fmt.Sprintf("%d no endpoint", r.NoEndpoint), fmt.Sprintf("%d failed", r.Failed))
+		if r.Retry > 0 {
+			parts = append(parts, fmt.Sprintf("%d to retry", r.Retry))
+		}
+		if r.Deferred > 0 {
+			parts = append(parts, fmt.Sprintf("%d deferred (source not live)", r.Deferred))
+		}
 		if r.Unsent > 0 {
 			parts = append(parts, fmt.Sprintf("%d left for the next run", r.Unsent))
 		}
 		fmt.Fprintf(w, "notifications: %s\n", strings.Join(parts, ", "))
+		if r.Waiting != nil && r.Waiting.Total() > 0 {
+			fmt.Fprintf(w, "%d waiting: %s\n", r.Waiting.Total(), r.Waiting.String())
+		}
 		if r.BudgetExhausted {
 			fmt.Fprintln(w, "the run's time budget (--max-time) ran out; the rest waits for the next run")
 		}
@@ -161,9 +236,33 @@ func (r *Report) Summary(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+	if c := r.Compacted; c != nil {
+		fmt.Fprintf(w, "ledger compacted: %.1f MB -> %.1f MB\n", float64(c.Before)/1e6, float64(c.After)/1e6)
+	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
+}
+
+// String says why the notifications wait, largest reason first when there
+// are several: "19 source not live, 2 retry after a failure".
+func (w *Waiting) String() string {
+	var parts []string
+	add := func(n int, why string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, why))
+		}
+	}
+	add(w.NotLive, "source not live")
+	add(w.Retry, "retry after a failure")
+	add(w.NotSent, "not sent yet (time budget)")
+	add(w.InFlight, "re-sent next run (a run stopped mid-send)")
+	if len(parts) == 1 {
+		// "19 waiting: source not live" rather than "19 waiting: 19 source not live".
+		_, why, _ := strings.Cut(parts[0], " ")
+		return why
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Line is the one-line form of an item, for --verbose and the dry-run plan.

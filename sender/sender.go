@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"runtime/debug"
+	"runtime/metrics"
 	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
@@ -14,9 +17,11 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
-// ErrFlood is returned, before any request, when a run on a site the ledger
-// has never seen would notify more pages than Config.FloodLimit.
-var ErrFlood = errors.New("first run would notify too many pages")
+// ErrFlood is returned, before any request and before the records it
+// weighed are written, when a run would notify more pages than
+// Config.FloodLimit or send more notifications than
+// Config.FloodNotifications, and Options.All was not given.
+var ErrFlood = errors.New("stopped before sending: too many notifications for one run")
 
 // ErrInterrupted is returned, with the report of what was done, when the
 // run's context was cancelled (SIGINT, SIGTERM) while notifications were
@@ -49,8 +54,11 @@ type PageInfo = site.PageInfo
 // Options are the inputs of one run besides the Config.
 type Options struct {
 	Mode Mode
-	// All lifts the first-run flood guard.
+	// All lifts the flood guards.
 	All bool
+	// Verbose keeps, in Report.Skipped, every link of a changed page that
+	// is not notified, and why.
+	Verbose bool
 	// Pages, when non-nil, is the Hugo site's page data keyed by URL.
 	Pages map[string]PageInfo
 	// Logger receives diagnostics; nil is quiet.
@@ -65,10 +73,31 @@ type Options struct {
 type Sender struct {
 	cfg     config.Config
 	exclude linkurl.Patterns
-	ledger  *state.Ledger
+	ledger  ledger // nil in a dry run without a ledger
 	client  *linkback.Client
 	opts    Options
 	log     *slog.Logger
+	// memoryLimit is the runtime's soft memory limit before a --baseline
+	// bound it, restored when the run ends; -1 when it did not.
+	memoryLimit int64
+}
+
+// ledger is what a run reads and writes of the ledger: a *state.Ledger,
+// or in tests one that fails where the test wants. Its errors name the
+// ledger file already.
+type ledger interface {
+	Path() string
+	FirstRun() (time.Time, bool, error)
+	PageHeads(urls []string) ([]state.PageHead, error)
+	ForEachPageHead(fn func(url string, h state.PageHead) error) error
+	Page(url string) (state.Page, bool, error)
+	NotificationsFor(source string) ([]state.Notification, error)
+	NotificationsWith(statuses ...state.Status) ([]state.Notification, error)
+	Stats() (map[state.Status]int, error)
+	Discovery(target string, now time.Time) (state.Discovery, bool, error)
+	Feeds() (map[string]state.Feed, error)
+	Commit(b *state.Batch) error
+	CompactIfSparse(threshold float64) (state.Compaction, bool, error)
 }
 
 // New returns a Sender. cfg is completed with its defaults; ledger may be nil
@@ -97,44 +126,89 @@ func New(cfg config.Config, ledger *state.Ledger, client *linkback.Client, opts 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Sender{cfg: cfg, exclude: exclude, ledger: ledger, client: client, opts: opts, log: log}, nil
+	s := &Sender{cfg: cfg, exclude: exclude, client: client, opts: opts, log: log, memoryLimit: -1}
+	if ledger != nil { // a nil *state.Ledger must stay a nil interface
+		s.ledger = ledger
+	}
+	return s, nil
 }
 
 // Run performs one send and returns its report. Remote answers are recorded
 // in the report and the ledger, never returned as errors; an error means the
 // run itself could not complete (unreadable site, ledger failure, flood guard).
+//
+// The stages run in turn, each returning its own counts: the scan hands
+// each changed page to the plan as it goes, the plan commits its records
+// and returns the jobs, the delivery sends them, and the services tell
+// update services and WebSub hubs.
 func (s *Sender) Run(ctx context.Context) (*Report, error) {
-	rep := &Report{Mode: s.opts.Mode.String(), Started: s.opts.Now(), Items: []Item{}}
-	known, err := s.knownPages()
+	defer s.unboundMemory()
+	now := s.opts.Now()
+	rep := &Report{Mode: s.opts.Mode.String(), Started: now, Items: []Item{}}
+	fresh, err := s.fresh()
 	if err != nil {
 		return nil, err
 	}
-	pages, feeds, err := s.scan(ctx, known, rep)
+	pl := s.newPlanner(fresh, now)
+	if err := pl.watchOpen(); err != nil {
+		return nil, err
+	}
+	sc, err := s.scan(ctx, pl.page)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.plan(ctx, pages, known, rep)
+	rep.setScan(sc)
+	p, err := pl.finish(ctx, sc.urls)
 	if err != nil {
 		return nil, err
 	}
-	if s.opts.Mode == ModeSend {
-		if err := s.deliver(ctx, p, rep); err != nil {
+	rep.setPlan(p)
+	switch s.opts.Mode {
+	case ModeDryRun:
+		if len(p.Planned) > 0 {
+			rep.Items = p.Planned
+		}
+		rep.Planned = len(p.Planned)
+	case ModeSend:
+		d, err := s.deliver(ctx, p)
+		if err != nil {
 			return nil, err
 		}
+		rep.setDelivery(d)
 		if !rep.Interrupted {
-			if err := s.services(ctx, known, feeds, rep); err != nil {
+			changed := rep.NewPages+rep.Changed+rep.Deleted > 0
+			if rep.Services, err = s.services(ctx, changed, sc.feeds); err != nil {
 				return nil, err
 			}
 		}
 	}
 	rep.Finished = s.opts.Now()
 	if s.opts.Mode != ModeDryRun {
+		stats, err := s.ledger.Stats()
+		if err != nil {
+			return rep, err
+		}
+		rep.Waiting = waitingFrom(stats)
 		b := &state.Batch{Runs: []state.Run{{
 			Started: rep.Started, Finished: rep.Finished, Command: s.opts.Mode.command(),
 			Counts: rep.Counts(), Interrupted: rep.BudgetExhausted || rep.Interrupted,
 		}}}
 		if err := s.ledger.Commit(b); err != nil {
-			return rep, fmt.Errorf("record run in %s: %w", s.ledger.Path(), err)
+			return rep, err
+		}
+		// A run that wrote much leaves the pages its commits freed: the
+		// ledger a CI job caches or commits is kept dense. A baseline wrote
+		// the ledger whole, and is compacted at a tenth unused.
+		threshold := state.CompactThreshold
+		if s.opts.Mode == ModeBaseline {
+			threshold = baselineCompact
+		}
+		c, done, err := s.ledger.CompactIfSparse(threshold)
+		if err != nil {
+			return rep, err
+		}
+		if done {
+			rep.Compacted = &Compaction{Before: c.Before, After: c.After}
 		}
 	}
 	if rep.Interrupted {
@@ -142,6 +216,52 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 	}
 	return rep, nil
 }
+
+// baselineHeadroom is the memory a --baseline may use above what it holds
+// of every page: the batch it fills, the commit under way, the scan's
+// window, and their garbage.
+const baselineHeadroom = 64 << 20
+
+// boundMemory, in a --baseline on a large site, sets the runtime's soft
+// memory limit to what the run holds of every page plus
+// baselineHeadroom, unless the user set one (GOMEMLIMIT). A baseline holds
+// nothing else for long, so this costs no time, while the default, a heap
+// twice the last one found live, lets garbage double its footprint. A run
+// that sends is not bound: what it holds grows with what it sends.
+func (s *Sender) boundMemory() {
+	if s.opts.Mode != ModeBaseline || debug.SetMemoryLimit(-1) != math.MaxInt64 {
+		return
+	}
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	s.memoryLimit = debug.SetMemoryLimit(int64(sample[0].Value.Uint64()) + baselineHeadroom)
+}
+
+// unboundMemory restores the limit boundMemory replaced.
+func (s *Sender) unboundMemory() {
+	if s.memoryLimit >= 0 {
+		debug.SetMemoryLimit(s.memoryLimit)
+		s.memoryLimit = -1
+	}
+}
+
+// fresh reports whether no run was ever recorded in the ledger: the first
+// run on a site. A run the flood guard stopped records none, so the next
+// one is still the first.
+func (s *Sender) fresh() (bool, error) {
+	if s.ledger == nil {
+		return true, nil
+	}
+	_, ok, err := s.ledger.FirstRun()
+	return !ok, err
+}
+
+// baselineCompact is the share of unused pages from which a --baseline
+// compacts the ledger.
+const baselineCompact = 0.1
 
 // command is how the run appears in the ledger's run log.
 func (m Mode) command() string {
@@ -160,15 +280,4 @@ func (m Mode) String() string {
 	default:
 		return "send"
 	}
-}
-
-func (s *Sender) knownPages() (map[string]state.Page, error) {
-	if s.ledger == nil {
-		return map[string]state.Page{}, nil
-	}
-	known, err := s.ledger.Pages()
-	if err != nil {
-		return nil, fmt.Errorf("read ledger %s: %w", s.ledger.Path(), err)
-	}
-	return known, nil
 }

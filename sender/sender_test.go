@@ -210,6 +210,12 @@ func (w *world) run(cfg config.Config, opts Options) *Report {
 }
 
 func (w *world) tryRun(cfg config.Config, opts Options) (*Report, error) {
+	return w.tryRunWith(cfg, opts, nil)
+}
+
+// tryRunWith performs one send; wrap, when set, stands between the run and
+// its ledger.
+func (w *world) tryRunWith(cfg config.Config, opts Options, wrap func(*state.Ledger) ledger) (*Report, error) {
 	var l *state.Ledger
 	if opts.Mode != ModeDryRun || fileExists(cfg.Ledger) {
 		var err error
@@ -223,6 +229,9 @@ func (w *world) tryRun(cfg config.Config, opts Options) (*Report, error) {
 	s, err := New(cfg, l, c, opts)
 	if err != nil {
 		w.t.Fatal(err)
+	}
+	if wrap != nil {
+		s.ledger = wrap(l)
 	}
 	return s.Run(context.Background())
 }

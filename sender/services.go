@@ -3,21 +3,16 @@ package sender
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"sort"
-	"strings"
 
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/hugo-pingback/hugo-pingback/linkback"
+	"github.com/hugo-pingback/hugo-pingback/linkurl"
 	"github.com/hugo-pingback/hugo-pingback/site"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
-
-// isFeedRecord tells feed records apart from page records in the ledger's
-// pages bucket: a feed is tracked there only for its hash.
-func isFeedRecord(p state.Page) bool { return strings.HasSuffix(p.File, ".xml") }
 
 // services tells the wider web that the site changed, once per run in which
 // a page or a feed was new, changed or deleted: weblogUpdates pings to each
@@ -26,17 +21,18 @@ func isFeedRecord(p state.Page) bool { return strings.HasSuffix(p.File, ".xml") 
 // A feed's new hash is recorded only once its hub has the news (or refused
 // it for good): a run killed before, or a hub that failed for a passing
 // reason, leaves the feed changed for the next run, which tells again.
-func (s *Sender) services(ctx context.Context, known map[string]state.Page, files []site.File, rep *Report) error {
+func (s *Sender) services(ctx context.Context, pagesChanged bool, files []site.File) ([]Item, error) {
 	now := s.opts.Now()
 	var b state.Batch
+	var items []Item
 	home := s.cfg.SiteRoots()[0].BaseURL
 
-	feeds, err := s.changedFeeds(known, files)
+	feeds, err := s.changedFeeds(files)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if rep.NewPages+rep.Changed+rep.Deleted == 0 && len(feeds) == 0 {
-		return nil
+	if !pagesChanged && len(feeds) == 0 {
+		return nil, nil
 	}
 	feedURL := s.cfg.FeedURL
 	if feedURL == "" && len(feeds) > 0 {
@@ -58,8 +54,8 @@ func (s *Sender) services(ctx context.Context, known map[string]state.Page, file
 			res, err = s.client.WeblogUpdate(c, svc, s.siteTitle(), home, feedURL)
 			return err
 		})
-		s.recordService(&n, res, err, rep)
-		b.Notifications = append(b.Notifications, n)
+		items = append(items, s.recordService(&n, res, err))
+		b.Services = append(b.Services, n)
 	}
 	for _, f := range feeds {
 		hub := s.cfg.WebSubHub
@@ -70,7 +66,7 @@ func (s *Sender) services(ctx context.Context, known map[string]state.Page, file
 			break
 		}
 		if hub == "" {
-			b.Pages = append(b.Pages, f.record)
+			b.Feeds = append(b.Feeds, f.record)
 			continue
 		}
 		n := state.Notification{Source: f.url, Target: hub, Protocol: "websub", Endpoint: hub, Created: now, Updated: now}
@@ -80,19 +76,16 @@ func (s *Sender) services(ctx context.Context, known map[string]state.Page, file
 			res, err = s.client.WebSubPublish(c, hub, f.url)
 			return err
 		})
-		s.recordService(&n, res, err, rep)
-		b.Notifications = append(b.Notifications, n)
+		items = append(items, s.recordService(&n, res, err))
+		b.Services = append(b.Services, n)
 		if c := linkback.Classify(err); c == linkback.ClassDone || c == linkback.ClassPermanent {
-			b.Pages = append(b.Pages, f.record)
+			b.Feeds = append(b.Feeds, f.record)
 		}
 	}
-	if b.Len() == 0 {
-		return nil
-	}
 	if err := s.ledger.Commit(&b); err != nil {
-		return fmt.Errorf("write ledger %s: %w", s.ledger.Path(), err)
+		return nil, err // names the ledger already
 	}
-	return nil
+	return items, nil
 }
 
 // gateless runs one request to a service within the run's request timeout.
@@ -102,7 +95,7 @@ func (s *Sender) gateless(ctx context.Context, fn func(context.Context) error) e
 	return fn(c)
 }
 
-func (s *Sender) recordService(n *state.Notification, res *linkback.Result, err error, rep *Report) {
+func (s *Sender) recordService(n *state.Notification, res *linkback.Result, err error) Item {
 	now := s.opts.Now()
 	it := Item{Source: n.Source, Target: n.Target, Kind: n.Protocol, Protocol: n.Protocol, Endpoint: n.Endpoint}
 	if res != nil {
@@ -115,19 +108,21 @@ func (s *Sender) recordService(n *state.Notification, res *linkback.Result, err 
 	}
 	n.Attempts, n.Sends = 1, 1
 	it.Status, it.Error, it.Answer = string(n.Status), n.LastError, n.Answer
-	rep.mu.Lock()
-	rep.Services = append(rep.Services, it)
-	rep.mu.Unlock()
+	return it
 }
 
 type feed struct {
 	url, hub string
-	record   state.Page // the feed's new hash, committed once told
+	record   state.Feed // the feed's new hash, committed once told
 }
 
 // changedFeeds reads the feeds of the build and returns those whose bytes
 // changed since the ledger saw them.
-func (s *Sender) changedFeeds(known map[string]state.Page, files []site.File) ([]feed, error) {
+func (s *Sender) changedFeeds(files []site.File) ([]feed, error) {
+	known, err := s.ledger.Feeds()
+	if err != nil {
+		return nil, err
+	}
 	var feeds []feed
 	now := s.opts.Now()
 	for _, f := range files {
@@ -139,7 +134,7 @@ func (s *Sender) changedFeeds(known map[string]state.Page, files []site.File) ([
 		if old, ok := known[f.URL]; ok && old.Hash == hash {
 			continue
 		}
-		rec := state.Page{URL: f.URL, File: f.Rel, Hash: hash, FirstSeen: now, LastSeen: now}
+		rec := state.Feed{URL: f.URL, File: f.Rel, Hash: hash, LastSeen: now}
 		feeds = append(feeds, feed{url: f.URL, hub: linkback.FindHub(data), record: rec})
 	}
 	sort.Slice(feeds, func(i, j int) bool { return feeds[i].url < feeds[j].url })
@@ -150,11 +145,10 @@ func (s *Sender) siteTitle() string {
 	if s.cfg.SiteTitle != "" {
 		return s.cfg.SiteTitle
 	}
-	u, err := url.Parse(s.cfg.SiteRoots()[0].BaseURL)
-	if err != nil {
-		return ""
+	if u := linkurl.Parse(s.cfg.SiteRoots()[0].BaseURL); u != nil {
+		return u.Host
 	}
-	return u.Host
+	return ""
 }
 
 // DeletedPages returns the URLs of the pages the ledger knows were deleted,
@@ -164,15 +158,15 @@ func (s *Sender) siteTitle() string {
 // the rules ship with the build that no longer has the pages; send never
 // writes them.
 func DeletedPages(l *state.Ledger) ([]string, error) {
-	pages, err := l.Pages()
+	var gone []string
+	err := l.ForEachPageHead(func(url string, h state.PageHead) error {
+		if h.Deleted {
+			gone = append(gone, url)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err // state's errors name the ledger
-	}
-	var gone []string
-	for u, p := range pages {
-		if p.Deleted && !isFeedRecord(p) {
-			gone = append(gone, u)
-		}
 	}
 	sort.Strings(gone)
 	return gone, nil

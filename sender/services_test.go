@@ -236,3 +236,53 @@ func TestSendWebSubRetriesFailedHub(t *testing.T) {
 		t.Errorf("third run: %+v, want nothing", rep.Services)
 	}
 }
+
+// Feeds and the calls to services are not pages or notifications of pages:
+// `status` counts the site's pages and links only (they once shared the
+// pages and notifications buckets, so a feed counted as a page).
+func TestSendFeedsAndServicesKeptApart(t *testing.T) {
+	service := peertest.Start(t, peertest.Script(t, "weblog_server.py"), "ping-only") + "/RPC2"
+	h := newHub(t)
+	w := newWorld(t)
+	// The home page links out, and its feed is not Hugo's index.xml (with
+	// which it would be a list page, sending nothing).
+	w.page("index.html", w.T("/link/home"))
+	w.page("posts/a/index.html")
+	w.feed("feed.xml", h.srv.URL+"/", "a")
+	w.feed("posts/index.xml", h.srv.URL+"/", "a")
+	cfg := w.cfg()
+	cfg.PingServices = []string{service}
+	w.run(cfg, Options{})
+
+	l, err := state.Open(w.ledger, &state.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if n, err := l.PageCount(); err != nil || n != 2 {
+		t.Errorf("PageCount() = %d, %v; want the 2 pages, not the feeds", n, err)
+	}
+	stats, err := l.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range stats {
+		total += n
+	}
+	if total != 1 {
+		t.Errorf("%d notifications (%v), want the home page's one link only", total, stats)
+	}
+	home, err := l.NotificationsFor(w.B("/"))
+	if err != nil || len(home) != 1 || home[0].Target != w.T("/link/home") {
+		t.Errorf("the home page's notifications = %+v, %v; want its link, not the ping service", home, err)
+	}
+	feeds, err := l.Feeds()
+	if err != nil || len(feeds) != 2 {
+		t.Errorf("Feeds() = %v, %v; want both feeds", feeds, err)
+	}
+	services, err := l.Services()
+	if err != nil || len(services) != 3 {
+		t.Errorf("Services() = %+v, %v; want the ping service and two hub calls", services, err)
+	}
+}

@@ -39,6 +39,7 @@ func golden(t *testing.T, name, got string) {
 // whose answer tries to inject Markdown and HTML into the summary.
 func mixedReport() *Report {
 	r := &Report{Mode: "send", Pages: 12, NewPages: 2, Changed: 1, Unchanged: 9, NewLinks: 6, SendingPages: 3, SelfPing: 1}
+	d := &deliverResult{}
 	for _, it := range []Item{
 		{Source: "https://blog.example.net/posts/a/", Target: "https://wp.example.org/2026/hello/", Kind: KindNew, Status: "notified", Protocol: "pingback", Endpoint: "https://wp.example.org/xmlrpc.php", Answer: "Pingback from https://blog.example.net/posts/a/ registered"},
 		{Source: "https://blog.example.net/posts/a/", Target: "https://indie.example.com/note/1", Kind: KindUpdate, Status: "notified", Protocol: "webmention", Endpoint: "https://indie.example.com/wm", Code: 202},
@@ -48,9 +49,10 @@ func mixedReport() *Report {
 		{Source: "https://blog.example.net/posts/new/", Target: "https://wp.example.org/2026/hello/", Kind: KindNew, Status: "deferred", Error: "https://blog.example.net/posts/new/ answered HTTP 404 Not Found"},
 		{Source: "https://blog.example.net/posts/c/", Target: "https://github.example.com/owner/repo", Kind: KindNew, Status: "no-endpoint", Error: "target does not accept webmention or pingback"},
 	} {
-		r.add(it)
+		d.add(it)
 	}
-	r.alreadyRegistered()
+	d.addAlreadyRegistered()
+	r.setDelivery(d)
 	r.Services = []Item{{Protocol: "websub", Endpoint: "https://hub.example.com/", Status: "notified"}}
 	return r
 }
@@ -58,13 +60,13 @@ func mixedReport() *Report {
 func TestMarkdownAndOutputs(t *testing.T) {
 	budget := mixedReport()
 	budget.BudgetExhausted = true
-	budget.unsent()
-	budget.unsent()
+	budget.Unsent += 2
 	budget.Warnings = []string{"content link https://x.example/ missing from the published page <b>"}
 
-	dry := &Report{Mode: "dry-run", Pages: 3, NewPages: 3, NewLinks: 2}
-	dry.add(Item{Source: "https://blog.example.net/a/", Target: "https://t.example.com/1", Kind: KindNew, Status: "planned"})
-	dry.add(Item{Source: "https://blog.example.net/a/", Target: "https://t.example.com/2", Kind: KindNew, Status: "planned"})
+	dry := &Report{Mode: "dry-run", Pages: 3, NewPages: 3, NewLinks: 2, Planned: 2, Items: []Item{
+		{Source: "https://blog.example.net/a/", Target: "https://t.example.com/1", Kind: KindNew, Status: "planned"},
+		{Source: "https://blog.example.net/a/", Target: "https://t.example.com/2", Kind: KindNew, Status: "planned"},
+	}}
 
 	for _, tc := range []struct {
 		name string
@@ -124,13 +126,15 @@ func TestMarkdownEscapes(t *testing.T) {
 // listed before the notified ones, and the left-out count said in words.
 func TestMarkdownBound(t *testing.T) {
 	r := &Report{Mode: "send"}
+	d := &deliverResult{}
 	const failed, notified = 30, 500
 	for i := range notified {
-		r.add(Item{Source: "https://blog.example.net/p/", Target: fmt.Sprintf("https://t.example.com/%d", i), Status: "notified", Protocol: "webmention"})
+		d.add(Item{Source: "https://blog.example.net/p/", Target: fmt.Sprintf("https://t.example.com/%d", i), Status: "notified", Protocol: "webmention"})
 	}
 	for i := range failed {
-		r.add(Item{Source: "https://blog.example.net/p/", Target: fmt.Sprintf("https://f.example.com/%d", i), Status: "failed", Protocol: "pingback", Error: "receiver says the target does not exist (fault 32)"})
+		d.add(Item{Source: "https://blog.example.net/p/", Target: fmt.Sprintf("https://f.example.com/%d", i), Status: "failed", Protocol: "pingback", Error: "receiver says the target does not exist (fault 32)"})
 	}
+	r.setDelivery(d)
 	var md bytes.Buffer
 	if err := r.Markdown(&md); err != nil {
 		t.Fatal(err)

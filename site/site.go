@@ -126,7 +126,10 @@ func Contents(roots []config.Root) (pages, feeds []File, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The pages are the listing less its feeds, kept in place: at 100,000
+	// pages a second slice of them is 13 MB, and its garbage as much again.
 	rss := map[string]bool{} // Path of every index.xml
+	pages = files[:0]
 	for _, f := range files {
 		if isFeed(path.Base(f.Rel)) {
 			feeds = append(feeds, f)
@@ -137,6 +140,7 @@ func Contents(roots []config.Root) (pages, feeds []File, err error) {
 			pages = append(pages, f)
 		}
 	}
+	clear(files[len(pages):])
 	for i, f := range pages {
 		if path.Base(f.Rel) != "index.html" {
 			continue
@@ -189,7 +193,11 @@ func listRoots(roots []config.Root, want func(name string) bool, sweep bool) (fi
 		if err != nil {
 			return nil, removed, err
 		}
-		files = append(files, got...)
+		if files == nil {
+			files = got // one root, the usual case: no copy
+		} else {
+			files = append(files, got...)
+		}
 	}
 	return files, removed, nil
 }

@@ -1,8 +1,10 @@
 package state
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -27,6 +29,13 @@ type Batch struct {
 	Notifications []Notification
 	// Discoveries are stored by Target.
 	Discoveries []Discovery
+	// Feeds are stored by URL, replacing the stored record except for a
+	// zero FirstSeen.
+	Feeds []Feed
+	// Services are the calls to update services (weblogUpdates) and WebSub
+	// hubs, stored by (Source, Target) apart from the notifications of
+	// pages, like them (a zero Created keeps the stored one).
+	Services []Notification
 	// DeletePages are URLs of pages that left the site: each stored page is
 	// marked Deleted and kept, so its Targets can still be told. Unknown
 	// URLs are ignored.
@@ -41,7 +50,8 @@ func (b *Batch) Len() int {
 	if b == nil {
 		return 0
 	}
-	return len(b.Pages) + len(b.Notifications) + len(b.Discoveries) + len(b.DeletePages) + len(b.Runs)
+	return len(b.Pages) + len(b.Notifications) + len(b.Discoveries) + len(b.DeletePages) + len(b.Runs) +
+		len(b.Feeds) + len(b.Services)
 }
 
 // Reset empties b, keeping its slices' storage for the next batch.
@@ -51,12 +61,14 @@ func (b *Batch) Reset() {
 	b.Discoveries = b.Discoveries[:0]
 	b.DeletePages = b.DeletePages[:0]
 	b.Runs = b.Runs[:0]
+	b.Feeds = b.Feeds[:0]
+	b.Services = b.Services[:0]
 }
 
 // Commit writes b in one transaction, durable (fsynced) when Commit returns
 // nil; on error nothing of b is written. The records are applied in this
-// order: Pages, DeletePages, Notifications, Discoveries, Runs; a key given
-// twice ends with the later value (merged as below).
+// order: Pages, DeletePages, Notifications, Discoveries, Feeds, Services,
+// Runs; a key given twice ends with the later value (merged as below).
 //
 // What Commit stores differs from what it is given in these ways, all on
 // its own copy (b is not modified, except for the IDs of new Runs):
@@ -70,7 +82,9 @@ func (b *Batch) Reset() {
 //   - A zero Notification.Created keeps the stored one, or becomes now; a
 //     zero Updated becomes now; Answer and LastError are cut to MaxText.
 //   - A zero Discovery.Fetched becomes now.
-//   - Times are stored in UTC.
+//   - A zero Feed.FirstSeen keeps the stored one, or becomes now; a zero
+//     LastSeen becomes now.
+//   - Times are stored in UTC; the times Commit fills in are whole seconds.
 //
 // Commit fails with ErrInvalidRecord (naming the record) for an empty or
 // NUL-containing URL, a URL longer than bbolt's key limit allows, or a
@@ -80,27 +94,24 @@ func (l *Ledger) Commit(b *Batch) error {
 	if b.Len() == 0 {
 		return nil
 	}
-	now := l.now().UTC()
+	if err := b.check(); err != nil {
+		return fmt.Errorf("commit to ledger %s: %w", l.path, err)
+	}
+	// Whole seconds: a record stores whole-second times in a byte or two.
+	now := l.now().UTC().Truncate(time.Second)
 	runIDs := make([]uint64, len(b.Runs))
 	err := l.update("commit to ledger", func(tx *bolt.Tx) error {
-		pages, notifications, discovery := tx.Bucket(bucketPages), tx.Bucket(bucketNotifications), tx.Bucket(bucketDiscovery)
-		// Pages and their notifications arrive mostly in key order (the
-		// sender walks the site in order), and bbolt leaves a split page
-		// FillPercent full: the default 0.5 doubles the file.
-		pages.FillPercent, notifications.FillPercent, discovery.FillPercent = fillPercent, fillPercent, fillPercent
-		if err := putPages(pages, b.Pages, now); err != nil {
+		w := newWriter(tx, now)
+		if err := w.apply(b); err != nil {
 			return err
 		}
-		if err := deletePages(pages, b.DeletePages, now); err != nil {
+		if err := putFeeds(tx.Bucket(bucketFeeds), b.Feeds, now); err != nil {
 			return err
 		}
-		if err := putNotifications(notifications, b.Notifications, now); err != nil {
+		if err := putNotificationsIn(tx.Bucket(bucketServices), "service", b.Services, now); err != nil {
 			return err
 		}
-		if err := putDiscoveries(discovery, b.Discoveries, now); err != nil {
-			return err
-		}
-		return putRuns(tx.Bucket(bucketRuns), b.Runs, runIDs)
+		return putRuns(tx, b.Runs, runIDs, now)
 	})
 	if err != nil {
 		return err
@@ -111,89 +122,223 @@ func (l *Ledger) Commit(b *Batch) error {
 	return nil
 }
 
-func putPages(bk *bolt.Bucket, pages []Page, now time.Time) error {
-	for i := range pages {
-		p := pages[i] // a copy: b is not modified
+// check refuses the records Commit cannot store, before any is written.
+func (b *Batch) check() error {
+	for _, p := range b.Pages {
 		if err := checkKey("page URL", p.URL); err != nil {
 			return err
 		}
-		key := []byte(p.URL)
-		var old Page
-		exists := false
-		if v := bk.Get(key); v != nil {
-			var err error
-			if old, err = decodePage(p.URL, v); err != nil {
-				return corruptValue("page", p.URL, err)
-			}
-			exists = true
+	}
+	for _, u := range b.DeletePages {
+		if err := checkKey("deleted page URL", u); err != nil {
+			return err
 		}
-		p.Links = sortedSet(p.Links, nil)
-		p.Targets = sortedSet(p.Targets, old.Targets)
-		p.Published, p.FirstSeen, p.LastSeen, p.DeletedAt = utc(p.Published), utc(p.FirstSeen), utc(p.LastSeen), utc(p.DeletedAt)
-		if p.FirstSeen.IsZero() {
-			p.FirstSeen = old.FirstSeen
-			if !exists {
-				p.FirstSeen = now
-			}
+	}
+	for _, n := range b.Notifications {
+		if err := checkNotification("notification", n); err != nil {
+			return err
 		}
-		if !p.Deleted {
-			p.DeletedAt = time.Time{}
-			if p.LastSeen.IsZero() {
-				p.LastSeen = now
-			}
-		} else {
-			if p.LastSeen.IsZero() {
-				p.LastSeen = old.LastSeen
-			}
-			if p.DeletedAt.IsZero() && old.Deleted {
-				p.DeletedAt = old.DeletedAt
-			}
-			if p.DeletedAt.IsZero() {
-				p.DeletedAt = now
-			}
+	}
+	for _, d := range b.Discoveries {
+		if err := checkKey("discovery target", d.Target); err != nil {
+			return err
 		}
-		if err := bk.Put(key, encodePage(&p)); err != nil {
+	}
+	for _, f := range b.Feeds {
+		if err := checkKey("feed URL", f.URL); err != nil {
+			return err
+		}
+	}
+	for _, n := range b.Services {
+		if err := checkNotification("service", n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkNotification(kind string, n Notification) error {
+	if err := checkKey(kind+" source", n.Source); err != nil {
+		return err
+	}
+	if err := checkKey(kind+" target", n.Target); err != nil {
+		return err
+	}
+	if !n.Status.Valid() {
+		return fmt.Errorf("%w: %s %s -> %s: unknown status %q", ErrInvalidRecord, kind, n.Source, n.Target, n.Status)
+	}
+	return nil
+}
+
+// writer applies a batch to the records of one write transaction: each
+// source record the batch touches is read once, changed in memory, and
+// written once.
+type writer struct {
+	tx        *bolt.Tx
+	in        *interner
+	now       time.Time
+	pages     *bolt.Bucket
+	discovery *bolt.Bucket
+	touched   map[uint64]*loaded
+}
+
+// loaded is a source record being changed.
+type loaded struct {
+	key uint64 // the record's key in the pages bucket
+	url string
+	rec *sourceRecord
+}
+
+func newWriter(tx *bolt.Tx, now time.Time) *writer {
+	w := &writer{
+		tx: tx, in: newInterner(tx), now: now,
+		pages: tx.Bucket(bucketPages), discovery: tx.Bucket(bucketDiscovery),
+		touched: map[uint64]*loaded{},
+	}
+	// Ids and record keys are sequential, so new keys land at the end of
+	// these buckets: fill their pages instead of splitting them in half.
+	// A URL gets the key of its page's record after it was first linked
+	// to: its value grows a byte or two in place, so its pages keep room.
+	w.pages.FillPercent, w.in.hosts.FillPercent, w.in.urls.FillPercent = 1, 1, 0.9
+	return w
+}
+
+// apply applies the pages, deletions, notifications and discovery entries
+// of b, in that order.
+func (w *writer) apply(b *Batch) error {
+	for _, p := range b.Pages {
+		r, err := w.source(p.URL, true)
+		if err != nil {
+			return err
+		}
+		if err := r.rec.putPage(p, w.now, w.in); err != nil {
 			return fmt.Errorf("page %s: %w", p.URL, err)
 		}
 	}
-	return nil
-}
-
-func deletePages(bk *bolt.Bucket, urls []string, now time.Time) error {
-	for _, url := range urls {
-		if err := checkKey("deleted page URL", url); err != nil {
+	for _, url := range b.DeletePages {
+		r, err := w.source(url, false)
+		if err != nil {
 			return err
 		}
-		v := bk.Get([]byte(url))
-		if v == nil {
-			continue
+		if r != nil {
+			r.rec.deletePage(w.now)
 		}
-		p, err := decodePage(url, v)
-		if err != nil {
-			return corruptValue("page", url, err)
+	}
+	for _, n := range b.Notifications {
+		if err := w.putNotification(n); err != nil {
+			return err
 		}
-		if p.Deleted {
-			continue
+	}
+	for _, d := range b.Discoveries {
+		if err := w.putDiscovery(d); err != nil {
+			return err
 		}
-		p.Deleted, p.DeletedAt = true, now
-		if err := bk.Put([]byte(url), encodePage(&p)); err != nil {
-			return fmt.Errorf("page %s: %w", url, err)
-		}
+	}
+	return w.flush()
+}
+
+func (w *writer) putNotification(n Notification) error {
+	r, err := w.source(n.Source, true)
+	if err != nil {
+		return err
+	}
+	if err := r.rec.putNotification(n, w.now, w.in); err != nil {
+		return fmt.Errorf("notification %s -> %s: %w", n.Source, n.Target, err)
 	}
 	return nil
 }
 
-func putNotifications(bk *bolt.Bucket, ns []Notification, now time.Time) error {
+// source returns the record of a source URL, read from the ledger or new;
+// with create false, nil when the ledger has none.
+func (w *writer) source(url string, create bool) (*loaded, error) {
+	var id uint64
+	var err error
+	if create {
+		id, err = w.in.intern(url)
+	} else {
+		var ok bool
+		id, ok, err = w.in.lookup(url)
+		if !ok && err == nil {
+			return nil, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r := w.touched[id]; r != nil {
+		return r, nil
+	}
+	e, err := w.in.entry(id)
+	if err != nil {
+		return nil, err
+	}
+	r := &loaded{key: e.page, url: url, rec: &sourceRecord{urlID: id}}
+	switch {
+	case e.page != 0:
+		v := w.pages.Get(idKey(e.page))
+		if v == nil {
+			return nil, fmt.Errorf("%w: record %d of %s is missing", ErrCorrupt, e.page, url)
+		}
+		if r.rec, err = decodeSource(v); err != nil {
+			return nil, corruptValue("page", url, err)
+		}
+		r.rec.urlID = id
+	case !create:
+		return nil, nil
+	default:
+		if r.key, err = w.pages.NextSequence(); err != nil {
+			return nil, err
+		}
+		if err := w.in.setPage(id, r.key); err != nil {
+			return nil, err
+		}
+	}
+	w.touched[id] = r
+	return r, nil
+}
+
+// flush writes the changed records, by key.
+func (w *writer) flush() error {
+	recs := make([]*loaded, 0, len(w.touched))
+	for _, r := range w.touched {
+		recs = append(recs, r)
+	}
+	slices.SortFunc(recs, func(a, b *loaded) int { return cmp.Compare(a.key, b.key) })
+	for _, r := range recs {
+		if err := w.pages.Put(idKey(r.key), encodeSource(r.rec, r.url)); err != nil {
+			return fmt.Errorf("page %s: %w", r.url, err)
+		}
+	}
+	clear(w.touched)
+	return w.in.flush()
+}
+
+func (w *writer) putDiscovery(d Discovery) error {
+	id, err := w.in.intern(d.Target)
+	if err != nil {
+		return err
+	}
+	d.Fetched, d.Expires = utc(d.Fetched), utc(d.Expires)
+	if d.Fetched.IsZero() {
+		d.Fetched = w.now
+	}
+	v, err := encodeDiscoveryIDs(&d, w.in)
+	if err != nil {
+		return err
+	}
+	if err := w.discovery.Put(idKey(id), v); err != nil {
+		return fmt.Errorf("discovery %s: %w", d.Target, err)
+	}
+	return nil
+}
+
+// putNotificationsIn stores notifications, or service calls (kind names
+// which in errors), in bk.
+func putNotificationsIn(bk *bolt.Bucket, kind string, ns []Notification, now time.Time) error {
 	for i := range ns {
 		n := ns[i]
-		if err := checkKey("notification source", n.Source); err != nil {
+		if err := checkNotification(kind, n); err != nil {
 			return err
-		}
-		if err := checkKey("notification target", n.Target); err != nil {
-			return err
-		}
-		if !n.Status.Valid() {
-			return fmt.Errorf("%w: notification %s -> %s: unknown status %q", ErrInvalidRecord, n.Source, n.Target, n.Status)
 		}
 		key := notificationKey(n.Source, n.Target)
 		n.Answer = truncate(n.Answer, MaxText)
@@ -204,7 +349,7 @@ func putNotifications(bk *bolt.Bucket, ns []Notification, now time.Time) error {
 			if v := bk.Get(key); v != nil {
 				old, err := decodeNotificationValue(n.Source, n.Target, v)
 				if err != nil {
-					return corruptValue("notification", n.Source+" -> "+n.Target, err)
+					return corruptValue(kind, n.Source+" -> "+n.Target, err)
 				}
 				if !old.Created.IsZero() {
 					n.Created = old.Created
@@ -215,33 +360,53 @@ func putNotifications(bk *bolt.Bucket, ns []Notification, now time.Time) error {
 			n.Updated = now
 		}
 		if err := bk.Put(key, encodeNotification(&n)); err != nil {
-			return fmt.Errorf("notification %s -> %s: %w", n.Source, n.Target, err)
+			return fmt.Errorf("%s %s -> %s: %w", kind, n.Source, n.Target, err)
 		}
 	}
 	return nil
 }
 
-func putDiscoveries(bk *bolt.Bucket, ds []Discovery, now time.Time) error {
-	for i := range ds {
-		d := ds[i]
-		if err := checkKey("discovery target", d.Target); err != nil {
+func putFeeds(bk *bolt.Bucket, feeds []Feed, now time.Time) error {
+	for i := range feeds {
+		f := feeds[i]
+		if err := checkKey("feed URL", f.URL); err != nil {
 			return err
 		}
-		d.Fetched, d.Expires = utc(d.Fetched), utc(d.Expires)
-		if d.Fetched.IsZero() {
-			d.Fetched = now
+		f.FirstSeen, f.LastSeen = utc(f.FirstSeen), utc(f.LastSeen)
+		if f.FirstSeen.IsZero() {
+			f.FirstSeen = now
+			if v := bk.Get([]byte(f.URL)); v != nil {
+				old, err := decodeFeed(f.URL, v)
+				if err != nil {
+					return corruptValue("feed", f.URL, err)
+				}
+				if !old.FirstSeen.IsZero() {
+					f.FirstSeen = old.FirstSeen
+				}
+			}
 		}
-		if err := bk.Put([]byte(d.Target), encodeDiscovery(&d)); err != nil {
-			return fmt.Errorf("discovery %s: %w", d.Target, err)
+		if f.LastSeen.IsZero() {
+			f.LastSeen = now
+		}
+		if err := bk.Put([]byte(f.URL), encodeFeed(&f)); err != nil {
+			return fmt.Errorf("feed %s: %w", f.URL, err)
 		}
 	}
 	return nil
 }
 
-func putRuns(bk *bolt.Bucket, runs []Run, ids []uint64) error {
+func putRuns(tx *bolt.Tx, runs []Run, ids []uint64, now time.Time) error {
 	if len(runs) == 0 {
 		return nil
 	}
+	first := runs[0].Started
+	if first.IsZero() {
+		first = now
+	}
+	if err := setFirstRun(tx, first); err != nil {
+		return err
+	}
+	bk := tx.Bucket(bucketRuns)
 	for i := range runs {
 		r := runs[i]
 		if r.ID == 0 {

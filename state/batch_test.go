@@ -246,6 +246,10 @@ func TestCommitRuns(t *testing.T) {
 		t.Fatalf("LastRun on a new ledger = %v, %v; want none", ok, err)
 	}
 
+	if _, ok, err := l.FirstRun(); ok || err != nil {
+		t.Fatalf("FirstRun on a new ledger = %v, %v; want none", ok, err)
+	}
+
 	// Start a run: the ID is assigned and written back into the batch.
 	b := Batch{Runs: []Run{{Started: t1, Command: "send"}}}
 	if err := l.Commit(&b); err != nil {
@@ -269,6 +273,10 @@ func TestCommitRuns(t *testing.T) {
 	many := Batch{Runs: make([]Run, MaxRuns+5)}
 	if err := l.Commit(&many); err != nil {
 		t.Fatal(err)
+	}
+	// The first run stays the first, though its record is gone.
+	if first, ok, err := l.FirstRun(); !ok || err != nil || !first.Equal(t1) {
+		t.Errorf("FirstRun = %v, %v, %v; want %v", first, ok, err, t1)
 	}
 	runs, err := l.Runs()
 	if err != nil {
@@ -316,7 +324,7 @@ func TestFileStaysCompact(t *testing.T) {
 		raw += len(p.URL) + len(encodePage(&p))
 	}
 	var used int64
-	if err := l.db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil }); err != nil {
+	if err := l.f.DB.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	info, err := os.Stat(path)

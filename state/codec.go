@@ -251,9 +251,14 @@ const (
 	discPingback   = 2
 	discWebmention = 3
 	discTrackback  = 4
-	discErr        = 5
+	_              = 5 // retired: Err, never written by any release
 	discFetched    = 6
 	discExpires    = 7
+
+	feedFile      = 1
+	feedHash      = 2
+	feedFirstSeen = 3
+	feedLastSeen  = 4
 
 	runStarted     = 1
 	runFinished    = 2
@@ -409,12 +414,11 @@ func statusOf(v []byte) (Status, error) {
 }
 
 func encodeDiscovery(disc *Discovery) []byte {
-	e := newEncoder(len(disc.Final) + len(disc.Pingback) + len(disc.Webmention) + len(disc.Trackback) + len(disc.Err))
+	e := newEncoder(len(disc.Final) + len(disc.Pingback) + len(disc.Webmention) + len(disc.Trackback))
 	e.str(discFinal, disc.Final)
 	e.str(discPingback, disc.Pingback)
 	e.str(discWebmention, disc.Webmention)
 	e.str(discTrackback, disc.Trackback)
-	e.str(discErr, disc.Err)
 	e.time(discFetched, disc.Fetched)
 	e.time(discExpires, disc.Expires)
 	return e.b
@@ -433,8 +437,6 @@ func decodeDiscovery(target string, v []byte) (Discovery, error) {
 			disc.Webmention = d.str()
 		case discTrackback:
 			disc.Trackback = d.str()
-		case discErr:
-			disc.Err = d.str()
 		case discFetched:
 			disc.Fetched = d.time()
 		case discExpires:
@@ -442,6 +444,33 @@ func decodeDiscovery(target string, v []byte) (Discovery, error) {
 		}
 	}
 	return disc, d.err
+}
+
+func encodeFeed(f *Feed) []byte {
+	e := newEncoder(len(f.File) + len(f.Hash))
+	e.str(feedFile, f.File)
+	e.str(feedHash, f.Hash)
+	e.time(feedFirstSeen, f.FirstSeen)
+	e.time(feedLastSeen, f.LastSeen)
+	return e.b
+}
+
+func decodeFeed(url string, v []byte) (Feed, error) {
+	f := Feed{URL: url}
+	d := newDecoder(v)
+	for k := d.next(); k != 0; k = d.next() {
+		switch k {
+		case feedFile:
+			f.File = d.str()
+		case feedHash:
+			f.Hash = d.str()
+		case feedFirstSeen:
+			f.FirstSeen = d.time()
+		case feedLastSeen:
+			f.LastSeen = d.time()
+		}
+	}
+	return f, d.err
 }
 
 func encodeRun(r *Run) []byte {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperHold(os.Getenv(helperPathEnv)))
 	case "commit-forever":
 		os.Exit(helperCommitForever(os.Getenv(helperPathEnv)))
+	case "migrate":
+		os.Exit(helperMigrate(os.Getenv(helperPathEnv)))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown helper", os.Getenv(helperEnv))
 		os.Exit(2)
@@ -367,11 +370,11 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer db.Close()
-				if err := db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketNotifications) }); err != nil {
+				if err := db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketURLs) }); err != nil {
 					t.Fatal(err)
 				}
 			},
-			want: ErrCorrupt, message: `bucket "notifications" is missing`,
+			want: ErrCorrupt, message: `bucket "urls" is missing`,
 		},
 		{
 			// A bbolt file with a meta bucket whose marker is wrong.
@@ -392,9 +395,9 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 			name: "newer schema",
 			make: func(t *testing.T, path string) {
 				bigLedger(t, path, 1)
-				setMeta(t, path, metaSchema, "2")
+				setMeta(t, path, metaSchema, strconv.Itoa(SchemaVersion+1))
 			},
-			want: ErrSchema, message: "schema 2, this build reads up to 1",
+			want: ErrSchema, message: fmt.Sprintf("schema %d, this build reads up to %d", SchemaVersion+1, SchemaVersion),
 		},
 		{
 			// Our ledger with a schema version nobody wrote.
@@ -728,7 +731,7 @@ func fullBatch() Batch {
 		}},
 		Discoveries: []Discovery{{
 			Target: "https://x.example/1", Final: "https://x.example/1/", Pingback: "https://x.example/xmlrpc.php",
-			Webmention: "https://x.example/wm", Trackback: "https://x.example/tb", Err: "",
+			Webmention: "https://x.example/wm", Trackback: "https://x.example/tb",
 			Fetched: t0, Expires: t0.Add(24 * time.Hour),
 		}},
 		Runs: []Run{{Started: t0, Finished: t0.Add(time.Minute), Command: "send --all",
@@ -878,23 +881,58 @@ func TestCorruptionWhileOpen(t *testing.T) {
 }
 
 func TestCheckFindsBadRecords(t *testing.T) {
+	// A page the ledger has, and records of it written by hand.
+	page := benchPage(3).URL
+	urlID := func(in *interner) uint64 {
+		id, ok, err := in.lookup(page)
+		if !ok || err != nil {
+			panic(fmt.Sprintf("no id for %s: %v", page, err))
+		}
+		return id
+	}
+	recordKey := func(in *interner) []byte {
+		e, err := in.entry(urlID(in))
+		if err != nil {
+			panic(err)
+		}
+		return idKey(e.page)
+	}
+	record := func(targetID, flags uint64) func(in *interner) []byte {
+		return func(in *interner) []byte {
+			e := newEncoder(8)
+			e.b[0] = sourceFormat
+			e.int(srcURL, int64(urlID(in)))
+			e.bool(srcHasPage, true)
+			sub := binary.AppendUvarint(nil, targetID)
+			sub = binary.AppendUvarint(sub, flags)
+			e.bytesField(srcEntry, string(sub))
+			return e.b
+		}
+	}
+	bytes := func(b []byte) func(*interner) []byte { return func(*interner) []byte { return b } }
 	tests := []struct {
 		name   string
 		bucket []byte
-		key    string
-		value  []byte
-		says   string // a part of the error text
+		key    func(in *interner) []byte // written in the ledger's transaction
+		value  func(in *interner) []byte // nil: the key is deleted
+		says   string                    // a part of the error text
 	}{
 		// A page value that is not our encoding.
-		{"page value", bucketPages, "https://x/", []byte(`{"file":"x"}`), "page https://x/: malformed value: unknown format byte 0x7b"},
-		// A notification key without the NUL separator.
-		{"notification key", bucketNotifications, "https://x/", encodeNotification(&Notification{Status: StatusNotified}), "has no separator"},
-		// A notification with a status this build does not know.
-		{"notification status", bucketNotifications, "https://x/\x00https://y/", encodeNotification(&Notification{Status: "sent"}), `unknown status "sent"`},
+		{"page value", bucketPages, recordKey, bytes([]byte(`{"file":"x"}`)), "malformed value: unknown format byte 0x7b"},
+		// A page key that is not an id.
+		{"page key", bucketPages, bytes([]byte("https://x/")), record(1, 0), "is not an id"},
+		// An entry whose status this build does not know.
+		{"entry status", bucketPages, recordKey, record(1, 15<<flagStatusShift), "status 15"},
+		// An entry naming a URL the ledger does not have.
+		{"dangling target", bucketPages, recordKey, record(99999, flagLinked), "url 99999 is missing"},
+		// A record its URL does not name.
+		{"stray record", bucketPages, bytes(idKey(77777)), record(1, flagLinked), "is not the one its URL names"},
 		// A discovery value cut short.
-		{"discovery value", bucketDiscovery, "https://y/", []byte{valueFormat, 0x0a, 9, 'h'}, "discovery https://y/"},
+		{"discovery value", bucketDiscovery, func(in *interner) []byte { return idKey(urlID(in)) }, bytes([]byte{sourceFormat, 0x0a, 9, 'h'}), "discovery " + page},
+		// A URL the url index cannot find.
+		{"url index", bucketURLIDs, func(in *interner) []byte { k, _ := urlIndex(page); return k[:] }, nil, "is not in the url index"},
 		// A run key that is not 8 bytes.
-		{"run key", bucketRuns, "1", encodeRun(&Run{Command: "send"}), "not 8 bytes"},
+		{"run key", bucketRuns, bytes([]byte("1")), bytes(encodeRun(&Run{Command: "send"})), "not 8 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -904,7 +942,15 @@ func TestCheckFindsBadRecords(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(tt.bucket).Put([]byte(tt.key), tt.value) }); err != nil {
+			err = db.Update(func(tx *bolt.Tx) error {
+				in := newInterner(tx)
+				k := tt.key(in)
+				if tt.value == nil {
+					return tx.Bucket(tt.bucket).Delete(k)
+				}
+				return tx.Bucket(tt.bucket).Put(k, tt.value(in))
+			})
+			if err != nil {
 				t.Fatal(err)
 			}
 			db.Close()

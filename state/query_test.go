@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -70,8 +71,9 @@ func TestForEachNotification(t *testing.T) {
 	}
 	sort.Strings(keys)
 
-	// Every notification once, in key order; fn may Commit (here every
-	// 250th, across chunk boundaries: each Commit is an fsync).
+	// Every notification once, grouped by source, by target within one; fn
+	// may Commit (here every 250th, across chunk boundaries: each Commit is
+	// an fsync).
 	var got []string
 	updated := 0
 	err := l.ForEachNotification(func(n Notification) error {
@@ -86,8 +88,24 @@ func TestForEachNotification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(got, keys) {
-		t.Fatalf("visited %d notifications, want %d in key order", len(got), len(keys))
+	visited := slices.Clone(got)
+	sort.Strings(visited)
+	if !slices.Equal(visited, keys) {
+		t.Fatalf("visited %d notifications, want each of %d once", len(got), len(keys))
+	}
+	done := map[string]bool{}
+	for i, k := range got {
+		src, dst, _ := strings.Cut(k, "\x00")
+		if i > 0 {
+			prevSrc, prevDst, _ := strings.Cut(got[i-1], "\x00")
+			if prevSrc != src && done[src] {
+				t.Fatalf("notifications of %s are not together", src)
+			}
+			if prevSrc == src && prevDst >= dst {
+				t.Fatalf("targets of %s not in order at %s", src, dst)
+			}
+			done[prevSrc] = true
+		}
 	}
 	stats, err := l.Stats()
 	if err != nil {
@@ -292,5 +310,39 @@ func TestConcurrentUse(t *testing.T) {
 		if len(p.Targets) != batches {
 			t.Errorf("page %d has %d targets, want %d (unioned over batches)", w, len(p.Targets), batches)
 		}
+	}
+}
+
+func TestPageHeads(t *testing.T) {
+	l, _ := openTest(t)
+	b := Batch{Pages: []Page{
+		{URL: "https://blog.example/a/", Hash: "ha", Links: []string{"https://x/"}},
+		{URL: "https://blog.example/b/", Hash: "hb"},
+		{URL: "https://blog.example/c/", Hash: "hc", Links: []string{"https://y/"}},
+	}, DeletePages: []string{"https://blog.example/c/"}}
+	if err := l.Commit(&b); err != nil {
+		t.Fatal(err)
+	}
+	urls := []string{"https://blog.example/b/", "https://blog.example/nope/", "https://blog.example/a/", "https://blog.example/c/"}
+	heads, err := l.PageHeads(urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PageHead{
+		{Known: true, Hash: "hb"}, // no links
+		{},                        // unknown
+		{Known: true, Hash: "ha", HasLinks: true},                // links
+		{Known: true, Deleted: true, Hash: "hc", HasLinks: true}, // deleted, links kept
+	}
+	if !equal(heads, want) {
+		t.Errorf("PageHeads =\n %+v\nwant\n %+v", heads, want)
+	}
+	var got []string
+	err = l.ForEachPageHead(func(url string, h PageHead) error {
+		got = append(got, fmt.Sprintf("%s %s %v", url, h.Hash, h.Deleted))
+		return nil
+	})
+	if want := []string{"https://blog.example/a/ ha false", "https://blog.example/b/ hb false", "https://blog.example/c/ hc true"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("ForEachPageHead = %v, %v; want %v", got, err, want)
 	}
 }

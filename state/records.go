@@ -82,16 +82,28 @@ type Notification struct {
 	DeferredSince time.Time `json:"deferred_since"`       // since when the source was found not live, for StatusDeferred
 }
 
-// Discovery is the cached result of fetching a target to find its endpoints.
+// Discovery is the cached result of fetching a target to find its
+// endpoints. Only successful fetches are cached: a failed one is recorded,
+// with its reason, on the notification that needed it.
 type Discovery struct {
 	Target     string    // URL as linked (the key)
 	Final      string    // URL after redirects
 	Pingback   string    // pingback endpoint, "" when none
 	Webmention string    // webmention endpoint, "" when none
 	Trackback  string    // trackback ping URL, "" when none
-	Err        string    // why the fetch failed (cache such entries briefly)
 	Fetched    time.Time // when the target was fetched; Commit sets it to now when zero
 	Expires    time.Time // Ledger.Discovery ignores the entry from then on; zero means already expired
+}
+
+// Feed is what the ledger knows about one feed of the site (RSS or Atom),
+// keyed by its URL: only the hash of the bytes whose news the WebSub hub
+// was last given, so a changed feed is told once.
+type Feed struct {
+	URL       string    // public URL of the feed (the key)
+	File      string    // slash path of the built file relative to its publish root
+	Hash      string    // hash of the bytes the hub was told of, chosen by the caller
+	FirstSeen time.Time // first commit of the feed; Commit keeps the stored one when zero
+	LastSeen  time.Time // last commit; Commit sets it to now when zero
 }
 
 // Run records one invocation of the tool.

@@ -76,6 +76,7 @@ Usage:
   hugo-pingback inject [flags]   add <link rel="pingback"> (and webmention) to every built page
   hugo-pingback send   [flags]   notify the pages newly linked from your content
   hugo-pingback status [flags]   what was sent, failed, or waits for a retry, and why
+  hugo-pingback ledger CMD       export, import or compact the ledger of what was sent
   hugo-pingback serve  [flags]   receive pingbacks, Webmentions and Trackbacks for your pages
   hugo-pingback init   [flags]   add the settings to the site's config, and a CI recipe
   hugo-pingback mentions CMD     moderate received mentions; export or pull them into data/
@@ -91,6 +92,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"inject":   runInject,
 	"send":     runSend,
 	"status":   runStatus,
+	"ledger":   runLedger,
 	"serve":    runServe,
 	"init":     runInit,
 	"mentions": runMentions,

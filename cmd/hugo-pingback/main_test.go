@@ -457,13 +457,18 @@ func TestCLIErrorsNameThingsOnce(t *testing.T) {
 		t.Fatalf("baseline: %s", stderr)
 	}
 	ledger := filepath.Join(dir, ".hugo-pingback", "ledger.db")
-	// A record the ledger cannot read.
+	// A record the ledger cannot read: the page's source record.
 	db, err := bolt.Open(ledger, 0o644, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte("notifications")).Put([]byte("https://blog.example.net/posts/0/\x00https://y.example/"), []byte{0xff})
+		pages := tx.Bucket([]byte("pages"))
+		k, _ := pages.Cursor().First()
+		if k == nil {
+			return errors.New("the baseline recorded no page")
+		}
+		return pages.Put(bytes.Clone(k), []byte{0xff})
 	})
 	db.Close()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
+	"github.com/hugo-pingback/hugo-pingback/hugosite"
 	"github.com/hugo-pingback/hugo-pingback/linkback"
 	"github.com/hugo-pingback/hugo-pingback/sender"
 	"github.com/hugo-pingback/hugo-pingback/state"
@@ -21,8 +22,10 @@ what was already notified, and send a Webmention, pingback (or Trackback, when a
 new target, in the first protocol it advertises. Each link is notified once.
 
 In a Hugo site the flags default to the site's config ([params.pingback]); without one,
---public and --base-url describe any static site. A first run on a site with no ledger and
-more than 100 pages to notify stops before any request: choose --baseline, --since or --all.
+--public and --base-url describe any static site. A first run (no run recorded in the ledger)
+sends only for pages published in the last 14 days (--first-run-max-age), recording the links
+of older ones as handled; one that would still notify more than 100 pages stops before any
+request: choose --baseline, --since or --all.
 
 Exit status: 0 when the run completed (receivers' answers are recorded, not fatal);
 1 on config, site or ledger errors; 2 on a bad command line; 3 with --strict when a
@@ -48,7 +51,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	c := newCommand("send", config.Send, sendSynopsis, sendExamples, stdout)
 	dryRun := c.Bool("dry-run", "print the full plan of what would be sent; make no request and write nothing")
 	baseline := c.Bool("baseline", "record every current link as already handled, send nothing, make no request\n(the safe first run on an existing blog)")
-	all := c.Bool("all", "lift the flood guards: notify although the run would notify more pages than\nfloodLimit (100), or delete as many")
+	all := c.Bool("all", "lift the flood guards: notify although the run would notify more pages than\nfloodLimit (100) or more links than floodNotifications (1000), or delete as many;\non a first run, send for pages older than firstRunMaxAge too")
 	strict := c.Bool("strict", "exit 3 when a notification failed permanently")
 	force := c.Bool("force", "send although the Hugo environment is not production or baseURL is a placeholder")
 	noHugo := c.Bool("no-hugo", "do not load the Hugo site; read only the built files")
@@ -94,19 +97,22 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("publish dir %s: not found (build the site first, or pass --public)", r.Dir)
 		}
 	}
-	ledger, err := openLedger(cfg.Ledger, mode == sender.ModeDryRun)
+	ledger, err := openLedger(cfg.Ledger, cfg.LedgerExport, mode == sender.ModeDryRun)
 	if err != nil {
 		return err
 	}
 	if ledger != nil {
 		defer ledger.Close()
+		if st, ok := ledger.Seeded(); ok {
+			fmt.Fprintf(stderr, "no ledger at %s: started it from %s (%d records)\n", cfg.Ledger, cfg.LedgerExport, st.Added)
+		}
 	}
 
 	linkback.Version = currentVersion().Version
 	client := linkback.NewClient(linkback.ClientOptions{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivate, Logger: logger})
 	prog := newProgress(stderr, "sending")
 	s, err := sender.New(cfg, ledger, client, sender.Options{
-		Mode: mode, All: *all, Pages: ld.pages, Logger: logger, Progress: prog.update,
+		Mode: mode, All: *all, Verbose: *verbose, Pages: ld.pages, Logger: logger, Progress: prog.update,
 	})
 	if err != nil {
 		return &usageError{err.Error()}
@@ -115,6 +121,13 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	prog.done()
 	if rep == nil {
 		return err
+	}
+	if mode == sender.ModeDryRun {
+		for _, r := range cfg.SiteRoots() {
+			if hugosite.PlaceholderBaseURL(r.BaseURL) {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("baseURL %q is a placeholder: this plan names pages at URLs that can never be live, and a real send refuses to run (set baseURL, or pass --base-url)", r.BaseURL))
+			}
+		}
 	}
 	if *jsonOut {
 		enc := json.NewEncoder(stdout)
@@ -128,7 +141,21 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				fmt.Fprintln(stdout, it.Line())
 			}
 		}
+		for _, it := range rep.Skipped {
+			fmt.Fprintln(stdout, it.Line())
+		}
 		rep.Summary(stdout)
+	}
+	if cfg.LedgerExport != "" && mode != sender.ModeDryRun {
+		// Kept current after every run that got to record something, an
+		// interrupted one included; rewritten only when it changed.
+		changed, xerr := ledger.ExportFile(cfg.LedgerExport)
+		if xerr != nil {
+			return xerr
+		}
+		if changed && !*jsonOut {
+			fmt.Fprintf(stdout, "ledger exported to %s\n", cfg.LedgerExport)
+		}
 	}
 	if werr := writeReports(rep, *summaryFile, *outputsFile); werr != nil {
 		return errors.Join(err, werr)
@@ -142,24 +169,29 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// openLedger opens the ledger for a run. A dry run never creates one: with no
-// ledger yet it plans as if every link were new.
-func openLedger(path string, dryRun bool) (*state.Ledger, error) {
+// openLedger opens the ledger for a run. A dry run never creates one: with
+// no ledger yet it plans as if every link were new. A missing ledger
+// starts from the export (ledgerExport) when there is one; for a dry run,
+// in a temporary copy.
+func openLedger(path, export string, dryRun bool) (*state.Ledger, error) {
 	if dryRun {
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !fileExists(export) {
 			return nil, nil
 		}
-		l, err := state.Open(path, &state.Options{ReadOnly: true})
-		if err != nil {
-			return nil, ledgerError(path, err)
-		}
-		return l, nil
 	}
-	l, err := state.Open(path, nil)
+	l, err := state.Open(path, &state.Options{ReadOnly: dryRun, Seed: export})
 	if err != nil {
 		return nil, ledgerError(path, err)
 	}
 	return l, nil
+}
+
+func fileExists(path string) bool {
+	if path == "" {
+		return false
+	}
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func ledgerError(path string, err error) error {

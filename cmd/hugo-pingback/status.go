@@ -133,7 +133,7 @@ var statusMeaning = map[state.Status]string{
 	state.StatusRetry:      "failed for a passing reason; retried by a later run",
 	state.StatusDeferred:   "source page was not live yet; retried by the next run",
 	state.StatusPending:    "planned, not sent yet (a run ran out of time)",
-	state.StatusInFlight:   "being sent when a run died; re-sent by the next run",
+	state.StatusInFlight:   "sent when a run stopped, answer unknown; re-sent by the next run",
 	state.StatusFailed:     "failed for good",
 	state.StatusNoEndpoint: "target accepts no linkbacks",
 	state.StatusSkipped:    "not sent by choice (self-ping, excluded)",
@@ -169,9 +169,16 @@ func explainNotification(n state.Notification) string {
 	case state.StatusNoEndpoint:
 		return n.LastError
 	case state.StatusInFlight:
-		return "was being sent" + via + " when a run stopped; the next run re-sends it"
+		if n.LastError != "" { // why the run stopped, as the sender recorded it
+			return n.LastError + via
+		}
+		return "was being sent" + via + " when a run was killed; the next run re-sends it"
 	case state.StatusPending:
 		return "waits for the next run"
+	case state.StatusBaseline:
+		if n.LastError == "" {
+			return "recorded as handled by --baseline, not sent"
+		}
 	}
 	return n.LastError
 }

@@ -109,7 +109,8 @@ type File struct {
 // when it does not exist, unless o.ReadOnly is set. A new file is written
 // to a temporary name and linked into place only once complete. Open
 // checks, without writing, that the file has the tool's marker, a schema
-// no newer than f.Schema and every bucket of f.
+// no newer than f.Schema and, at f.Schema, every bucket of f; a file of an
+// older schema is its owner's to check and migrate (see File.Schema).
 //
 // Errors name the file and wrap f.ErrLocked, f.ErrCorrupt, f.ErrSchema,
 // fs.ErrNotExist (read-only, no file) or fs.ErrInvalid (empty path).
@@ -177,6 +178,19 @@ func (f *File) ReadOnly() bool { return f.readOnly }
 
 // Schema returns the schema version stored in the file.
 func (f *File) Schema() int { return f.schema }
+
+// Replaced reports whether the file's path no longer names the file this
+// File opened: another process renamed a new file over it (a migration, a
+// compaction) while this one waited for the lock. Its owner then opens the
+// path again.
+func (f *File) Replaced() bool {
+	held, err := f.file.Stat()
+	if err != nil {
+		return false
+	}
+	now, err := os.Stat(f.path)
+	return err == nil && !os.SameFile(held, now)
+}
 
 // View runs fn in a read transaction; see Update for errors.
 func (f *File) View(op string, fn func(*bolt.Tx) error) error {
@@ -269,7 +283,8 @@ func (f *File) CreatedAt() (time.Time, error) {
 }
 
 // checkMeta verifies, without writing, that the file has the marker, a
-// schema this build reads and every bucket of the Format.
+// schema this build reads and, when it is the Format's schema, every
+// bucket of the Format.
 func (f *File) checkMeta() error {
 	return f.View("open "+f.format.Name, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(BucketMeta)
@@ -281,9 +296,18 @@ func (f *File) checkMeta() error {
 			return fmt.Errorf("%w: unreadable schema version %q", f.format.ErrCorrupt, meta.Get(MetaSchema))
 		}
 		if int(v) > f.format.Schema {
+			// The tool's other files share the marker: a newer file of
+			// this Format keeps some of its buckets, another kind (the
+			// ledger given as a mention store) has none of them.
+			if name, ok := f.format.noBucket(tx); ok {
+				return fmt.Errorf("%w: bucket %q is missing", f.format.ErrCorrupt, name)
+			}
 			return fmt.Errorf("%w: schema %d, this build reads up to %d", f.format.ErrSchema, v, f.format.Schema)
 		}
 		f.schema = int(v)
+		if f.schema < f.format.Schema {
+			return nil // an older layout, which its owner checks and migrates
+		}
 		for _, name := range f.format.Buckets {
 			if tx.Bucket(name) == nil {
 				return fmt.Errorf("%w: bucket %q is missing", f.format.ErrCorrupt, name)
@@ -291,6 +315,19 @@ func (f *File) checkMeta() error {
 		}
 		return nil
 	})
+}
+
+// noBucket reports the Format's first bucket when tx has none of them.
+func (format *Format) noBucket(tx *bolt.Tx) (string, bool) {
+	for _, name := range format.Buckets {
+		if tx.Bucket(name) != nil {
+			return "", false
+		}
+	}
+	if len(format.Buckets) == 0 {
+		return "", false
+	}
+	return string(format.Buckets[0]), true
 }
 
 // create writes a new, complete file next to path and links it into place
@@ -344,6 +381,14 @@ func create(path string, f *Format, now time.Time) (bool, error) {
 		return false, err
 	}
 
+	return LinkNew(tmpPath, path)
+}
+
+// LinkNew puts the complete file tmpPath at path unless a file is there
+// already, and makes the new entry durable. It reports false, leaving
+// path alone, when a file was there (another process won the race); the
+// caller removes tmpPath either way.
+func LinkNew(tmpPath, path string) (bool, error) {
 	// Link, unlike Rename, never replaces an existing file.
 	if err := os.Link(tmpPath, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
@@ -358,7 +403,7 @@ func create(path string, f *Format, now time.Time) (bool, error) {
 			return false, err
 		}
 	}
-	SyncDir(dir)
+	SyncDir(filepath.Dir(path))
 	return true, nil
 }
 
