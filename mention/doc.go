@@ -25,7 +25,7 @@
 //
 // Export writes the approved mentions into the Hugo site's data dir as jf2,
 // one file per target page (see Export for the file names, and
-// example-site/layouts/_partials/mentions.html for a template that reads
+// example-site/layouts/partials/mentions.html for a template that reads
 // them); PullServer and PullWebmentionIO fill the same files from a running
 // receiver or from webmention.io.
 //

@@ -77,7 +77,7 @@ type wmioState struct {
 //	https://blog.example.net/about.html          about.json
 //
 // A template finds a page's file from its RelPermalink the same way (see
-// example-site/layouts/_partials/mentions.html). The query and host are not
+// example-site/layouts/partials/mentions.html). The query and host are not
 // part of it: pages on two hosts with one path share a file. ok is false
 // for a target that cannot name a file Hugo would read (a path segment
 // beginning with a dot, "..", a backslash).
