@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/hugo-pingback/hugo-pingback/config"
-	"github.com/hugo-pingback/hugo-pingback/internal/suggest"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
@@ -25,34 +24,14 @@ Run "hugo-pingback ledger COMMAND --help" for the flags of each.
 `
 
 // ledgerCommands are the subcommands of ledger.
-var ledgerCommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+var ledgerCommands = map[string]runFunc{
 	"export":  runLedgerExport,
 	"import":  runLedgerImport,
 	"compact": runLedgerCompact,
 }
 
 func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, ledgerUsage)
-		return usagef("ledger: no command given")
-	}
-	if cmd, ok := ledgerCommands[args[0]]; ok {
-		return cmd(ctx, args[1:], stdout, stderr)
-	}
-	switch args[0] {
-	case "help", "-h", "--help", "-help":
-		fmt.Fprint(stdout, ledgerUsage)
-		return nil
-	}
-	names := make([]string, 0, len(ledgerCommands))
-	for name := range ledgerCommands {
-		names = append(names, name)
-	}
-	msg := fmt.Sprintf("ledger: unknown command %q", args[0])
-	if s := suggest.Closest(args[0], names); s != "" {
-		msg += fmt.Sprintf("; did you mean %s?", s)
-	}
-	return usagef("%s (hugo-pingback ledger help lists the commands)", msg)
+	return dispatch(ctx, "ledger", ledgerCommands, ledgerUsage, args, stdout, stderr)
 }
 
 const ledgerExportSynopsis = `Write the ledger as JSON Lines: a header with the format's version, then one record per

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/hugo-pingback/hugo-pingback/internal/suggest"
@@ -86,8 +87,11 @@ In CI: build (or hugo), inject, deploy, then send. Run "hugo-pingback COMMAND --
 for the flags of each command, with examples.
 `
 
+// runFunc runs one command on its arguments.
+type runFunc func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
 // commands are the subcommands, by name.
-var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+var commands = map[string]runFunc{
 	"build":    runBuild,
 	"inject":   runInject,
 	"send":     runSend,
@@ -96,31 +100,65 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"serve":    runServe,
 	"init":     runInit,
 	"mentions": runMentions,
+	"version": func(_ context.Context, args []string, stdout, _ io.Writer) error {
+		return runVersion(args, stdout)
+	},
 }
 
 // run is the whole program: it parses args and dispatches to a command.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, topUsage)
-		return usagef("no command given")
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args[0] = "version"
 	}
-	if cmd, ok := commands[args[0]]; ok {
+	return dispatch(ctx, "", commands, topUsage, args, stdout, stderr)
+}
+
+// dispatch runs the subcommand of cmds that args[0] names, for the command
+// group group ("" for the top level, "ledger", ...). No name prints the
+// usage on stderr and is a usage error; help prints it on stdout; an
+// unknown name is one usage error naming the closest.
+func dispatch(ctx context.Context, group string, cmds map[string]runFunc, usage string, args []string, stdout, stderr io.Writer) error {
+	prefix := strings.TrimSpace(group + ": ")
+	if prefix == ":" {
+		prefix = ""
+	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usagef("%sno command given", spaced(prefix))
+	}
+	if cmd, ok := cmds[args[0]]; ok {
 		return cmd(ctx, args[1:], stdout, stderr)
 	}
 	switch args[0] {
-	case "version", "--version", "-version":
-		return runVersion(args[1:], stdout)
 	case "help", "-h", "--help", "-help":
-		fmt.Fprint(stdout, topUsage)
+		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	names := make([]string, 0, len(commands))
-	for name := range commands {
+	names := make([]string, 0, len(cmds))
+	for name := range cmds {
 		names = append(names, name)
 	}
-	msg := fmt.Sprintf("unknown command %q", args[0])
-	if s := suggest.Closest(args[0], names); s != "" {
+	return unknownCommand(group, args[0], names)
+}
+
+// unknownCommand is the usage error for a command name that is none of
+// names, with the closest one.
+func unknownCommand(group, name string, names []string) error {
+	msg := fmt.Sprintf("unknown command %q", name)
+	if s := suggest.Closest(name, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %s?", s)
 	}
-	return usagef("%s (hugo-pingback help lists the commands)", msg)
+	help := "hugo-pingback help"
+	if group != "" {
+		msg = group + ": " + msg
+		help = "hugo-pingback " + group + " help"
+	}
+	return usagef("%s (%s lists the commands)", msg, help)
+}
+
+func spaced(prefix string) string {
+	if prefix == "" {
+		return ""
+	}
+	return prefix + " "
 }

@@ -115,7 +115,11 @@ func runMentions(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	sub := args[0]
 	spec, ok := mentionsCommands[sub]
 	if !ok {
-		return usagef("mentions: unknown command %q (hugo-pingback mentions --help lists them)", sub)
+		names := make([]string, 0, len(mentionsCommands))
+		for name := range mentionsCommands {
+			names = append(names, name)
+		}
+		return unknownCommand("mentions", sub, names)
 	}
 	f := &mentionsFlags{sub: sub}
 	f.c = newCommand("mentions "+sub, config.Mentions, spec.synopsis, spec.examples, stdout)
