@@ -319,21 +319,9 @@ func readTyped(d *xml.Decoder, kind string, depth int) (xmlValue, error) {
 	case "struct":
 		return readStruct(d, depth)
 	case "string", "int", "i4", "i8", "boolean", "double", "dateTime.iso8601", "base64", "nil":
-		s, err := readText(d)
+		s, err := readText(d, kind)
 		if err != nil {
 			return xmlValue{}, err
-		}
-		switch kind {
-		case "int", "i4", "i8":
-			if _, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err != nil {
-				return xmlValue{}, garbage("<%s> %q is not an integer", kind, s)
-			}
-		case "boolean":
-			switch strings.TrimSpace(s) {
-			case "0", "1":
-			default:
-				return xmlValue{}, garbage("<boolean> %q is not 0 or 1", s)
-			}
 		}
 		return xmlValue{kind: kind, s: s}, nil
 	default:
@@ -341,21 +329,47 @@ func readTyped(d *xml.Decoder, kind string, depth int) (xmlValue, error) {
 	}
 }
 
-// readText reads character data up to the end of the current element.
-func readText(d *xml.Decoder) (string, error) {
+// readText reads an answer's scalar of kind through its end tag (see
+// scalarText); a document that ends inside it is garbage.
+func readText(d *xml.Decoder, kind string) (string, error) {
+	s, err := scalarText(d, kind, func(format string, args ...any) error { return garbage(format, args...) })
+	var pe *ProtocolError
+	if err != nil && !errors.As(err, &pe) {
+		return "", garbage("unterminated scalar: %v", err)
+	}
+	return s, err
+}
+
+// scalarText reads the character data of a scalar element of kind through
+// its end tag, as written, and checks that an int or a boolean is one: the
+// one reading of XML-RPC scalars, for answers and for calls. bad words a
+// malformed scalar in the caller's terms (a garbled answer, an invalid
+// call); the decoder's own errors come back as they are.
+func scalarText(d tokenReader, kind string, bad func(format string, args ...any) error) (string, error) {
 	var b strings.Builder
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return "", garbage("unterminated scalar: %v", err)
+			return "", err
 		}
 		switch t := tok.(type) {
 		case xml.CharData:
 			b.Write(t)
 		case xml.StartElement:
-			return "", garbage("element <%s> inside a scalar", t.Name.Local)
+			return "", bad("element <%s> inside a scalar", t.Name.Local)
 		case xml.EndElement:
-			return b.String(), nil
+			s := b.String()
+			switch v := strings.TrimSpace(s); kind {
+			case "int", "i4", "i8":
+				if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+					return "", bad("<%s> %q is not an integer", kind, s)
+				}
+			case "boolean":
+				if v != "0" && v != "1" {
+					return "", bad("<boolean> %q is not 0 or 1", s)
+				}
+			}
+			return s, nil
 		}
 	}
 }
@@ -406,7 +420,7 @@ func readStruct(d *xml.Decoder, depth int) (xmlValue, error) {
 		if err != nil || name.Name.Local != "name" {
 			return xmlValue{}, garbage("<member> without <name>")
 		}
-		key, err := readText(d)
+		key, err := readText(d, "string")
 		if err != nil {
 			return xmlValue{}, err
 		}

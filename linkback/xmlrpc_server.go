@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"golang.org/x/net/html/charset"
@@ -134,7 +133,7 @@ func (p callParser) parse() (*MethodCall, error) {
 		}
 		switch el.Name.Local {
 		case "methodName":
-			s, err := p.text()
+			s, err := p.scalar("string")
 			if err != nil {
 				return nil, err
 			}
@@ -212,14 +211,11 @@ func (p callParser) value() (string, error) {
 			typed = true
 			switch t.Name.Local {
 			case "string", "int", "i4", "i8", "boolean", "double", "dateTime.iso8601", "base64":
-				if s, err = p.text(); err != nil {
+				if s, err = p.scalar(t.Name.Local); err != nil {
 					return "", err
 				}
 				if t.Name.Local != "string" {
 					s = strings.TrimSpace(s)
-				}
-				if err := checkScalar(t.Name.Local, s); err != nil {
-					return "", err
 				}
 			case "array", "struct":
 				return "", &FaultError{Code: FaultInvalidParams, Message: "parameters must be scalars, not <" + t.Name.Local + ">"}
@@ -238,37 +234,9 @@ func (p callParser) value() (string, error) {
 	}
 }
 
-func checkScalar(kind, s string) error {
-	switch kind {
-	case "int", "i4", "i8":
-		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
-			return invalid("<%s> %q is not an integer", kind, s)
-		}
-	case "boolean":
-		if s != "0" && s != "1" {
-			return invalid("<boolean> %q is not 0 or 1", s)
-		}
-	}
-	return nil
-}
-
-// text reads character data up to the end of the current element.
-func (p callParser) text() (string, error) {
-	var b strings.Builder
-	for {
-		tok, err := p.Token()
-		if err != nil {
-			return "", err
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			b.Write(t)
-		case xml.StartElement:
-			return "", invalid("element <%s> inside a scalar", t.Name.Local)
-		case xml.EndElement:
-			return b.String(), nil
-		}
-	}
+// scalar reads a call's scalar of kind through its end tag (scalarText).
+func (p callParser) scalar(kind string) (string, error) {
+	return scalarText(p, kind, func(format string, args ...any) error { return invalid(format, args...) })
 }
 
 // rest reads the document after </methodCall>: only white space, comments
