@@ -5,10 +5,13 @@
 // A run has stages, each in its own file, each returning its own counts,
 // which Run puts together in the Report:
 //
-//   - scan.go reads every page, hashes its bytes and extracts its content
-//     links, but only for pages whose bytes (or extraction settings) changed
-//     since the ledger last saw them. Workers read ahead of the plan by a
-//     bounded window, and only changed pages leave the scan;
+//   - scan.go walks the site and, as the walk finds them, reads every page,
+//     hashes its bytes and extracts its content links, but only for pages
+//     whose bytes (or extraction settings) changed since the ledger last
+//     saw them. Nothing lists the site first: the walk and the workers are
+//     a bounded window ahead of the plan, only changed pages leave the
+//     scan, and the ledger records it saw (a bitmap) tell which known pages
+//     left the site;
 //   - decide.go is the rule: what a page as the ledger knew it and as this
 //     build has it mean for its notifications (new, baselined, skipped,
 //     Webmention updates and deletes, cancelled), a pure function tested as

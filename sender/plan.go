@@ -14,8 +14,9 @@ import (
 )
 
 // commitEvery bounds the size of one plan transaction; a page's record and
-// its notifications always go in the same one.
-const commitEvery = 10000
+// its notifications always go in the same one. (A variable: tests make
+// runs of a few pages commit as they go.)
+var commitEvery = 10000
 
 // planResult is what the plan decided, for the delivery and the report.
 type planResult struct {
@@ -261,23 +262,16 @@ func (pl *planner) commit(b *state.Batch) error {
 }
 
 // finish completes the plan once every page was scanned: the known pages
-// that left the site, the flood guard, the held records, and the
-// notifications left open by earlier runs that are due now.
-func (pl *planner) finish(ctx context.Context, scanned []string) (*planResult, error) {
+// that left the site (whose records were not scanned), the flood
+// guard, the held records, and the notifications left open by earlier runs
+// that are due now.
+func (pl *planner) finish(ctx context.Context, scanned func(record uint64) bool) (*planResult, error) {
 	s, r := pl.s, pl.res
 	if err := pl.wait(); err != nil {
 		return nil, err
 	}
 	if s.ledger != nil {
-		var gone []string
-		err := s.ledger.ForEachPageHead(func(url string, h state.PageHead) error {
-			if !h.Deleted {
-				if _, found := slices.BinarySearch(scanned, url); !found {
-					gone = append(gone, url)
-				}
-			}
-			return nil
-		})
+		gone, err := s.ledger.PagesNotIn(scanned)
 		if err != nil {
 			return nil, err
 		}

@@ -8,19 +8,14 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"path/filepath"
 	"runtime"
-	"runtime/debug"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
 
-	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/linkurl"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
 	"github.com/hugo-pingback/hugo-pingback/site"
@@ -31,18 +26,19 @@ import (
 // skipped, never loaded whole.
 const maxPageBytes = 32 << 20
 
-// scanWindow bounds how far the scan's workers read ahead of the planner:
-// a page's bytes are released once it is hashed (and parsed, if it
-// changed), and only the links of changed pages reach the planner.
-const scanWindow = 256
+// chunkPages is how many pages make one unit of the scan's work: their
+// ledger records are looked up in one read transaction, and one worker
+// reads them in turn.
+const chunkPages = 64
 
-// freeAfterWalk is the number of pages from which the memory of the walk is
-// given back at once: for a small site it does not matter.
-const freeAfterWalk = 20000
+// scanWindow bounds how many chunks the walk and the workers are ahead of
+// the planner: a page's bytes are released once it is hashed (and parsed,
+// if it changed), and only the links of changed pages reach the planner.
+const scanWindow = 4
 
-// headChunk is how many pages' ledger records are looked up in one read
-// transaction.
-const headChunk = 256
+// boundAfter is the number of pages from which a --baseline bounds its
+// memory (see boundMemory): for a small site it does not matter.
+const boundAfter = 20000
 
 // scannedPage is one HTML file of the build as this run sees it. Only
 // pages whose bytes or settings changed carry more than their counts.
@@ -82,17 +78,43 @@ type scanResult struct {
 	NotSources int // changed pages that never send: lists, aliases, 404, opted out
 	Warnings   []string
 	Skipped    []Item
-	// urls are the URLs of every page scanned, sorted, to find the known
-	// pages that left the site.
-	urls []string
+	// seen are the ledger records of the pages scanned, and those made
+	// after lastRecord (by this run): the known pages whose records it
+	// lacks left the site.
+	seen       recordSet
+	lastRecord uint64
 	// feeds are the feed files of the build.
 	feeds []site.File
 }
 
-// scan reads every page of every root, in order, and hands each changed
-// page to visit. Unchanged pages cost a read and a hash and go no further;
-// only changed ones are tokenized. Workers read ahead of visit by at most
-// scanWindow pages. The same walk finds the site's feeds.
+// recordSet is a set of ledger records (state.PageHead.Record): a bitmap,
+// since records are numbered densely from 1.
+type recordSet []uint64
+
+func (s *recordSet) add(r uint64) {
+	i := int(r / 64)
+	if i >= len(*s) {
+		*s = append(*s, make([]uint64, i+1-len(*s))...)
+	}
+	(*s)[i] |= 1 << (r % 64)
+}
+
+func (s recordSet) has(r uint64) bool {
+	i := int(r / 64)
+	return i < len(s) && s[i]&(1<<(r%64)) != 0
+}
+
+// scanned reports whether the scan saw the page of a ledger record, or
+// made the record itself.
+func (res *scanResult) scanned(record uint64) bool {
+	return record > res.lastRecord || res.seen.has(record)
+}
+
+// scan walks every root and hands each changed page to visit, in the order
+// of the walk (root by root, sorted by path), as the walk finds them: the
+// site is never listed whole. Unchanged pages cost a read and a hash and
+// go no further; only changed ones are tokenized. The same walk finds the
+// site's feeds.
 func (s *Sender) scan(ctx context.Context, visit func(*scannedPage) error) (*scanResult, error) {
 	var dirs []string
 	for _, root := range s.cfg.SiteRoots() {
@@ -101,41 +123,27 @@ func (s *Sender) scan(ctx context.Context, visit func(*scannedPage) error) (*sca
 		}
 		dirs = append(dirs, root.Dir)
 	}
-	files, feeds, err := site.Contents(s.cfg.SiteRoots())
-	if err != nil {
-		return nil, fmt.Errorf("scan %s: %w", strings.Join(dirs, ", "), err)
-	}
-	res := &scanResult{feeds: feeds}
-	files = slices.DeleteFunc(files, func(f site.File) bool {
-		if len(f.URL) <= linkurl.MaxLength {
-			return false
-		}
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: its URL is %d bytes, longer than %d; the page is not scanned", f.Path, len(f.URL), linkurl.MaxLength))
-		return true
-	})
-	if len(files) == 0 {
-		return nil, fmt.Errorf("%w in %s", ErrNoPages, strings.Join(dirs, ", "))
-	}
 	sc := &scanner{
 		s:        s,
+		dirs:     dirs,
 		opts:     &renderer.Options{Content: s.cfg.Content, SkipRels: s.cfg.SkipRels, SkipClasses: s.cfg.SkipClasses},
 		settings: s.settingsFingerprint(),
-		heads:    make([]headLookup, (len(files)+headChunk-1)/headChunk),
 	}
-	sc.files, sc.roots = compactFiles(files)
-	// The compact list is all the scan keeps of every page: the walk's
-	// listing (three times its size, and the garbage of making it) goes
-	// back to the system now, before the scan and the ledger's memory map
-	// grow, rather than when the runtime gets round to it.
-	files = nil
-	if len(sc.files) > freeAfterWalk {
-		debug.FreeOSMemory()
-		s.boundMemory()
+	res := &scanResult{}
+	if s.ledger != nil {
+		var err error
+		if res.lastRecord, err = s.ledger.LastRecord(); err != nil {
+			return nil, err
+		}
 	}
-	res.urls = make([]string, 0, len(sc.files))
-	err = sc.run(ctx, func(p *scannedPage) error {
+	err := sc.run(ctx, func(p *scannedPage) error {
 		res.Pages++
-		res.urls = append(res.urls, p.file.URL)
+		if res.Pages == boundAfter {
+			s.boundMemory()
+		}
+		if p.head.Known {
+			res.seen.add(p.head.Record)
+		}
 		switch {
 		case !p.changed:
 			res.Unchanged++
@@ -159,166 +167,157 @@ func (s *Sender) scan(ctx context.Context, visit func(*scannedPage) error) (*sca
 	if err != nil {
 		return nil, err
 	}
+	if res.Pages == 0 {
+		return nil, fmt.Errorf("%w in %s", ErrNoPages, strings.Join(dirs, ", "))
+	}
+	res.feeds, res.Warnings = sc.feeds, append(res.Warnings, sc.warnings...)
 	sort.Strings(res.Warnings)
-	slices.Sort(res.urls)
 	return res, nil
 }
 
-// pageFile is a page of the scan as it waits for its turn: small, since a
-// site of 100,000 pages has 100,000 of them (site.File is three times the
-// size, with its path and root spelled out).
-type pageFile struct {
-	rel, url string
-	listFeed string // site.File.ListFeed
-	root     int    // index in scanner.roots
-}
-
-// compactFiles turns site.Files into pageFiles and their roots.
-func compactFiles(files []site.File) ([]pageFile, []config.Root) {
-	var roots []config.Root
-	index := map[config.Root]int{}
-	out := make([]pageFile, len(files))
-	for i, f := range files {
-		r, ok := index[f.Root]
-		if !ok {
-			r = len(roots)
-			index[f.Root] = r
-			roots = append(roots, f.Root)
-		}
-		out[i] = pageFile{rel: f.Rel, url: f.URL, listFeed: f.ListFeed, root: r}
-	}
-	return out, roots
-}
-
-// file is the site.File of page i.
-func (sc *scanner) file(i int) site.File {
-	f := sc.files[i]
-	root := sc.roots[f.root]
-	return site.File{Path: filepath.Join(root.Dir, filepath.FromSlash(f.rel)), Rel: f.rel, URL: f.url, Root: root, ListFeed: f.listFeed}
-}
-
-// scanner runs the scan's workers over a list of files.
+// scanner runs the scan: a walk of the roots that cuts the pages it finds
+// into chunks, workers that read them, and the planner that takes them in
+// the walk's order.
 type scanner struct {
 	s        *Sender
-	files    []pageFile
-	roots    []config.Root
+	dirs     []string // the roots' publish dirs, for errors
 	opts     *renderer.Options
 	settings uint64
-	heads    []headLookup
+	// Set by the walk, read once it is over.
+	feeds    []site.File
+	warnings []string
 }
 
-// headLookup is the ledger records of one chunk of files, read once by
-// whichever worker needs them first.
-type headLookup struct {
-	once  sync.Once
-	heads []state.PageHead
+// chunk is a run of pages of the walk, scanned by one worker.
+type chunk struct {
+	files []site.File
+	pages []*scannedPage
 	err   error
+	done  chan struct{} // closed once pages or err is set
 }
 
-// slot holds one scanned page until the consumer takes it.
-type slot struct {
-	p    *scannedPage
-	err  error
-	done chan struct{}
-}
-
-// run scans the files with GOMAXPROCS workers and calls consume with each
-// page in file order. Pages are taken by index from a shared counter; a
-// worker takes a new index only with one of scanWindow tokens, which
-// consume gives back, so at most scanWindow pages are in memory at once.
+// run walks the roots and scans the pages with GOMAXPROCS workers, and
+// calls consume with each page in the walk's order. The walk hands its
+// chunks to the workers and, in order, to consume; it stays at most
+// scanWindow chunks ahead, so what the scan holds does not grow with the
+// site. A walk error is returned once the pages before it are consumed.
 func (sc *scanner) run(ctx context.Context, consume func(*scannedPage) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	n := len(sc.files)
-	ring := make([]slot, scanWindow)
-	for i := range ring {
-		ring[i].done = make(chan struct{})
-	}
-	tokens := make(chan struct{}, scanWindow)
-	for range scanWindow {
-		tokens <- struct{}{}
-	}
-	var next atomic.Int64
+	work := make(chan *chunk, scanWindow)
+	order := make(chan *chunk, scanWindow)
+	var walkErr error
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-tokens:
-				case <-ctx.Done():
-					return
-				}
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				sl := &ring[i%scanWindow]
-				sl.p, sl.err = sc.page(i)
-				close(sl.done)
+	wg.Go(func() {
+		defer close(work)
+		defer close(order)
+		walkErr = sc.walk(func(c *chunk) error {
+			select {
+			case order <- c:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-		}()
+			work <- c // never blocks: order holds as many
+			return nil
+		})
+	})
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			var buf []byte
+			for c := range work {
+				sc.scanChunk(ctx, c, &buf)
+				close(c.done)
+			}
+		})
 	}
-	defer wg.Wait() // after cancel: no worker outlives the scan
-	for i := range n {
-		sl := &ring[i%scanWindow]
+	defer wg.Wait() // after cancel: no goroutine outlives the scan
+	for c := range order {
 		select {
-		case <-sl.done:
+		case <-c.done:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		p, err := sl.p, sl.err
-		// Free the slot before giving its token back: the worker that gets
-		// the token may fill it at once.
-		sl.p, sl.err, sl.done = nil, nil, make(chan struct{})
-		tokens <- struct{}{}
-		if err != nil {
-			return err
+		if c.err != nil {
+			return c.err
 		}
-		if err := consume(p); err != nil {
-			return err
+		for i, p := range c.pages {
+			c.pages[i] = nil
+			if err := consume(p); err != nil {
+				return err
+			}
 		}
-		if i%headChunk == headChunk-1 {
-			sc.heads[i/headChunk].heads = nil // consumed
-		}
+	}
+	if walkErr != nil { // the walk is over: order is closed
+		return walkErr
 	}
 	return ctx.Err()
 }
 
-// head returns the ledger's record of file i, looking up its chunk once.
-func (sc *scanner) head(i int) (state.PageHead, error) {
-	c := &sc.heads[i/headChunk]
-	c.once.Do(func() {
-		if sc.s.ledger == nil {
-			c.heads = make([]state.PageHead, headChunk)
-			return
+// walk walks the roots, keeps the feeds and cuts the pages into chunks,
+// which it hands to dispatch. Its errors are the walk's, naming the
+// publish dirs, and dispatch's, as they are.
+func (sc *scanner) walk(dispatch func(*chunk) error) error {
+	c := &chunk{done: make(chan struct{})}
+	var stopped error // dispatch's
+	err := site.WalkContents(sc.s.cfg.SiteRoots(), func(f site.File, feed bool) error {
+		switch {
+		case feed:
+			sc.feeds = append(sc.feeds, f)
+			return nil
+		case len(f.URL) > linkurl.MaxLength:
+			sc.warnings = append(sc.warnings, fmt.Sprintf("%s: its URL is %d bytes, longer than %d; the page is not scanned", f.Path, len(f.URL), linkurl.MaxLength))
+			return nil
 		}
-		start := i / headChunk * headChunk
-		chunk := sc.files[start:min(start+headChunk, len(sc.files))]
-		urls := make([]string, len(chunk))
-		for j, f := range chunk {
-			urls[j] = f.url
+		c.files = append(c.files, f)
+		if len(c.files) < chunkPages {
+			return nil
 		}
-		c.heads, c.err = sc.s.ledger.PageHeads(urls)
+		full := c
+		c = &chunk{done: make(chan struct{})}
+		stopped = dispatch(full)
+		return stopped
 	})
-	if c.err != nil {
-		return state.PageHead{}, c.err
+	switch {
+	case stopped != nil:
+		return stopped
+	case err != nil:
+		return fmt.Errorf("scan %s: %w", strings.Join(sc.dirs, ", "), err)
+	case len(c.files) > 0:
+		return dispatch(c)
 	}
-	return c.heads[i%headChunk], nil
+	return nil
 }
 
-var bufPool = sync.Pool{New: func() any { return new([]byte) }}
-
-// page reads, hashes and, when changed, extracts file i. A page that
-// cannot be read is an error naming the file; a page too large to read is
-// a warning and is not a source.
-func (sc *scanner) page(i int) (*scannedPage, error) {
-	f := sc.file(i)
-	head, err := sc.head(i)
-	if err != nil {
-		return nil, err
+// scanChunk looks up the ledger records of a chunk's pages in one read
+// transaction and scans them in turn; buf is the worker's read buffer.
+func (sc *scanner) scanChunk(ctx context.Context, c *chunk, buf *[]byte) {
+	if c.err = ctx.Err(); c.err != nil {
+		return
 	}
+	heads := make([]state.PageHead, len(c.files))
+	if sc.s.ledger != nil {
+		urls := make([]string, len(c.files))
+		for i, f := range c.files {
+			urls[i] = f.URL
+		}
+		if heads, c.err = sc.s.ledger.PageHeads(urls); c.err != nil {
+			return
+		}
+	}
+	c.pages = make([]*scannedPage, len(c.files))
+	for i, f := range c.files {
+		if c.pages[i], c.err = sc.page(f, heads[i], buf); c.err != nil {
+			return
+		}
+	}
+	c.files = nil
+}
+
+// page reads, hashes and, when changed, extracts file f, whose ledger
+// record is head, reading into *buf (grown as needed). A page that cannot
+// be read is an error naming the file; a page too large to read is a
+// warning and is not a source.
+func (sc *scanner) page(f site.File, head state.PageHead, buf *[]byte) (*scannedPage, error) {
 	p := &scannedPage{file: f, head: head}
 	if why := site.SkipReason(f.Rel); why != "" {
 		p.skip, p.hash = why, "skip"
@@ -326,8 +325,6 @@ func (sc *scanner) page(i int) (*scannedPage, error) {
 	}
 	s := sc.s
 	info, hugo := s.opts.Pages[f.URL]
-	buf := bufPool.Get().(*[]byte)
-	defer bufPool.Put(buf)
 	src, size, err := readPage(f.Path, buf)
 	if err != nil {
 		return nil, fmt.Errorf("read page %s: %w", f.Path, err)

@@ -89,7 +89,8 @@ type ledger interface {
 	Path() string
 	FirstRun() (time.Time, bool, error)
 	PageHeads(urls []string) ([]state.PageHead, error)
-	ForEachPageHead(fn func(url string, h state.PageHead) error) error
+	LastRecord() (uint64, error)
+	PagesNotIn(seen func(record uint64) bool) ([]string, error)
 	Page(url string) (state.Page, bool, error)
 	NotificationsFor(source string) ([]state.Notification, error)
 	NotificationsWith(statuses ...state.Status) ([]state.Notification, error)
@@ -158,7 +159,7 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	rep.setScan(sc)
-	p, err := pl.finish(ctx, sc.urls)
+	p, err := pl.finish(ctx, sc.scanned)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@
 package site
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,7 +33,7 @@ import (
 // ErrNotDir is returned when a root is not a directory.
 var ErrNotDir = errors.New("not a directory")
 
-// File is one HTML file of a built site.
+// File is one HTML file of a built site (or, from WalkContents, a feed).
 type File struct {
 	// Path is the file's OS path (the root's Dir joined with Rel).
 	Path string
@@ -42,10 +43,11 @@ type File struct {
 	URL string
 	// Root is the published root the file belongs to.
 	Root config.Root
-	// ListFeed, set by Contents, is the RSS feed Hugo wrote beside the page
-	// (index.xml in the directory of an index.html, Rel form): Hugo writes
-	// one for every list page (home, sections, taxonomies, terms) and none
-	// for a regular page, so the page is a list, whatever its markup.
+	// ListFeed, set by WalkContents, is the RSS feed Hugo wrote beside the
+	// page (index.xml in the directory of an index.html, Rel form): Hugo
+	// writes one for every list page (home, sections, taxonomies, terms)
+	// and none for a regular page, so the page is a list, whatever its
+	// markup.
 	ListFeed string
 }
 
@@ -85,71 +87,40 @@ func isHTML(name string) bool {
 }
 
 // Walk calls fn for every regular *.html and *.htm file under root.Dir, in
-// sorted Rel order. Symbolic links below the root are never followed (a
-// linked page is not a file Walk may rewrite, and there are no link loops to
-// fall into); the root itself may be a link. Errors name the path.
+// sorted Rel order, as the walk finds it (nothing is listed first). Symbolic
+// links below the root are never followed (a linked page is not a file Walk
+// may rewrite, and there are no link loops to fall into); the root itself
+// may be a link. An error from fn stops the walk and is returned as is;
+// other errors name the path.
 func Walk(root config.Root, fn func(File) error) error {
-	files, _, err := list(root, nil, isHTML, false)
+	start, err := cleanRoot(root.Dir)
 	if err != nil {
 		return err
 	}
-	for _, f := range files {
-		if err := fn(f); err != nil {
-			return err
-		}
-	}
-	return nil
+	w := &walker{root: root, want: isHTML, fn: fn}
+	return w.dir(start, "")
 }
 
-// WalkRoots is Walk over several roots. A root nested in another (a
-// multilingual site publishing "public" and "public/fr") owns its own
-// files: they are visited once, under the innermost root. A directory given
-// twice is walked once, under its first root.
+// WalkRoots is Walk over several roots, root by root. A root nested in
+// another (a multilingual site publishing "public" and "public/fr") owns
+// its own files: they are visited once, under the innermost root. A
+// directory given twice is walked once, under its first root.
 func WalkRoots(roots []config.Root, fn func(File) error) error {
-	files, _, err := listRoots(roots, isHTML, false)
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := fn(f); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := walkRoots(roots, isHTML, false, fn)
+	return err
 }
 
-// Contents lists, in one walk, the pages (HTML files, as Walk visits them,
-// root by root) and the feeds (see isFeed) under roots, each sorted by Rel within
-// its root. A page beside Hugo's RSS feed of a list has File.ListFeed set.
-func Contents(roots []config.Root) (pages, feeds []File, err error) {
-	files, _, err := listRoots(roots, func(name string) bool { return isHTML(name) || isFeed(name) }, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	// The pages are the listing less its feeds, kept in place: at 100,000
-	// pages a second slice of them is 13 MB, and its garbage as much again.
-	rss := map[string]bool{} // Path of every index.xml
-	pages = files[:0]
-	for _, f := range files {
-		if isFeed(path.Base(f.Rel)) {
-			feeds = append(feeds, f)
-			if path.Base(f.Rel) == hugoRSS {
-				rss[f.Path] = true
-			}
-		} else {
-			pages = append(pages, f)
-		}
-	}
-	clear(files[len(pages):])
-	for i, f := range pages {
-		if path.Base(f.Rel) != "index.html" {
-			continue
-		}
-		if feed := filepath.Join(filepath.Dir(f.Path), hugoRSS); rss[feed] {
-			pages[i].ListFeed = path.Join(path.Dir(f.Rel), hugoRSS)
-		}
-	}
-	return pages, feeds, nil
+// WalkContents calls fn, in one walk of roots as WalkRoots makes it, with
+// every page (HTML file) and every feed (see isFeed), feed telling which,
+// each root's files in sorted Rel order as the walk finds them: a site of
+// any size costs the memory of one directory's listing at a time. A page
+// beside Hugo's RSS feed of a list has File.ListFeed set.
+func WalkContents(roots []config.Root, fn func(f File, feed bool) error) error {
+	want := func(name string) bool { return isHTML(name) || isFeed(name) }
+	_, err := walkRoots(roots, want, false, func(f File) error {
+		return fn(f, isFeed(path.Base(f.Rel)))
+	})
+	return err
 }
 
 // hugoRSS is the name of the RSS feed Hugo writes for each list page.
@@ -166,18 +137,15 @@ func isFeed(name string) bool {
 	return false
 }
 
-// listRoots lists the files of roots whose names want accepts. A root
-// nested in another (a multilingual site publishing "public" and
-// "public/fr") owns its own files: they are listed once, under the
-// innermost root. A directory given twice is listed once, under its first
-// root. With sweep, it also removes the
-// stale temporary files it meets (see isStaleTemp) and returns their paths.
-func listRoots(roots []config.Root, want func(name string) bool, sweep bool) (files []File, removed []string, err error) {
+// walkRoots walks roots in turn (see WalkRoots) and calls fn with the files
+// whose names want accepts. With sweep, it also removes the stale
+// temporary files it meets (see isStaleTemp) and returns their paths.
+func walkRoots(roots []config.Root, want func(name string) bool, sweep bool, fn func(File) error) (removed []string, err error) {
 	dirs := make(map[string]bool, len(roots))
 	for _, r := range roots {
 		d, err := cleanRoot(r.Dir)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		dirs[d] = true
 	}
@@ -188,18 +156,23 @@ func listRoots(roots []config.Root, want func(name string) bool, sweep bool) (fi
 			continue // the same directory twice: its files once
 		}
 		seen[d] = true
-		got, rm, err := list(r, dirs, want, sweep)
-		removed = append(removed, rm...)
+		w := &walker{root: r, otherRoots: dirs, want: want, sweep: sweep, fn: fn}
+		err := w.dir(d, "")
+		removed = append(removed, w.removed...)
 		if err != nil {
-			return nil, removed, err
-		}
-		if files == nil {
-			files = got // one root, the usual case: no copy
-		} else {
-			files = append(files, got...)
+			return removed, err
 		}
 	}
-	return files, removed, nil
+	return removed, nil
+}
+
+// listRoots is walkRoots into a slice.
+func listRoots(roots []config.Root, want func(name string) bool, sweep bool) (files []File, removed []string, err error) {
+	removed, err = walkRoots(roots, want, sweep, func(f File) error {
+		files = append(files, f)
+		return nil
+	})
+	return files, removed, err
 }
 
 func cleanRoot(dir string) (string, error) {
@@ -221,52 +194,97 @@ func cleanRoot(dir string) (string, error) {
 	return d, nil
 }
 
-// list returns the files of root whose names want accepts, sorted by Rel,
-// skipping directories that are other roots (keys of otherRoots, cleaned
-// absolute paths). With sweep it removes the stale temporary files it meets.
-func list(root config.Root, otherRoots map[string]bool, want func(name string) bool, sweep bool) (files []File, removed []string, err error) {
-	start, err := cleanRoot(root.Dir)
+// walker walks one root depth first. Each directory's entries are taken in
+// the order of the Rel paths under them (a directory's name sorts as if
+// followed by '/'), so files come out in sorted Rel order as they are
+// found, and only one directory's listing per level is held.
+type walker struct {
+	root config.Root
+	// otherRoots are the cleaned absolute directories of other roots,
+	// which own their files: skipped.
+	otherRoots map[string]bool
+	want       func(name string) bool
+	sweep      bool
+	removed    []string
+	fn         func(File) error
+}
+
+// dir walks the directory at abs, whose Rel is rel ("" for the root).
+func (w *walker) dir(abs, rel string) error {
+	entries, err := os.ReadDir(abs)
 	if err != nil {
-		return nil, nil, err
+		return fmt.Errorf("walk %s: %w", abs, err)
 	}
-	err = filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("walk %s: %w", p, err)
+	slices.SortFunc(entries, compareEntries)
+	// Hugo writes an RSS feed beside every list page and none beside a
+	// regular page: an index.html with one is a list, whatever its markup.
+	listFeed := ""
+	if i := slices.IndexFunc(entries, func(e fs.DirEntry) bool { return e.Name() == hugoRSS }); i >= 0 && entries[i].Type().IsRegular() && w.want(hugoRSS) {
+		listFeed = path.Join(rel, hugoRSS)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		childRel := name
+		if rel != "" {
+			childRel = rel + "/" + name
 		}
-		if d.IsDir() {
-			if p != start && otherRoots[p] {
-				return filepath.SkipDir
+		switch {
+		case e.IsDir():
+			childAbs := filepath.Join(abs, name)
+			if w.otherRoots[childAbs] {
+				continue
 			}
-			return nil
-		}
-		if sweep && d.Type().IsRegular() && isStaleTemp(d.Name()) {
+			if err := w.dir(childAbs, childRel); err != nil {
+				return err
+			}
+		case !e.Type().IsRegular():
+			// Links, devices, sockets: never followed or read.
+		case w.sweep && isStaleTemp(name):
+			p := filepath.Join(abs, name)
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("remove stale temporary file: %w", err)
 			}
-			removed = append(removed, p)
-			return nil
+			w.removed = append(w.removed, p)
+		case w.want(name):
+			f := File{
+				Path: filepath.Join(w.root.Dir, filepath.FromSlash(childRel)),
+				Rel:  childRel,
+				URL:  pageURL(w.root.BaseURL, childRel),
+				Root: w.root,
+			}
+			if name == "index.html" {
+				f.ListFeed = listFeed
+			}
+			if err := w.fn(f); err != nil {
+				return err
+			}
 		}
-		if !d.Type().IsRegular() || !want(d.Name()) {
-			return nil
-		}
-		rel, err := filepath.Rel(start, p)
-		if err != nil {
-			return fmt.Errorf("walk %s: %w", p, err)
-		}
-		rel = filepath.ToSlash(rel)
-		files = append(files, File{
-			Path: filepath.Join(root.Dir, filepath.FromSlash(rel)),
-			Rel:  rel,
-			URL:  pageURL(root.BaseURL, rel),
-			Root: root,
-		})
-		return nil
-	})
-	if err != nil {
-		return nil, removed, err
 	}
-	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Rel, b.Rel) })
-	return files, removed, nil
+	return nil
+}
+
+// compareEntries orders the entries of one directory as the Rel paths
+// under them sort: by name, a directory's name followed by '/'. ("a.html"
+// comes before the directory "a", as "a.html" sorts before "a/b.html".)
+func compareEntries(a, b fs.DirEntry) int {
+	an, bn := a.Name(), b.Name()
+	n := min(len(an), len(bn))
+	if c := strings.Compare(an[:n], bn[:n]); c != 0 {
+		return c
+	}
+	return cmp.Compare(relByte(an, a.IsDir(), n), relByte(bn, b.IsDir(), n))
+}
+
+// relByte is byte i of an entry's name as Rel paths under it spell it: a
+// directory's name goes on with '/'; -1 past the end.
+func relByte(name string, dir bool, i int) int {
+	switch {
+	case i < len(name):
+		return int(name[i])
+	case i == len(name) && dir:
+		return '/'
+	}
+	return -1
 }
 
 // tempPattern is how WriteFileAtomic names its temporary files: a dot, the
@@ -304,18 +322,22 @@ type SweepReport struct {
 	Removed []string `json:"removed_temp_files,omitempty"`
 }
 
-// Sweep walks roots once (as listRoots does): it removes the temporary
+// Sweep walks roots once (as WalkRoots does): it removes the temporary
 // files that a run of hugo-pingback killed mid-write left behind (see
 // WriteFileAtomic; a host would deploy them) and counts the pages. Inject
 // removes them on its own walk; `build` calls Sweep after Hugo has written
 // the site. Two runs writing one publish dir at once are not supported: the
 // second would take the first one's temporary files for stale.
 func Sweep(roots []config.Root) (*SweepReport, error) {
-	files, removed, err := listRoots(roots, isHTML, true)
+	pages := 0
+	removed, err := walkRoots(roots, isHTML, true, func(File) error {
+		pages++
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &SweepReport{Pages: len(files), Removed: removed}, nil
+	return &SweepReport{Pages: pages, Removed: removed}, nil
 }
 
 // WriteFileAtomic replaces the file at path with data: it writes a

@@ -307,7 +307,7 @@ func TestSweep(t *testing.T) {
 
 // TestContents: one walk gives the pages and the feeds; a page beside the
 // RSS feed Hugo writes for every list page knows it is a list.
-func TestContents(t *testing.T) {
+func TestWalkContents(t *testing.T) {
 	dir := t.TempDir()
 	for _, rel := range []string{
 		"index.html", "index.xml", // the home page and its feed
@@ -316,20 +316,31 @@ func TestContents(t *testing.T) {
 		"notes/index.html", "notes/feed.xml", // another generator's feed name: not Hugo's list
 		"about.html", "index.htm", // not index.html
 		"fr/index.html", "fr/index.xml", // a nested root's home page
-		"sitemap.xml", // not a feed
+		"sitemap.xml",                              // not a feed
+		"a-b/index.html", "a.html", "a/index.html", // a directory sorts as its name and '/'
 	} {
 		p := filepath.Join(dir, filepath.FromSlash(rel))
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte("x"), 0o644)
 	}
 	roots := []config.Root{{Dir: dir, BaseURL: "https://example.org/"}, {Dir: filepath.Join(dir, "fr"), BaseURL: "https://example.org/fr/"}}
-	pages, feeds, err := Contents(roots)
+	var pages, feeds []File
+	err := WalkContents(roots, func(f File, feed bool) error {
+		if feed {
+			feeds = append(feeds, f)
+		} else {
+			pages = append(pages, f)
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	lists := map[string]string{}
+	var order []string
 	for _, p := range pages {
 		lists[p.URL] = p.ListFeed
+		order = append(order, p.Root.BaseURL+p.Rel)
 	}
 	want := map[string]string{
 		"https://example.org/":           "index.xml",
@@ -339,9 +350,22 @@ func TestContents(t *testing.T) {
 		"https://example.org/about.html": "",
 		"https://example.org/index.htm":  "",
 		"https://example.org/fr/":        "index.xml",
+		"https://example.org/a-b/":       "",
+		"https://example.org/a.html":     "",
+		"https://example.org/a/":         "",
 	}
 	if !reflect.DeepEqual(lists, want) {
 		t.Errorf("pages and their list feeds:\n got %v\nwant %v", lists, want)
+	}
+	// Root by root, each in sorted Rel order, as the walk found them.
+	wantOrder := []string{
+		"https://example.org/a-b/index.html", "https://example.org/a.html", "https://example.org/a/index.html",
+		"https://example.org/about.html", "https://example.org/index.htm", "https://example.org/index.html",
+		"https://example.org/notes/index.html", "https://example.org/posts/a/index.html", "https://example.org/tags/go/index.html",
+		"https://example.org/fr/index.html",
+	}
+	if !slices.Equal(order, wantOrder) {
+		t.Errorf("pages in the order\n %q\nwant\n %q", order, wantOrder)
 	}
 	var feedRels []string
 	for _, f := range feeds {
@@ -349,5 +373,32 @@ func TestContents(t *testing.T) {
 	}
 	if wantFeeds := []string{"https://example.org/index.xml", "https://example.org/notes/feed.xml", "https://example.org/tags/go/index.xml", "https://example.org/fr/index.xml"}; !slices.Equal(feedRels, wantFeeds) {
 		t.Errorf("feeds %q, want %q", feedRels, wantFeeds)
+	}
+	// An error from fn stops the walk and comes back as is.
+	stop := errors.New("stop")
+	if err := WalkContents(roots, func(File, bool) error { return stop }); err != stop {
+		t.Errorf("WalkContents with failing fn = %v", err)
+	}
+}
+
+// TestWalkOrder checks the walk's order against a sort of every Rel, on
+// names chosen to sort differently by name than by path.
+func TestWalkOrder(t *testing.T) {
+	dir := t.TempDir()
+	var rels []string
+	for _, rel := range []string{
+		"a/index.html", "a.html", "a-b/index.html", "a b/x.html", "a/b/c.html", "a/b.html", "a/b-c/index.html",
+		"ab/index.html", "a0.html", "A/index.html", "é/index.html", "z.htm", "a/.hidden.html", "a/b/c/d/e.html",
+	} {
+		rels = append(rels, rel)
+		writeTree(t, dir, map[string]string{rel: "x"})
+	}
+	slices.Sort(rels)
+	var got []string
+	if err := Walk(config.Root{Dir: dir}, func(f File) error { got = append(got, f.Rel); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, rels) {
+		t.Errorf("Walk order\n %q\nwant (sorted)\n %q", got, rels)
 	}
 }

@@ -103,13 +103,17 @@ type PageHead struct {
 	Deleted  bool   // the record is marked deleted
 	Hash     string // Page.Hash
 	HasLinks bool   // Page.Links is not empty
+	// Record names the page's record in this ledger (0 when Known is
+	// false). Records are numbered from 1 as they are made, so the records
+	// a scan saw fit in a bitmap; see PagesNotIn.
+	Record uint64
 }
 
-func (h sourceHead) pageHead() PageHead {
+func (h sourceHead) pageHead(record uint64) PageHead {
 	if !h.hasPage {
 		return PageHead{}
 	}
-	return PageHead{Known: true, Deleted: h.deleted, Hash: h.hash, HasLinks: h.linked > 0}
+	return PageHead{Known: true, Deleted: h.deleted, Hash: h.hash, HasLinks: h.linked > 0, Record: record}
 }
 
 // PageHeads returns the head of the stored page of each URL, in one read
@@ -138,11 +142,56 @@ func (l *Ledger) PageHeads(urls []string) ([]PageHead, error) {
 			if err != nil {
 				return corruptValue("page", u, err)
 			}
-			heads[i] = h.pageHead()
+			heads[i] = h.pageHead(e.page)
 		}
 		return nil
 	})
 	return heads, err
+}
+
+// LastRecord returns the Record of the last page record made, 0 before
+// any: the records made after it have higher numbers.
+func (l *Ledger) LastRecord() (uint64, error) {
+	var last uint64
+	err := l.view(readOp, func(tx *bolt.Tx) error {
+		last = tx.Bucket(bucketPages).Sequence()
+		return nil
+	})
+	return last, err
+}
+
+// PagesNotIn returns the URLs of the stored pages not marked deleted whose
+// Record seen does not hold, in record order: the pages a scan that saw
+// the records in seen did not find. It reads the head of every record, in
+// one read transaction, and the URLs of those it returns only.
+func (l *Ledger) PagesNotIn(seen func(record uint64) bool) ([]string, error) {
+	var urls []string
+	err := l.read(func(tx *bolt.Tx, in *interner) error {
+		c := tx.Bucket(bucketPages).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			record, ok := readID(k)
+			if !ok {
+				return fmt.Errorf("%w: page key %x is not an id", ErrCorrupt, k)
+			}
+			if seen(record) {
+				continue
+			}
+			h, err := decodeSourceHead(v)
+			if err != nil {
+				return corruptValue("page", fmt.Sprintf("record %x", k), err)
+			}
+			if !h.hasPage || h.deleted {
+				continue
+			}
+			url, err := in.url(h.urlID)
+			if err != nil {
+				return err
+			}
+			urls = append(urls, url)
+		}
+		return nil
+	})
+	return urls, err
 }
 
 // ForEachPageHead calls fn with the URL and head of every stored page,
@@ -162,8 +211,9 @@ func (l *Ledger) ForEachPageHead(fn func(url string, h PageHead) error) error {
 		if !h.hasPage {
 			return nil, nil
 		}
+		record, _ := readID(k)
 		url, err := in.url(h.urlID)
-		return []entry{{url, h.pageHead()}}, err
+		return []entry{{url, h.pageHead(record)}}, err
 	}
 	return forEachChunked(l, bucketPages, decode, func(e entry) error { return fn(e.url, e.head) })
 }

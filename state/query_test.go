@@ -329,10 +329,10 @@ func TestPageHeads(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []PageHead{
-		{Known: true, Hash: "hb"}, // no links
-		{},                        // unknown
-		{Known: true, Hash: "ha", HasLinks: true},                // links
-		{Known: true, Deleted: true, Hash: "hc", HasLinks: true}, // deleted, links kept
+		{Known: true, Hash: "hb", Record: 2}, // no links
+		{},                                   // unknown
+		{Known: true, Hash: "ha", HasLinks: true, Record: 1},                // links
+		{Known: true, Deleted: true, Hash: "hc", HasLinks: true, Record: 3}, // deleted, links kept
 	}
 	if !equal(heads, want) {
 		t.Errorf("PageHeads =\n %+v\nwant\n %+v", heads, want)
@@ -344,5 +344,21 @@ func TestPageHeads(t *testing.T) {
 	})
 	if want := []string{"https://blog.example/a/ ha false", "https://blog.example/b/ hb false", "https://blog.example/c/ hc true"}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("ForEachPageHead = %v, %v; want %v", got, err, want)
+	}
+	if last, err := l.LastRecord(); last != 3 || err != nil {
+		t.Errorf("LastRecord() = %d, %v; want 3", last, err)
+	}
+	for _, c := range []struct {
+		seen []uint64
+		want []string
+	}{
+		{nil, []string{"https://blog.example/a/", "https://blog.example/b/"}}, // none seen: every page not deleted
+		{[]uint64{2}, []string{"https://blog.example/a/"}},                    // b seen
+		{[]uint64{1, 2, 3}, nil},                                              // all seen
+	} {
+		got, err := l.PagesNotIn(func(r uint64) bool { return slices.Contains(c.seen, r) })
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("PagesNotIn(%v) = %q, %v; want %q", c.seen, got, err, c.want)
+		}
 	}
 }
