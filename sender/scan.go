@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -136,6 +137,7 @@ func (s *Sender) scan(ctx context.Context, visit func(*scannedPage) error) (*sca
 			return nil, err
 		}
 	}
+
 	err := sc.run(ctx, func(p *scannedPage) error {
 		res.Pages++
 		if res.Pages == boundAfter {
@@ -447,41 +449,52 @@ func linksVersion(links []string) string {
 
 // readPage reads a whole page into *buf (grown as needed), or returns nil
 // and its size when it is larger than maxPageBytes. The bytes are valid
-// until *buf is used again.
+// until *buf is used again. openPage (per platform) opens the file and
+// stats it.
 func readPage(path string, buf *[]byte) ([]byte, int64, error) {
-	f, err := os.Open(path)
+	f, size, err := openPage(path)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, 0, err
+	return readAll(f, size, buf)
+}
+
+// readAll reads r, whose size a stat gave, into *buf. A read that brings
+// the total to that size without filling the buffer (one byte longer)
+// ends it: a page is read with one read. A file that grew or shrank since
+// its stat is read to its end, up to maxPageBytes.
+func readAll(r io.Reader, size int64, buf *[]byte) ([]byte, int64, error) {
+	if size > maxPageBytes {
+		return nil, size, nil
 	}
-	if fi.Size() > maxPageBytes {
-		return nil, fi.Size(), nil
-	}
-	want := int(fi.Size()) + 1 // +1 sees a file that grew
+	want := int(size) + 1
 	if cap(*buf) < want {
 		*buf = make([]byte, want+want/4)
 	}
-	b := (*buf)[:want]
-	n, err := io.ReadFull(f, b)
-	switch {
-	case err == io.ErrUnexpectedEOF || err == io.EOF:
-		return b[:n], int64(n), nil
-	case err != nil:
-		return nil, 0, err
+	b := (*buf)[:cap(*buf)]
+	got := 0
+	for {
+		if got == len(b) { // it grew since its stat
+			if got > maxPageBytes {
+				return nil, int64(got), nil
+			}
+			b = slices.Grow(b, len(b)/2+1)
+			b = b[:cap(b)]
+			*buf = b
+		}
+		n, err := r.Read(b[got:])
+		got += n
+		switch {
+		case err != nil && err != io.EOF:
+			return nil, 0, err
+		case err == nil && n > 0 && (int64(got) != size || got == len(b)):
+			continue // short of the size of its stat, or past it
+		case got > maxPageBytes:
+			return nil, int64(got), nil
+		}
+		return b[:got], int64(got), nil
 	}
-	rest, err := io.ReadAll(io.LimitReader(f, maxPageBytes))
-	if err != nil {
-		return nil, 0, err
-	}
-	all := append(b, rest...)
-	if int64(len(all)) > maxPageBytes {
-		return nil, int64(len(all)), nil
-	}
-	return all, int64(len(all)), nil
 }
 
 // hugoLinks sorts the links of Hugo's rendered content, which are final
