@@ -137,7 +137,7 @@ func (s *Sender) scan(ctx context.Context, visit func(*scannedPage) error) (*sca
 			return nil, err
 		}
 	}
-
+	sc.known = res.lastRecord > 0
 	err := sc.run(ctx, func(p *scannedPage) error {
 		res.Pages++
 		if res.Pages == boundAfter {
@@ -185,6 +185,9 @@ type scanner struct {
 	dirs     []string // the roots' publish dirs, for errors
 	opts     *renderer.Options
 	settings uint64
+	// known is whether the ledger has any page record: a first run looks
+	// none up.
+	known bool
 	// Set by the walk, read once it is over.
 	feeds    []site.File
 	warnings []string
@@ -297,7 +300,7 @@ func (sc *scanner) scanChunk(ctx context.Context, c *chunk, buf *[]byte) {
 		return
 	}
 	heads := make([]state.PageHead, len(c.files))
-	if sc.s.ledger != nil {
+	if sc.known {
 		urls := make([]string, len(c.files))
 		for i, f := range c.files {
 			urls[i] = f.URL
