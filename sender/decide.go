@@ -99,13 +99,22 @@ func decide(p *scannedPage, b before, r rules) decision {
 		}
 		return d
 	}
-	existing := make(map[string]state.Notification, len(b.notifications))
-	for _, n := range b.notifications {
-		existing[n.Target] = n
+	// A page new to the ledger (the common case of a first run) needs no
+	// index of what it had.
+	var existing map[string]state.Notification
+	var current map[string]bool
+	if len(b.notifications) > 0 {
+		existing = make(map[string]state.Notification, len(b.notifications))
+		for _, n := range b.notifications {
+			existing[n.Target] = n
+		}
+		current = make(map[string]bool, len(p.links))
 	}
-	current := make(map[string]bool, len(p.links))
+	d.records = make([]state.Notification, 0, len(p.links)+len(b.notifications))
 	for _, target := range p.links {
-		current[target] = true
+		if current != nil {
+			current[target] = true
+		}
 		if n, ok := existing[target]; ok {
 			if r.mode != ModeBaseline && needsUpdate(n, p.version) {
 				d.update(n, p.version, KindUpdate)

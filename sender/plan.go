@@ -72,8 +72,10 @@ type planner struct {
 	now  state.Batch   // committed whenever it is full
 	held []state.Batch // committed once the guard passed
 	// committing is the commit of the last full batch, under way while
-	// the scan goes on; nil when none is.
+	// the scan goes on; nil when none is. That batch is spare, whose
+	// storage the next full one takes over once its commit is done.
 	committing chan error
+	spare      state.Batch
 
 	// decided are the notifications this run decided (jobs, cancelled),
 	// which the open ones of earlier runs must not repeat: kept only when
@@ -232,11 +234,12 @@ func (pl *planner) commitAsync() error {
 	if err := pl.wait(); err != nil {
 		return err
 	}
-	b := pl.now
-	pl.now = state.Batch{}
+	pl.now, pl.spare = pl.spare, pl.now
+	pl.now.Reset()
+	b := &pl.spare
 	done := make(chan error, 1)
 	pl.committing = done
-	go func() { done <- pl.s.ledger.Commit(&b) }()
+	go func() { done <- pl.s.ledger.Commit(b) }()
 	return nil
 }
 

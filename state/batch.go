@@ -54,8 +54,16 @@ func (b *Batch) Len() int {
 		len(b.Feeds) + len(b.Services)
 }
 
-// Reset empties b, keeping its slices' storage for the next batch.
+// Reset empties b, keeping its slices' storage (but none of the records)
+// for the next batch.
 func (b *Batch) Reset() {
+	clear(b.Pages)
+	clear(b.Notifications)
+	clear(b.Discoveries)
+	clear(b.Feeds)
+	clear(b.Services)
+	clear(b.DeletePages)
+	clear(b.Runs)
 	b.Pages = b.Pages[:0]
 	b.Notifications = b.Notifications[:0]
 	b.Discoveries = b.Discoveries[:0]
