@@ -66,7 +66,20 @@ func pageURL(baseURL, rel string) string {
 	} else if strings.HasSuffix(rel, "/index.html") {
 		rel = strings.TrimSuffix(rel, "index.html")
 	}
+	if !strings.ContainsFunc(rel, needsEscape) {
+		return baseURL + rel // what EscapedPath gives, without its allocations
+	}
 	return baseURL + (&url.URL{Path: rel}).EscapedPath()
+}
+
+// needsEscape reports whether a byte of a path may need escaping in a URL:
+// anything but letters, digits, "-._~" and the separator.
+func needsEscape(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return false
+	}
+	return !strings.ContainsRune("-._~/", r)
 }
 
 // SkipReason returns why the file at rel is not a page that sends

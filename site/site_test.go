@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -33,6 +34,21 @@ func TestPageURL(t *testing.T) {
 	} {
 		if got := pageURL(c.base, c.rel); got != c.want {
 			t.Errorf("pageURL(%q, %q) = %q, want %q", c.base, c.rel, got, c.want)
+		}
+	}
+}
+
+// pageURL skips url.URL for paths that need no escaping: every byte
+// either way gives what EscapedPath gives.
+func TestPageURLEscapes(t *testing.T) {
+	for b := 1; b < 256; b++ {
+		rel := "a" + string(rune(b)) + "b/x.html"
+		if b >= 0x80 {
+			rel = "a" + string([]byte{byte(b)}) + "b/x.html"
+		}
+		want := "https://example.org/" + (&url.URL{Path: rel}).EscapedPath()
+		if got := pageURL("https://example.org/", rel); got != want {
+			t.Errorf("pageURL(%q) = %q, want %q", rel, got, want)
 		}
 	}
 }
