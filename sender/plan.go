@@ -265,7 +265,8 @@ func (pl *planner) commit(b *state.Batch) error {
 }
 
 // finish completes the plan once every page was scanned: the known pages
-// that left the site (whose records were not scanned), the flood
+// that left the site (whose records were not scanned; nil when the ledger
+// knew no page), the flood
 // guard, the held records, and the notifications left open by earlier runs
 // that are due now.
 func (pl *planner) finish(ctx context.Context, scanned func(record uint64) bool) (*planResult, error) {
@@ -273,7 +274,7 @@ func (pl *planner) finish(ctx context.Context, scanned func(record uint64) bool)
 	if err := pl.wait(); err != nil {
 		return nil, err
 	}
-	if s.ledger != nil {
+	if scanned != nil {
 		gone, err := s.ledger.PagesNotIn(scanned)
 		if err != nil {
 			return nil, err

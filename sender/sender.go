@@ -159,7 +159,12 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	rep.setScan(sc)
-	p, err := pl.finish(ctx, sc.scanned)
+	// Only pages the ledger knew when the run began can have left.
+	var scanned func(record uint64) bool
+	if sc.lastRecord > 0 {
+		scanned = sc.scanned
+	}
+	p, err := pl.finish(ctx, scanned)
 	if err != nil {
 		return nil, err
 	}
