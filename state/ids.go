@@ -151,19 +151,46 @@ type interner struct {
 	// added are the index entries of the URLs interned in this
 	// transaction, by key; flush writes them.
 	added map[[2]byte][]byte
+	// fresh are the urls entries of the URLs interned in this transaction,
+	// fresh[i] that of id freshFrom+i (ids are given in turn): flush
+	// writes each once, with the page key setPage gave it, in id order
+	// (appends at the end of the bucket).
+	fresh     []urlValue
+	freshFrom uint64
+	// urlsCur and urlIDsCur read the buckets: Bucket.Get would make a
+	// cursor, and grow its stack, on every call.
+	urlsCur, urlIDsCur *bolt.Cursor
 	// index holds the values of urlids read in this transaction: a batch
 	// of many URLs reads each of the 4096 once.
 	index map[[2]byte][]byte
 }
 
+// urlValue is a urls entry to write: see encodeURLEntry.
+type urlValue struct {
+	hostID, page uint64
+	rest         string
+}
+
 func newInterner(tx *bolt.Tx) *interner {
-	return &interner{
+	in := &interner{
 		tx: tx, urls: tx.Bucket(bucketURLs), urlIDs: tx.Bucket(bucketURLIDs),
 		hosts: tx.Bucket(bucketHosts), hostIDs: tx.Bucket(bucketHostIDs),
 		byURL: map[string]uint64{}, byID: map[uint64]urlEntry{},
 		hostByName: map[string]uint64{}, hostByID: map[uint64]string{},
 		added: map[[2]byte][]byte{}, index: map[[2]byte][]byte{},
 	}
+	in.urlsCur, in.urlIDsCur = in.urls.Cursor(), in.urlIDs.Cursor()
+	return in
+}
+
+// get is Bucket.Get through a cursor the transaction keeps. The cursor
+// seeks from the root every time, so writes in between do not matter.
+func get(c *bolt.Cursor, key []byte) []byte {
+	k, v := c.Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
 }
 
 // lookup returns the id of a URL, or false when the ledger has none.
@@ -174,7 +201,7 @@ func (in *interner) lookup(s string) (uint64, bool, error) {
 	key, bits := urlIndex(s)
 	v, ok := in.index[key]
 	if !ok {
-		v = in.urlIDs.Get(key[:]) // valid until the transaction writes the key: flush does
+		v = get(in.urlIDsCur, key[:]) // valid until the transaction writes the key: flush does
 		in.index[key] = v
 	}
 	for _, id := range indexIDs(v, bits) {
@@ -208,19 +235,30 @@ func (in *interner) intern(s string) (uint64, error) {
 	if id > 1<<32-1 {
 		return 0, fmt.Errorf("url %s: the ledger holds 4 billion URLs", s)
 	}
-	if err := in.urls.Put(idKey(id), encodeURLEntry(hostID, 0, rest)); err != nil {
-		return 0, err
+	if len(in.fresh) == 0 {
+		in.freshFrom = id
 	}
+	if id != in.freshFrom+uint64(len(in.fresh)) {
+		return 0, fmt.Errorf("url %s: id %d out of turn (the url sequence moved)", s, id)
+	}
+	in.fresh = append(in.fresh, urlValue{hostID: hostID, rest: rest})
 	key, bits := urlIndex(s)
 	in.added[key] = appendIndexEntry(in.added[key], bits, id)
 	in.byURL[s], in.byID[id] = id, urlEntry{url: s}
 	return id, nil
 }
 
-// flush writes the index entries of the URLs interned in the transaction,
-// each key's value once: the new entries sorted and merged into the
-// stored ones, which are sorted already.
+// flush writes the URLs interned in the transaction and their index
+// entries, each key's value once: the new entries sorted and merged into
+// the stored ones, which are sorted already.
 func (in *interner) flush() error {
+	for i, f := range in.fresh {
+		if err := in.urls.Put(idKey(in.freshFrom+uint64(i)), encodeURLEntry(f.hostID, f.page, f.rest)); err != nil {
+			return err
+		}
+	}
+	clear(in.fresh)
+	in.fresh = in.fresh[:0]
 	for key, add := range in.added {
 		entries := make([][indexEntry]byte, len(add)/indexEntry)
 		for i := range entries {
@@ -265,7 +303,7 @@ func (in *interner) entry(id uint64) (urlEntry, error) {
 	if e, ok := in.byID[id]; ok {
 		return e, nil
 	}
-	v := in.urls.Get(idKey(id))
+	v := get(in.urlsCur, idKey(id))
 	if v == nil {
 		return urlEntry{}, fmt.Errorf("%w: url %d is missing", ErrCorrupt, id)
 	}
@@ -291,6 +329,12 @@ func (in *interner) setPage(id, page uint64) error {
 	e, err := in.entry(id)
 	if err != nil {
 		return err
+	}
+	if i := id - in.freshFrom; len(in.fresh) > 0 && id >= in.freshFrom && i < uint64(len(in.fresh)) {
+		in.fresh[i].page = page // written by flush
+		e.page = page
+		in.byID[id] = e
+		return nil
 	}
 	host, rest := splitURL(e.url)
 	hostID, err := in.internHost(host)
