@@ -8,12 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hugo-pingback/hugo-pingback/site"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
 // dated is the Hugo site's page data of the world's pages, with their dates.
-func (w *world) dated(published map[string]time.Time) map[string]PageInfo {
-	pages := map[string]PageInfo{}
+func (w *world) dated(published map[string]time.Time) site.Pages {
+	pages := site.Pages{}
 	for rel, t := range published {
 		u := w.B("/" + strings.TrimSuffix(rel, "index.html"))
 		pages[u] = PageInfo{URL: u, File: rel, Root: w.public, Published: t}

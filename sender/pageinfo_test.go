@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hugo-pingback/hugo-pingback/site"
 )
 
 // TestHugoPageData: with the Hugo site's page data laid over the build, a
@@ -20,7 +22,7 @@ func TestHugoPageData(t *testing.T) {
 	// link a theme hid from the file.
 	w.page("posts/a/index.html", w.T("/content/1"))
 	w.page("posts/unlisted/index.html", w.T("/content/2"))
-	pages := map[string]PageInfo{
+	pages := site.Pages{
 		w.B("/posts/a/"): {
 			URL: w.B("/posts/a/"), File: "posts/a/index.html", Root: w.public, Title: "From Hugo",
 			Links: []string{w.T("/content/1"), w.T("/footer/credits"), w.T("/hidden/by/theme")},

@@ -11,7 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hugo-pingback/hugo-pingback/config"
 	"github.com/hugo-pingback/hugo-pingback/linkback"
+	"github.com/hugo-pingback/hugo-pingback/linkurl"
+	"github.com/hugo-pingback/hugo-pingback/renderer"
+	"github.com/hugo-pingback/hugo-pingback/site"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
@@ -25,6 +29,10 @@ const (
 	helperSiteEnv   = "HP_SEND_HELPER_SITE"
 	helperBaseEnv   = "HP_SEND_HELPER_BASE"
 	helperLedgerEnv = "HP_SEND_HELPER_LEDGER"
+	// helperPagesEnv names a pages file to send with, read as a stream;
+	// with helperPagesMapEnv set too, it is loaded whole, as before.
+	helperPagesEnv    = "HP_SEND_HELPER_PAGES"
+	helperPagesMapEnv = "HP_SEND_HELPER_PAGES_MAP"
 )
 
 func TestMain(m *testing.M) {
@@ -76,7 +84,21 @@ func sendHelper(mode string) int {
 		}
 		defer l.Close()
 	}
-	s, err := New(cfg, l, linkback.NewClient(linkback.ClientOptions{}), Options{Mode: m})
+	opts := Options{Mode: m}
+	if path := os.Getenv(helperPagesEnv); path != "" {
+		want := site.BuildFor(cfg, "production")
+		pf, err := site.OpenPages(path, want)
+		if pf == nil {
+			return fail(fmt.Errorf("pages file %s not taken: %v", path, err))
+		}
+		opts.Pages = pf
+		if os.Getenv(helperPagesMapEnv) != "" {
+			if opts.Pages, err = site.LoadPages(path, want); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	s, err := New(cfg, l, linkback.NewClient(linkback.ClientOptions{}), opts)
 	if err != nil {
 		return fail(err)
 	}
@@ -90,10 +112,11 @@ func sendHelper(mode string) int {
 
 // runHelper runs one send in a child process and returns its counts and
 // peak resident set size in MB.
-func runHelper(b *testing.B, mode, dir, base, ledger string) (helperCounts, float64) {
+func runHelper(b *testing.B, mode, dir, base, ledger string, env ...string) (helperCounts, float64) {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+mode, helperSiteEnv+"="+dir, helperBaseEnv+"="+base, helperLedgerEnv+"="+ledger)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -148,4 +171,82 @@ func BenchmarkPeakRSS(b *testing.B) {
 	if perContentLink > 0 {
 		b.ReportMetric(perContentLink, "B/content-link")
 	}
+}
+
+// BenchmarkPeakRSSPagesFile is BenchmarkPeakRSS's baseline and unchanged
+// re-run with the Hugo site's page data, as `send` after `hugo-pingback
+// build` has it: from the pages file read beside the walk (stream), and
+// loaded whole into memory (map, what send did before). The pages file
+// is made from the built pages (their URLs, files and content links).
+//
+//	HP_BENCH_PAGES=10000 go test ./sender -run '^$' -bench PeakRSSPagesFile -benchtime 1x
+func BenchmarkPeakRSSPagesFile(b *testing.B) {
+	dir, base := benchPublic(b)
+	cfg := benchConfig(dir, base, "")
+	pagesFile := filepath.Join(b.TempDir(), "pages.json")
+	if err := writeBenchPages(pagesFile, cfg); err != nil {
+		b.Fatal(err)
+	}
+	for _, variant := range []struct {
+		name string
+		env  []string
+	}{
+		{"stream", []string{helperPagesEnv + "=" + pagesFile}},
+		{"map", []string{helperPagesEnv + "=" + pagesFile, helperPagesMapEnv + "=1"}},
+	} {
+		b.Run(variant.name, func(b *testing.B) {
+			var baseRSS, rerunRSS float64
+			for i := 0; i < b.N; i++ {
+				ledger := filepath.Join(b.TempDir(), "ledger.db")
+				c, rss := runHelper(b, "baseline", dir, base, ledger, variant.env...)
+				if c.Baseline == 0 {
+					b.Fatal("the baseline recorded no link")
+				}
+				baseRSS = max(baseRSS, rss)
+				rc, rss := runHelper(b, "send", dir, base, ledger, variant.env...)
+				if rc.Unchanged != rc.Pages {
+					b.Fatalf("re-run parsed %d pages", rc.Pages-rc.Unchanged)
+				}
+				rerunRSS = max(rerunRSS, rss)
+			}
+			b.ReportMetric(baseRSS, "MB-baseline-rss")
+			b.ReportMetric(rerunRSS, "MB-rerun-rss")
+		})
+	}
+}
+
+// writeBenchPages writes the pages file of the built site of cfg: every
+// page with its URL, file and content links.
+func writeBenchPages(path string, cfg config.Config) error {
+	pages := site.Pages{}
+	opts := &renderer.Options{Content: cfg.Content, SkipRels: cfg.SkipRels, SkipClasses: cfg.SkipClasses}
+	err := site.WalkContents(cfg.SiteRoots(), func(f site.File, feed bool) error {
+		if feed || site.SkipReason(f.Rel) != "" {
+			return nil
+		}
+		src, err := os.ReadFile(f.Path)
+		if err != nil {
+			return err
+		}
+		ex, err := renderer.Extract(src, linkurl.Parse(f.URL), opts)
+		if err != nil || ex.Kind != renderer.KindSingle {
+			return err
+		}
+		root, err := filepath.Abs(f.Root.Dir)
+		if err != nil {
+			return err
+		}
+		links := []string{}
+		for _, l := range ex.Links {
+			if l.Skip == "" {
+				links = append(links, l.URL)
+			}
+		}
+		pages[f.URL] = site.PageInfo{URL: f.URL, File: f.Rel, Root: root, Title: ex.Title, Links: links}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return site.SavePages(path, site.BuildFor(cfg, "production"), pages)
 }

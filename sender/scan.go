@@ -196,6 +196,7 @@ type scanner struct {
 // chunk is a run of pages of the walk, scanned by one worker.
 type chunk struct {
 	files []site.File
+	infos []pageData // the Hugo site's data of files[i], with Options.Pages
 	pages []*scannedPage
 	err   error
 	done  chan struct{} // closed once pages or err is set
@@ -261,10 +262,19 @@ func (sc *scanner) run(ctx context.Context, consume func(*scannedPage) error) er
 // walk walks the roots, keeps the feeds and cuts the pages into chunks,
 // which it hands to dispatch. Its errors are the walk's, naming the
 // publish dirs, and dispatch's, as they are.
-func (sc *scanner) walk(dispatch func(*chunk) error) error {
+func (sc *scanner) walk(dispatch func(*chunk) error) (err error) {
+	var match site.PageMatcher
+	if sc.s.opts.Pages != nil {
+		match = sc.s.opts.Pages.Matcher()
+		defer func() {
+			if cerr := match.Close(); err == nil {
+				err = cerr
+			}
+		}()
+	}
 	c := &chunk{done: make(chan struct{})}
 	var stopped error // dispatch's
-	err := site.WalkContents(sc.s.cfg.SiteRoots(), func(f site.File, feed bool) error {
+	err = site.WalkContents(sc.s.cfg.SiteRoots(), func(f site.File, feed bool) error {
 		switch {
 		case feed:
 			sc.feeds = append(sc.feeds, f)
@@ -274,6 +284,14 @@ func (sc *scanner) walk(dispatch func(*chunk) error) error {
 			return nil
 		}
 		c.files = append(c.files, f)
+		if match != nil {
+			info, ok, err := match.Match(f)
+			if err != nil {
+				stopped = err
+				return err
+			}
+			c.infos = append(c.infos, pageData{info, ok})
+		}
 		if len(c.files) < chunkPages {
 			return nil
 		}
@@ -311,25 +329,36 @@ func (sc *scanner) scanChunk(ctx context.Context, c *chunk, buf *[]byte) {
 	}
 	c.pages = make([]*scannedPage, len(c.files))
 	for i, f := range c.files {
-		if c.pages[i], c.err = sc.page(f, heads[i], buf); c.err != nil {
+		var pd pageData
+		if c.infos != nil {
+			pd = c.infos[i]
+		}
+		if c.pages[i], c.err = sc.page(f, heads[i], pd, buf); c.err != nil {
 			return
 		}
 	}
-	c.files = nil
+	c.files, c.infos = nil, nil
+}
+
+// pageData is the Hugo site's data of a page, and whether it lists it.
+type pageData struct {
+	info PageInfo
+	hugo bool
 }
 
 // page reads, hashes and, when changed, extracts file f, whose ledger
-// record is head, reading into *buf (grown as needed). A page that cannot
+// record is head and Hugo page data pd, reading into *buf (grown as
+// needed). A page that cannot
 // be read is an error naming the file; a page too large to read is a
 // warning and is not a source.
-func (sc *scanner) page(f site.File, head state.PageHead, buf *[]byte) (*scannedPage, error) {
+func (sc *scanner) page(f site.File, head state.PageHead, pd pageData, buf *[]byte) (*scannedPage, error) {
 	p := &scannedPage{file: f, head: head}
 	if why := site.SkipReason(f.Rel); why != "" {
 		p.skip, p.hash = why, "skip"
 		return p, nil
 	}
 	s := sc.s
-	info, hugo := s.opts.Pages[f.URL]
+	info, hugo := pd.info, pd.hugo
 	src, size, err := readPage(f.Path, buf)
 	if err != nil {
 		return nil, fmt.Errorf("read page %s: %w", f.Path, err)

@@ -59,8 +59,9 @@ type Options struct {
 	// Verbose keeps, in Report.Skipped, every link of a changed page that
 	// is not notified, and why.
 	Verbose bool
-	// Pages, when non-nil, is the Hugo site's page data keyed by URL.
-	Pages map[string]PageInfo
+	// Pages, when non-nil, is the Hugo site's page data: site.Pages in
+	// memory, or a site.PagesFile, which the scan reads beside its walk.
+	Pages site.PageSource
 	// Logger receives diagnostics; nil is quiet.
 	Logger *slog.Logger
 	// Progress, when set, is called as jobs finish (done of total).

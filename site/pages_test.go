@@ -151,3 +151,104 @@ func TestCheckPublished(t *testing.T) {
 		})
 	}
 }
+
+// TestPagesFileMatcher: the pages file, read beside a walk, finds for every
+// file of the walk what a lookup of all pages by URL finds, on nested
+// roots of two languages, with pages the walk lacks and files the site does
+// not list (names chosen to sort differently by Rel and by URL); and it
+// reads the file a page at a time, in one pass per root.
+func TestPagesFileMatcher(t *testing.T) {
+	dir := t.TempDir()
+	public := filepath.Join(dir, "public")
+	fr := filepath.Join(public, "fr")
+	roots := []config.Root{{Dir: public, BaseURL: "https://blog.example.net/"}, {Dir: fr, BaseURL: "https://blog.example.net/fr/"}}
+	pages := Pages{}
+	write := func(root config.Root, rel string, listed bool) {
+		p := filepath.Join(root.Dir, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("<p>x</p>"), 0o644)
+		if listed {
+			u := pageURL(root.BaseURL, rel)
+			pages[u] = PageInfo{URL: u, File: rel, Root: root.Dir, Title: rel, Links: []string{"https://x.example/" + rel}}
+		}
+	}
+	for i, rel := range []string{"a/index.html", "a-b/index.html", "a.html", "a/b/index.html", "é/index.html", "z/index.html", "posts/1/index.html", "posts/10/index.html", "posts/2/index.html", "index.html"} {
+		write(roots[0], rel, i%4 != 3)
+		write(roots[1], rel, i%3 != 2)
+	}
+	// Pages the walk does not find: removed since, or under another root.
+	pages["https://blog.example.net/gone/"] = PageInfo{URL: "https://blog.example.net/gone/", File: "gone/index.html", Root: public, Links: []string{}}
+	pages["https://blog.example.net/fr/gone/"] = PageInfo{URL: "https://blog.example.net/fr/gone/", File: "gone/index.html", Root: fr, Links: []string{}}
+	pages["https://blog.example.net/other/"] = PageInfo{URL: "https://blog.example.net/other/", File: "other/index.html", Root: filepath.Join(dir, "elsewhere"), Links: []string{}}
+
+	cfg := config.Default()
+	cfg.SiteDir, cfg.BaseURL = dir, "https://blog.example.net/"
+	path := filepath.Join(dir, "pages.json")
+	b := BuildOf(roots, "production")
+	if err := SavePages(path, b, pages); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	filepath.Walk(public, func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
+	pf, err := OpenPages(path, b)
+	if err != nil || pf == nil {
+		t.Fatalf("OpenPages = %v, %v", pf, err)
+	}
+	if pf.Len() != len(pages) {
+		t.Errorf("Len = %d, want %d", pf.Len(), len(pages))
+	}
+	stream, byURL := pf.Matcher(), pages.Matcher()
+	matched := 0
+	err = WalkContents(roots, func(f File, feed bool) error {
+		got, gok, err := stream.Match(f)
+		if err != nil {
+			return err
+		}
+		want, wok, _ := byURL.Match(f)
+		if gok != wok || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s (%s): stream %v %+v, by URL %v %+v", f.Rel, f.URL, gok, got, wok, want)
+		}
+		if gok {
+			matched++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if matched != len(pages)-3 {
+		t.Errorf("matched %d pages, want %d", matched, len(pages)-3)
+	}
+
+	// Range gives every page.
+	n := 0
+	if err := pf.Range(func(PageInfo) bool { n++; return true }); err != nil || n != len(pages) {
+		t.Errorf("Range: %d pages, %v; want %d", n, err, len(pages))
+	}
+
+	// A file out of order (written by hand, or cut and joined) is an error
+	// naming it, not a page silently taken for one the site does not list.
+	data, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(data), "\n")
+	lines[2], lines[3] = lines[3], lines[2]
+	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644)
+	os.Chtimes(path, time.Now(), time.Now())
+	m := pf.Matcher()
+	err = WalkContents(roots, func(f File, feed bool) error {
+		_, _, err := m.Match(f)
+		return err
+	})
+	m.Close()
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "out of order") {
+		t.Errorf("out-of-order pages file: %v", err)
+	}
+
+	// A pages file of version 1 (one document) is taken for none.
+	os.WriteFile(path, []byte(`{"version":1,"build":{},"pages":[]}`), 0o644)
+	if pf, err := OpenPages(path, b); pf != nil || err != nil {
+		t.Errorf("version 1 pages file: %v, %v; want nothing", pf, err)
+	}
+}

@@ -51,6 +51,11 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	cfg := ld.cfg
+	if ld.pages != nil {
+		if cfg.NoReceive, err = site.NoReceive(ld.pages); err != nil {
+			return err
+		}
+	}
 	if cfg.Receiver == "" && cfg.Webmention == "" {
 		if *ifConfigured {
 			return printInject(stdout, &injectReport{InjectReport: &site.InjectReport{}, HostReport: &site.HostReport{}, NoReceiver: true}, *jsonOut, false, *dryRun)

@@ -17,9 +17,11 @@ import (
 // config, then the flags, resolved) and, when the Hugo site loaded, its page
 // data.
 type loaded struct {
-	cfg   config.Config
-	hugo  bool // a Hugo config was read
-	pages site.Pages
+	cfg  config.Config
+	hugo bool // a Hugo config was read
+	// pages is the Hugo site's page data: the pages file of the last build,
+	// read as a stream, else the pages of the site loaded in-process.
+	pages site.PageSource
 }
 
 // load builds the command's Config: the defaults, then the Hugo site's
@@ -65,22 +67,29 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 		return ld, nil
 	}
 
-	pages, err := site.LoadPages(site.PagesPath(ld.cfg.Ledger), site.BuildFor(ld.cfg, hs.Environment()))
+	var pages site.PageSource
+	pf, err := site.OpenPages(site.PagesPath(ld.cfg.Ledger), site.BuildFor(ld.cfg, hs.Environment()))
 	if err != nil {
 		log.Warn("ignoring the pages file of the last build", "err", err)
 	}
-	if pages == nil {
-		pages, err = hs.Pages(ctx, ld.cfg.LinkRules())
+	if pf != nil {
+		log.Info("page data from the pages file of the last build", "file", site.PagesPath(ld.cfg.Ledger), "pages", pf.Len())
+		pages = pf
+	} else {
+		ps, err := hs.Pages(ctx, ld.cfg.LinkRules())
 		if err != nil {
 			log.Warn("cannot read the Hugo site's pages; reading the built files only", "site", pre.SiteDir, "err", err)
 			return ld, nil
 		}
+		if ps == nil {
+			return ld, nil // no page data: a nil Pages in an interface would not be nil
+		}
+		pages = ps
 	}
 	if err := site.CheckPublished(ld.cfg.SiteRoots(), pages, ld.cfg.SiteDir); err != nil {
 		return nil, err
 	}
 	ld.pages = pages
-	ld.cfg.NoReceive = pages.NoReceive()
 	return ld, nil
 }
 
