@@ -6,12 +6,12 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/internal/corpustest"
 	"github.com/hugo-pingback/hugo-pingback/internal/sitegen"
+	"github.com/hugo-pingback/hugo-pingback/internal/testenv"
 	"golang.org/x/net/html"
 )
 
@@ -160,11 +160,11 @@ func ratio(b *testing.B, pages []benchPage) {
 	var floor, ext, floorCPU, extCPU time.Duration
 	links := 0
 	for b.Loop() {
-		c0, t0 := cpuTime(), time.Now()
+		c0, t0 := testenv.CPUTime(), time.Now()
 		tokenizeAll(pages)
-		c1, t1 := cpuTime(), time.Now()
+		c1, t1 := testenv.CPUTime(), time.Now()
 		links = extractAll(b, pages)
-		c2, t2 := cpuTime(), time.Now()
+		c2, t2 := testenv.CPUTime(), time.Now()
 		floor += t1.Sub(t0)
 		ext += t2.Sub(t1)
 		floorCPU += c1 - c0
@@ -177,15 +177,6 @@ func ratio(b *testing.B, pages []benchPage) {
 	b.ReportMetric(float64(links)/float64(len(pages)), "links/page")
 	b.ReportMetric(float64(floor.Microseconds())/float64(b.N)/float64(len(pages)), "floor-µs/page")
 	b.ReportMetric(float64(ext.Microseconds())/float64(b.N)/float64(len(pages)), "extract-µs/page")
-}
-
-// cpuTime is the CPU time (user+system) the process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkFirstScanRatio(b *testing.B) { ratio(b, synthetic(b)) }
