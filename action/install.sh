@@ -6,11 +6,13 @@
 # and the binary's directory to $GITHUB_PATH.
 #
 # Environment:
-#   INPUT_VERSION   vX.Y.Z, X.Y.Z, "latest" or empty (the action's own tag, else latest)
+#   INPUT_VERSION   vX.Y.Z, X.Y.Z, vX or vX.Y (the newest release with that prefix), "latest"
+#                   or empty (the action's own tag, else latest)
 #   INPUT_INSTALL   release (default) or go
 #   ACTION_REF      github.action_ref: the tag or branch the action was used at
 #   HUGO_PINGBACK_BIN          a local binary: nothing is installed
 #   HUGO_PINGBACK_RELEASE_URL  where releases live (default GitHub's), for tests and mirrors
+#   HUGO_PINGBACK_GIT_URL      the repository whose tags name the releases (default GitHub's)
 #   RUNNER_OS, RUNNER_ARCH, RUNNER_TEMP, RUNNER_TOOL_CACHE, GITHUB_OUTPUT, GITHUB_PATH
 set -euo pipefail
 
@@ -18,6 +20,7 @@ readonly repo_url="https://github.com/hugo-pingback/hugo-pingback/releases"
 readonly module="github.com/hugo-pingback/hugo-pingback/cmd/hugo-pingback"
 release_url="${HUGO_PINGBACK_RELEASE_URL:-$repo_url}"
 release_url="${release_url%/}"
+git_url="${HUGO_PINGBACK_GIT_URL:-https://github.com/hugo-pingback/hugo-pingback.git}"
 
 die() {
 	echo "::error title=hugo-pingback install::$*" >&2
@@ -51,11 +54,26 @@ latest_version() {
 	echo "${url##*/tag/}"
 }
 
-# The version: the input, else the action's own tag when it is a release
-# (uses: hugo-pingback/hugo-pingback@v1.2.3), else the latest release.
+# newest_with_prefix prints the newest release tag vX.Y.Z that starts with
+# the prefix given (v1 or v1.2, then "."), from the repository's tags (git
+# ls-remote: no API call, no token, no rate limit). Pre-releases and the
+# moving major tags (v1) are not releases.
+newest_with_prefix() {
+	local prefix="$1" tags newest
+	tags="$(git ls-remote --tags --refs "$git_url" "refs/tags/$prefix.*" 2>&1)" ||
+		die "cannot list the tags of $git_url: $tags"
+	newest="$(printf '%s\n' "$tags" | sed -n 's|^[0-9a-f]*[[:space:]]*refs/tags/\(v[0-9]*\.[0-9]*\.[0-9]*\)$|\1|p' |
+		grep "^${prefix//./\\.}\." | sort -t. -k1.2,1n -k2,2n -k3,3n | tail -n 1)" || true
+	[[ -n "$newest" ]] || die "no release $prefix.* among the tags of $git_url"
+	echo "$newest"
+}
+
+# The version: the input, else the action's own tag when it names releases
+# (uses: hugo-pingback/hugo-pingback@v1.2.3, or @v1 for the newest v1.x.y),
+# else the latest release.
 version="${INPUT_VERSION:-}"
 if [[ -z "$version" ]]; then
-	if [[ "${ACTION_REF:-}" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+	if [[ "${ACTION_REF:-}" =~ ^v[0-9]+(\.[0-9]+){0,2}$ ]]; then
 		version="$ACTION_REF"
 	else
 		version=latest
@@ -85,6 +103,11 @@ release) ;;
 esac
 
 [[ "$version" == latest ]] && version="$(latest_version)"
+if [[ "$version" =~ ^v[0-9]+(\.[0-9]+)?$ ]]; then
+	prefix="$version"
+	version="$(newest_with_prefix "$prefix")"
+	echo "newest $prefix release: $version"
+fi
 [[ "$version" =~ ^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$ ]] || die "version '$version' is not a release version (vX.Y.Z)"
 
 case "${RUNNER_OS:?}" in

@@ -255,7 +255,11 @@ func TestActionInstall(t *testing.T) {
 	// v7.0.0: checksums.txt lacks the archive's line.
 	rs.publish(t, "v7.0.0", []string{"linux_amd64"}, nil)
 	rs.assets["v7.0.0/checksums.txt"] = []byte("0000000000000000000000000000000000000000000000000000000000000000  hugo-pingback_7.0.0_darwin_amd64.tar.gz\n")
-	base := map[string]string{"HUGO_PINGBACK_RELEASE_URL": rs.URL + "/releases"}
+	// The repository's tags, which name the releases for @v1 and @v1.2:
+	// v1.2.3 is the newest v1 and v1.2 release; v1.10.0-rc.1 is a
+	// pre-release, v1 the moving major tag, v10 another major.
+	repo := tagRepo(t, "v1.0.0", "v1.2.0", "v1.2.3", "v1.10.0-rc.1", "v1", "v10.0.0", "v2.0.0")
+	base := map[string]string{"HUGO_PINGBACK_RELEASE_URL": rs.URL + "/releases", "HUGO_PINGBACK_GIT_URL": repo}
 	with := func(vars map[string]string) map[string]string {
 		m := map[string]string{}
 		for k, v := range base {
@@ -296,6 +300,26 @@ func TestActionInstall(t *testing.T) {
 			wantOut:   "sha256 verified",
 			downloads: []string{"v1.2.3/checksums.txt", "v1.2.3/hugo-pingback_1.2.3_darwin_arm64.tar.gz"},
 			bin:       "hugo-pingback/1.2.3/arm64/hugo-pingback",
+		},
+		{
+			// Used at the major tag (uses: ...@v1): the newest v1.x.y release, from the repository's tags.
+			name: "major tag", vars: with(map[string]string{"ACTION_REF": "v1"}),
+			wantOut:   "newest v1 release: v1.2.3",
+			downloads: []string{"v1.2.3/checksums.txt", "v1.2.3/hugo-pingback_1.2.3_linux_amd64.tar.gz"},
+			bin:       "hugo-pingback/1.2.3/amd64/hugo-pingback",
+		},
+		{
+			// A version input of a minor: the newest v1.2.x.
+			name: "minor input", vars: with(map[string]string{"INPUT_VERSION": "1.2", "ACTION_REF": "main"}),
+			wantOut:   "newest v1.2 release: v1.2.3",
+			downloads: []string{"v1.2.3/checksums.txt", "v1.2.3/hugo-pingback_1.2.3_linux_amd64.tar.gz"},
+			bin:       "hugo-pingback/1.2.3/amd64/hugo-pingback",
+		},
+		{
+			// A major with no release names the repository.
+			name: "major without release", vars: with(map[string]string{"ACTION_REF": "v3"}),
+			wantCode: 1,
+			wantOut:  "no release v3.* among the tags of " + repo,
 		},
 		{
 			// Used at a branch: the latest release, found through the redirect; Windows gets the zip.
@@ -397,6 +421,28 @@ func TestActionInstall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tagRepo makes a git repository with one commit and these tags, and
+// returns its path, which git ls-remote reads as it reads a remote URL.
+func tagRepo(t *testing.T, tags ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("install.sh needs git for @v1, as every GitHub runner has")
+	}
+	dir := t.TempDir()
+	gitc := func(args ...string) {
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	gitc("init", "-q")
+	gitc("commit", "-q", "--allow-empty", "-m", "release")
+	for _, tag := range tags {
+		gitc("tag", tag)
+	}
+	return dir
 }
 
 // receiver is the loopback receiver of the example site's links.
