@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -36,8 +37,11 @@ type command struct {
 	// bad is the error of the last flag value that failed to parse, with
 	// the flag's name: the flag package's own message would not have it.
 	bad error
-	// hugo is set when the command takes the flags of `hugo build`.
-	hugo bool
+	// hugo is set when the command takes flags of `hugo build`: all of
+	// them, or those hugoNames names; hugoFlags holds their values.
+	hugo      bool
+	hugoNames []string
+	hugoFlags hugosite.Flags
 }
 
 type given struct {
@@ -103,17 +107,37 @@ func (c *command) String(name, arg, help string) *string {
 // that the command replaces hugo in a build command as it is, and returns
 // the map their values are recorded in, for hugosite.Options.Flags. Each
 // value is checked when given.
-func (c *command) HugoFlags() hugosite.Flags {
-	c.hugo = true
-	flags := hugosite.Flags{}
-	for _, bf := range hugosite.BuildFlags {
-		v := &hugoFlag{c: c, f: bf, into: flags}
+func (c *command) HugoFlags() hugosite.Flags { return c.hugoFlagsNamed(nil) }
+
+// HugoConfigFlags declares the flags of `hugo build` that choose the site's
+// config (--config, --configDir), for the commands that read the config
+// and the page data of a site built with them.
+func (c *command) HugoConfigFlags() { c.hugoFlagsNamed([]string{"config", "configDir"}) }
+
+func (c *command) hugoFlagsNamed(names []string) hugosite.Flags {
+	c.hugo, c.hugoNames, c.hugoFlags = true, names, hugosite.Flags{}
+	for _, bf := range c.hugoBuildFlags() {
+		v := &hugoFlag{c: c, f: bf, into: c.hugoFlags}
 		c.fs.Var(v, bf.Name, bf.Help)
 		if bf.Short != "" {
 			c.fs.Var(v, bf.Short, bf.Help)
 		}
 	}
-	return flags
+	return c.hugoFlags
+}
+
+// hugoBuildFlags are the flags of hugo build the command takes.
+func (c *command) hugoBuildFlags() []hugosite.BuildFlag {
+	if c.hugoNames == nil {
+		return hugosite.BuildFlags
+	}
+	var fs []hugosite.BuildFlag
+	for _, bf := range hugosite.BuildFlags {
+		if slices.Contains(c.hugoNames, bf.Name) {
+			fs = append(fs, bf)
+		}
+	}
+	return fs
 }
 
 // hugoFlag is the flag.Value of a flag of hugo build.
@@ -294,8 +318,12 @@ func (c *command) help() {
 		printFlag(w, names, arg, help, strings.Join(notes, "; "))
 	}
 	if c.hugo {
-		fmt.Fprintf(w, "\nHugo's build flags (as hugo takes them, with Hugo's meaning):\n")
-		for _, bf := range hugosite.BuildFlags {
+		if c.hugoNames == nil {
+			fmt.Fprintf(w, "\nHugo's build flags (as hugo takes them, with Hugo's meaning):\n")
+		} else {
+			fmt.Fprintf(w, "\nHugo's config flags (as hugo takes them; give those the build was given):\n")
+		}
+		for _, bf := range c.hugoBuildFlags() {
 			names := "--" + bf.Name
 			if bf.Short != "" {
 				names = "-" + bf.Short + ", " + names

@@ -37,6 +37,7 @@ const injectExamples = `  # webmention.io hosts both endpoints for your domain
 
 func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("inject", config.Inject, injectSynopsis, injectExamples, stdout)
+	c.HugoConfigFlags()
 	dryRun := c.Bool("dry-run", "report what would change; write nothing")
 	noHugo := c.Bool("no-hugo", "do not load the Hugo site (front matter opt-outs are then unknown)")
 	jsonOut := c.Bool("json", "print a machine-readable JSON report on stdout")

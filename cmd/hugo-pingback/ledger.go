@@ -46,6 +46,7 @@ const ledgerExportExamples = `  hugo-pingback ledger export --out linkbacks.json
 
 func runLedgerExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("ledger export", config.Ledger, ledgerExportSynopsis, ledgerExportExamples, stdout)
+	c.HugoConfigFlags()
 	out := c.String("out", "FILE", "write the export to FILE (relative to --site), rewritten only when it changed, instead of to stdout")
 	if err := c.parse(args); err != nil {
 		return err
@@ -82,6 +83,7 @@ const ledgerImportExamples = `  # A CI job without a cache: the export committed
 
 func runLedgerImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("ledger import", config.Ledger, ledgerImportSynopsis, ledgerImportExamples, stdout)
+	c.HugoConfigFlags()
 	c.Args(1, "FILE")
 	if err := c.parse(args); err != nil {
 		return err
@@ -122,6 +124,7 @@ const ledgerCompactExamples = `  hugo-pingback ledger compact
 
 func runLedgerCompact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("ledger compact", config.Ledger, ledgerCompactSynopsis, ledgerCompactExamples, stdout)
+	c.HugoConfigFlags()
 	if err := c.parse(args); err != nil {
 		return err
 	}

@@ -123,6 +123,7 @@ func runMentions(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	f := &mentionsFlags{sub: sub}
 	f.c = newCommand("mentions "+sub, config.Mentions, spec.synopsis, spec.examples, stdout)
+	f.c.HugoConfigFlags()
 	c := f.c
 	c.Args(spec.maxArgs, spec.args)
 	f.tokenFile = c.String("token-file", "FILE", "with --server: the file holding the admin token (default $HUGO_PINGBACK_TOKEN)")

@@ -49,6 +49,7 @@ const sendExamples = `  # In CI, after deploying: notify what is new since the l
 
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("send", config.Send, sendSynopsis, sendExamples, stdout)
+	c.HugoConfigFlags()
 	dryRun := c.Bool("dry-run", "print the full plan of what would be sent; make no request and write nothing")
 	baseline := c.Bool("baseline", "record every current link as already handled, send nothing, make no request\n(the safe first run on an existing blog)")
 	all := c.Bool("all", "lift the flood guards: notify although the run would notify more pages than\nfloodLimit (100) or more links than floodNotifications (1000), or delete as many;\non a first run, send for pages older than firstRunMaxAge too")

@@ -46,6 +46,7 @@ const serveMemoryLimit = 32 << 20
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("serve", config.Serve, serveSynopsis, serveExamples, stdout)
+	c.HugoConfigFlags()
 	jsonLog := c.Bool("log-json", "write the log as JSON lines (default: text)")
 	quiet := c.Bool("quiet", "log warnings and errors only")
 	targetsMode := c.String("targets", "MODE", "how targets are known: files (the built site), live (a GET of the page), or auto: files when the publish dir exists (default auto)")

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -41,11 +43,33 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 	ld := &loaded{cfg: config.Default()}
 	ld.cfg.SiteDir = pre.SiteDir
 	var hs *hugosite.Site
-	if !noHugo && hugosite.HasConfig(pre.SiteDir) {
+	// --config and --configDir name the config the user wants: one that
+	// cannot be read is an error, not a reason to go on without it.
+	chosen := len(c.hugoFlags["config"]) > 0 || len(c.hugoFlags["configDir"]) > 0
+	if chosen && noHugo {
+		return nil, &usageError{"--no-hugo reads no Hugo config: leave out --config and --configDir"}
+	}
+	for _, v := range c.hugoFlags["config"] {
+		for _, name := range strings.Split(v, ",") {
+			p := name
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(pre.SiteDir, p) // relative to the site, as with hugo
+			}
+			if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("--config %s: no such file (a relative path is taken from the site dir, %s)", name, pre.SiteDir)
+			} else if err != nil {
+				return nil, fmt.Errorf("--config %s: %w", name, err)
+			}
+		}
+	}
+	if !noHugo && (chosen || hugosite.HasConfig(pre.SiteDir)) {
 		s, err := hugosite.Load(ctx, hugosite.Options{
-			Dir: pre.SiteDir, Environment: pre.Environment, BaseURL: baseURL, Logger: log,
+			Dir: pre.SiteDir, Environment: pre.Environment, BaseURL: baseURL, Flags: c.hugoFlags, Logger: log,
 			Offline: true, // every request of send goes through its guarded client
 		})
+		if err != nil && chosen {
+			return nil, fmt.Errorf("config of %s: %w", pre.SiteDir, err)
+		}
 		if err != nil {
 			log.Warn("cannot load the Hugo site with the embedded Hugo "+hugosite.HugoVersion+"; reading the built files only", "site", pre.SiteDir, "err", err)
 		} else {

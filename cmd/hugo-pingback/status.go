@@ -25,6 +25,7 @@ const statusExamples = `  hugo-pingback status
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("status", config.Status, statusSynopsis, statusExamples, stdout)
+	c.HugoConfigFlags()
 	jsonOut := c.Bool("json", "print every notification as JSON")
 	all := c.Bool("all", "list every notification, including those sent")
 	if err := c.parse(args); err != nil {
