@@ -209,7 +209,6 @@ type chunk struct {
 // site. A walk error is returned once the pages before it are consumed.
 func (sc *scanner) run(ctx context.Context, consume func(*scannedPage) error) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	work := make(chan *chunk, scanWindow)
 	order := make(chan *chunk, scanWindow)
 	var walkErr error
@@ -236,7 +235,13 @@ func (sc *scanner) run(ctx context.Context, consume func(*scannedPage) error) er
 			}
 		})
 	}
-	defer wg.Wait() // after cancel: no goroutine outlives the scan
+	// Cancel, then wait: a walk blocked on a full window sees the cancel
+	// and returns, and no goroutine outlives the scan. (Deferred apart,
+	// the wait would run first, and a scan that stops early would hang.)
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 	for c := range order {
 		select {
 		case <-c.done:

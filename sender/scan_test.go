@@ -1,12 +1,16 @@
 package sender
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/hugo-pingback/hugo-pingback/renderer"
 	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
@@ -81,5 +85,34 @@ func TestScanAcrossChunks(t *testing.T) {
 	}
 	if want := []string{w.B("/a/") + " -> " + w.T("/link/a"), w.B("/z/") + " -> " + w.T("/link/z")}; !slices.Equal(w.pinged(), want) {
 		t.Errorf("pinged %q, want %q", w.pinged(), want)
+	}
+}
+
+// A scan that stops early (an error from a page or from the plan) returns
+// it at once, on a site larger than the scan's window: the walk, blocked
+// on the full window, is cancelled before the scan waits for it.
+func TestScanStopsEarly(t *testing.T) {
+	w := newWorld(t)
+	const n = 4*scanWindow*chunkPages + 1
+	for i := range n {
+		w.page(fmt.Sprintf("posts/%04d/index.html", i), w.T(fmt.Sprintf("/link/%d", i)))
+	}
+	s, err := New(w.cfg(), nil, nil, Options{Mode: ModeDryRun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &scanner{s: s, opts: &renderer.Options{}}
+	stop := errors.New("stop")
+	done := make(chan error, 1)
+	go func() {
+		done <- sc.run(context.Background(), func(*scannedPage) error { return stop })
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, stop) {
+			t.Errorf("run = %v, want %v", err, stop)
+		}
+	case <-time.After(time.Minute): // a hang, not a speed bar
+		t.Fatal("the scan did not return after its consumer stopped it")
 	}
 }
