@@ -54,18 +54,26 @@ latest_version() {
 	echo "${url##*/tag/}"
 }
 
-# newest_with_prefix prints the newest release tag vX.Y.Z that starts with
-# the prefix given (v1 or v1.2, then "."), from the repository's tags (git
-# ls-remote: no API call, no token, no rate limit). Pre-releases and the
-# moving major tags (v1) are not releases.
+# newest_with_prefix prints the newest published release vX.Y.Z that
+# starts with the prefix given (v1 or v1.2, then "."): the repository's tags
+# (git ls-remote: no API call, no token, no rate limit), newest first, less
+# pre-releases and the moving major tag (v1), and of those the first whose
+# checksums.txt is there (a tag is pushed before its release is published).
 newest_with_prefix() {
-	local prefix="$1" tags newest
+	local prefix="$1" tags tag tried=0
 	tags="$(git ls-remote --tags --refs "$git_url" "refs/tags/$prefix.*" 2>&1)" ||
 		die "cannot list the tags of $git_url: $tags"
-	newest="$(printf '%s\n' "$tags" | sed -n 's|^[0-9a-f]*[[:space:]]*refs/tags/\(v[0-9]*\.[0-9]*\.[0-9]*\)$|\1|p' |
-		grep "^${prefix//./\\.}\." | sort -t. -k1.2,1n -k2,2n -k3,3n | tail -n 1)" || true
-	[[ -n "$newest" ]] || die "no release $prefix.* among the tags of $git_url"
-	echo "$newest"
+	for tag in $(printf '%s\n' "$tags" | sed -n 's|^[0-9a-f]*[[:space:]]*refs/tags/\(v[0-9]*\.[0-9]*\.[0-9]*\)$|\1|p' |
+		grep "^${prefix//./\\.}\." | sort -t. -k1.2,1nr -k2,2nr -k3,3nr); do
+		if curl --fail --silent --location --retry 3 --connect-timeout 20 --max-time 60 -o /dev/null "$release_url/download/$tag/checksums.txt"; then
+			echo "$tag"
+			return
+		fi
+		echo "$tag: no published release yet" >&2
+		tried=$((tried + 1))
+		((tried < 5)) || break
+	done
+	die "no published release $prefix.* among the tags of $git_url"
 }
 
 # The version: the input, else the action's own tag when it names releases
@@ -95,7 +103,8 @@ go)
 	[[ -x "$bin" ]] || bin="$gobin/hugo-pingback.exe"
 	echo "$gobin" >>"${GITHUB_PATH:?}"
 	output bin "$bin"
-	output version "$version"
+	# The version go resolved (a prefix such as v1 names the newest v1.x.y).
+	output version "$("$bin" version --json | sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p')"
 	exit 0
 	;;
 release) ;;

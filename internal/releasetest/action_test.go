@@ -256,9 +256,11 @@ func TestActionInstall(t *testing.T) {
 	rs.publish(t, "v7.0.0", []string{"linux_amd64"}, nil)
 	rs.assets["v7.0.0/checksums.txt"] = []byte("0000000000000000000000000000000000000000000000000000000000000000  hugo-pingback_7.0.0_darwin_amd64.tar.gz\n")
 	// The repository's tags, which name the releases for @v1 and @v1.2:
-	// v1.2.3 is the newest v1 and v1.2 release; v1.10.0-rc.1 is a
-	// pre-release, v1 the moving major tag, v10 another major.
-	repo := tagRepo(t, "v1.0.0", "v1.2.0", "v1.2.3", "v1.10.0-rc.1", "v1", "v10.0.0", "v2.0.0")
+	// v1.2.3 is the newest published v1 and v1.2 release; v1.2.4 is tagged
+	// but not yet published (its release job is still running);
+	// v1.10.0-rc.1 is a pre-release, v1 the moving major tag, v10 another
+	// major.
+	repo := tagRepo(t, "v1.0.0", "v1.2.0", "v1.2.3", "v1.2.4", "v1.10.0-rc.1", "v1", "v10.0.0", "v2.0.0")
 	base := map[string]string{"HUGO_PINGBACK_RELEASE_URL": rs.URL + "/releases", "HUGO_PINGBACK_GIT_URL": repo}
 	with := func(vars map[string]string) map[string]string {
 		m := map[string]string{}
@@ -304,22 +306,22 @@ func TestActionInstall(t *testing.T) {
 		{
 			// Used at the major tag (uses: ...@v1): the newest v1.x.y release, from the repository's tags.
 			name: "major tag", vars: with(map[string]string{"ACTION_REF": "v1"}),
-			wantOut:   "newest v1 release: v1.2.3",
-			downloads: []string{"v1.2.3/checksums.txt", "v1.2.3/hugo-pingback_1.2.3_linux_amd64.tar.gz"},
+			wantOut:   "v1.2.4: no published release yet\nnewest v1 release: v1.2.3",
+			downloads: []string{"v1.2.4/checksums.txt", "v1.2.3/checksums.txt", "v1.2.3/checksums.txt", "v1.2.3/hugo-pingback_1.2.3_linux_amd64.tar.gz"},
 			bin:       "hugo-pingback/1.2.3/amd64/hugo-pingback",
 		},
 		{
 			// A version input of a minor: the newest v1.2.x.
 			name: "minor input", vars: with(map[string]string{"INPUT_VERSION": "1.2", "ACTION_REF": "main"}),
 			wantOut:   "newest v1.2 release: v1.2.3",
-			downloads: []string{"v1.2.3/checksums.txt", "v1.2.3/hugo-pingback_1.2.3_linux_amd64.tar.gz"},
+			downloads: []string{"v1.2.4/checksums.txt", "v1.2.3/checksums.txt", "v1.2.3/checksums.txt", "v1.2.3/hugo-pingback_1.2.3_linux_amd64.tar.gz"},
 			bin:       "hugo-pingback/1.2.3/amd64/hugo-pingback",
 		},
 		{
 			// A major with no release names the repository.
 			name: "major without release", vars: with(map[string]string{"ACTION_REF": "v3"}),
 			wantCode: 1,
-			wantOut:  "no release v3.* among the tags of " + repo,
+			wantOut:  "no published release v3.* among the tags of " + repo,
 		},
 		{
 			// Used at a branch: the latest release, found through the redirect; Windows gets the zip.
