@@ -102,6 +102,30 @@ func hasConfig(dir, configDir string) bool {
 	return err == nil && fi.IsDir()
 }
 
+// ConfigFileExists reports whether name, a --config name relative to the
+// site dir (or absolute), is a file Hugo reads as config: the name as
+// given when it has an extension, else the name with one of Hugo's config
+// extensions, as hugo tries them.
+func ConfigFileExists(dir, name string) bool {
+	p := name
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	isFile := func(p string) bool {
+		fi, err := os.Stat(p)
+		return err == nil && fi.Mode().IsRegular()
+	}
+	if filepath.Ext(name) != "" {
+		return isFile(p)
+	}
+	for _, ext := range hconfig.ValidConfigFileExtensions {
+		if isFile(p + "." + ext) {
+			return true
+		}
+	}
+	return false
+}
+
 // Site is a loaded Hugo site. It is built at most once; Pages may be called
 // after Build or on its own (it then processes the site without rendering).
 // Its methods may be called from several goroutines; Build, Pages and Close

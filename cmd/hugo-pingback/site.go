@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -43,23 +41,27 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 	ld := &loaded{cfg: config.Default()}
 	ld.cfg.SiteDir = pre.SiteDir
 	var hs *hugosite.Site
-	// --config and --configDir name the config the user wants: one that
-	// cannot be read is an error, not a reason to go on without it.
+	// --config and --configDir name the config the user wants: a site that
+	// cannot be loaded with them is an error, not a reason to go on without.
 	chosen := len(c.hugoFlags["config"]) > 0 || len(c.hugoFlags["configDir"]) > 0
 	if chosen && noHugo {
 		return nil, &usageError{"--no-hugo reads no Hugo config: leave out --config and --configDir"}
 	}
-	for _, v := range c.hugoFlags["config"] {
-		for _, name := range strings.Split(v, ",") {
-			p := name
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(pre.SiteDir, p) // relative to the site, as with hugo
+	// As hugo: a name without an extension takes one of Hugo's, and names
+	// that are not there are skipped, but not every one of them.
+	if vs := c.hugoFlags["config"]; len(vs) > 0 {
+		var names []string
+		found := false
+		for _, v := range vs {
+			for _, name := range strings.Split(v, ",") {
+				if name != "" {
+					names = append(names, name)
+					found = found || hugosite.ConfigFileExists(pre.SiteDir, name)
+				}
 			}
-			if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("--config %s: no such file (a relative path is taken from the site dir, %s)", name, pre.SiteDir)
-			} else if err != nil {
-				return nil, fmt.Errorf("--config %s: %w", name, err)
-			}
+		}
+		if !found {
+			return nil, fmt.Errorf("--config %s: no such config file (a relative path is taken from the site dir, %s)", strings.Join(names, ","), pre.SiteDir)
 		}
 	}
 	if !noHugo && (chosen || hugosite.HasConfig(pre.SiteDir)) {
@@ -74,6 +76,7 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 			log.Warn("cannot load the Hugo site with the embedded Hugo "+hugosite.HugoVersion+"; reading the built files only", "site", pre.SiteDir, "err", err)
 		} else {
 			hs, ld.hugo = s, true
+			defer s.Close() // what the command needs of it is copied out below
 			unknown, err := s.Apply(&ld.cfg, c.scope)
 			for _, u := range unknown {
 				log.Warn(u.String())
