@@ -30,16 +30,24 @@ type refusal struct {
 func (e *refusal) Error() string { return e.reason }
 
 // admit runs the checks every protocol shares before anything is fetched
-// or stored: source and target are http(s) URLs, not the same page, the
-// target is a page of a configured site that takes mentions, the source
-// host is not denied, and neither the client nor the source host is over
-// its rate.
+// or stored: source and target are http(s) URLs of at most
+// linkurl.MaxLength bytes, not the same page, the source host is not
+// denied nor over its rate, and the target is a page of a configured site
+// that takes mentions (checked last: in live-target mode it may cost a
+// GET, which denied and limited hosts must not spend).
 func (s *Server) admit(ctx context.Context, source, target string) (src, tgt *url.URL, err error) {
 	if source == "" {
 		return nil, nil, &refusal{status: 400, fault: linkback.FaultSourceNotFound, reason: "source is missing"}
 	}
 	if target == "" {
 		return nil, nil, &refusal{status: 400, fault: linkback.FaultTargetNotFound, reason: "target is missing"}
+	}
+	// Longer URLs are neither sent nor stored (the store's keys hold both).
+	if len(source) > linkurl.MaxLength {
+		return nil, nil, &refusal{status: 400, fault: linkback.FaultSourceNotFound, reason: fmt.Sprintf("source is longer than %d bytes", linkurl.MaxLength)}
+	}
+	if len(target) > linkurl.MaxLength {
+		return nil, nil, &refusal{status: 400, fault: linkback.FaultTargetNotFound, reason: fmt.Sprintf("target is longer than %d bytes", linkurl.MaxLength)}
 	}
 	if src = linkurl.Parse(source); src == nil || src.User != nil {
 		return nil, nil, &refusal{status: 400, fault: linkback.FaultSourceNotFound, reason: "source is not an http(s) URL"}
@@ -49,6 +57,13 @@ func (s *Server) admit(ctx context.Context, source, target string) (src, tgt *ur
 	}
 	if linkurl.Key(src) == linkurl.Key(tgt) {
 		return nil, nil, &refusal{status: 400, fault: 0, reason: "source and target are the same page"}
+	}
+	host := linkurl.Host(src)
+	if s.opts.Policy.Denied(host) != nil || s.blocked.has(ctx, host, s.now()) {
+		return nil, nil, &refusal{status: 400, fault: linkback.FaultAccessDenied, reason: "mentions from " + host + " are not accepted here"}
+	}
+	if ok, wait := s.perHost.allow(host, time.Now()); !ok {
+		return nil, nil, &refusal{status: 429, fault: 429, reason: "too many requests naming " + host + "; try again later", retryAfter: wait}
 	}
 	if _, err := s.ownTarget(ctx, target); err != nil {
 		switch {
@@ -65,13 +80,6 @@ func (s *Server) admit(ctx context.Context, source, target string) (src, tgt *ur
 			s.log.Error("cannot check a target", "target", target, "err", err)
 			return nil, nil, &refusal{status: 503, fault: linkback.FaultInternal, reason: "the target could not be checked; try again later", retryAfter: time.Minute}
 		}
-	}
-	host := linkurl.Host(src)
-	if s.opts.Policy.Denied(host) != nil || s.blocked.has(ctx, host, s.now()) {
-		return nil, nil, &refusal{status: 400, fault: linkback.FaultAccessDenied, reason: "mentions from " + host + " are not accepted here"}
-	}
-	if ok, wait := s.perHost.allow(host, time.Now()); !ok {
-		return nil, nil, &refusal{status: 429, fault: 429, reason: "too many requests naming " + host + "; try again later", retryAfter: wait}
 	}
 	return src, tgt, nil
 }

@@ -3,6 +3,7 @@ package receiver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -11,20 +12,27 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/linkback"
 )
 
-// fetcher fetches sources so that a flood naming one URL costs one fetch:
-// concurrent requests for a URL share one fetch (singleflight), and its
-// result answers every request for that URL for the next SourceCache; all
-// fetches together are capped at Fetches at once. This is the defence
-// against pingback reflection (CVE-2013-0235 and the 2014 floods), in
-// which one request to each of many receivers made them all fetch a victim.
+// fetcher fetches sources so that a flood naming one URL costs one fetch
+// in SourceRefetch: concurrent requests for a URL share one fetch
+// (singleflight), and its result answers, for the next SourceCache, every
+// request for that URL that arrived before the fetch started, and, for the
+// next SourceRefetch, those that arrived after it too. A request that
+// arrived later than that gets a fetch of its own: a re-sent Webmention is
+// an update, and must not be checked against the copy of the source it
+// replaces. All fetches together are capped at Fetches at once. This is the
+// defence against pingback reflection (CVE-2013-0235 and the 2014 floods),
+// in which one request to each of many receivers made them all fetch a
+// victim.
 type fetcher struct {
 	client    *linkback.Client
 	ttl       time.Duration
+	refetch   time.Duration
 	maxSize   int64
 	redirects int
 	slots     chan struct{}
 	group     singleflight.Group
 	metrics   *metrics
+	now       func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]*fetched
@@ -34,27 +42,32 @@ type fetcher struct {
 
 // fetched is the outcome of one fetch of a source.
 type fetched struct {
-	page *linkback.Page
-	err  error
-	at   time.Time
+	page    *linkback.Page
+	err     error
+	started time.Time
+	at      time.Time // done
 }
 
-func newFetcher(c *linkback.Client, lim Limits, m *metrics) *fetcher {
+// slotWait bounds how long a fetch waits for one of the Fetches slots.
+const slotWait = 2 * time.Minute
+
+func newFetcher(c *linkback.Client, lim Limits, m *metrics, now func() time.Time) *fetcher {
 	return &fetcher{
-		client: c, ttl: lim.SourceCache, maxSize: lim.SourceCacheBytes, redirects: lim.Redirects,
-		slots: make(chan struct{}, lim.Fetches), metrics: m, cache: map[string]*fetched{},
+		client: c, ttl: lim.SourceCache, refetch: min(lim.SourceRefetch, lim.SourceCache), maxSize: lim.SourceCacheBytes,
+		redirects: lim.Redirects, slots: make(chan struct{}, lim.Fetches), metrics: m, now: now,
+		cache: map[string]*fetched{},
 	}
 }
 
 // get returns the outcome of fetching rawURL (following up to Redirects
-// redirects), fresh or from the last SourceCache. A fetch is never cut
-// short by the request that started it: the others sharing it still want
-// the answer.
-func (f *fetcher) get(ctx context.Context, rawURL string) (*linkback.Page, error) {
+// redirects) for a request that arrived at arrived: fresh, or from the
+// cache (see fetcher). A fetch is never cut short by the request that
+// started it: the others sharing it still want the answer.
+func (f *fetcher) get(ctx context.Context, rawURL string, arrived time.Time) (*linkback.Page, error) {
 	key := rawURL
-	now := time.Now()
+	now := f.now()
 	f.mu.Lock()
-	if e, ok := f.cache[key]; ok && now.Sub(e.at) < f.ttl {
+	if e, ok := f.cache[key]; ok && now.Sub(e.at) < f.ttl && (!e.started.Before(arrived) || now.Sub(e.started) < f.refetch) {
 		f.mu.Unlock()
 		f.metrics.fetches.WithLabelValues("cached").Inc()
 		return e.page, e.err
@@ -62,19 +75,23 @@ func (f *fetcher) get(ctx context.Context, rawURL string) (*linkback.Page, error
 	f.mu.Unlock()
 
 	ch := f.group.DoChan(key, func() (any, error) {
+		// The fetch runs on for the callers still waiting; each gives up on
+		// its own context below.
 		fctx := context.WithoutCancel(ctx)
+		wait := time.NewTimer(slotWait)
+		defer wait.Stop()
 		select {
 		case f.slots <- struct{}{}:
-		case <-ctx.Done():
-			// Nobody waits for this answer any more; do not cache the refusal.
-			return nil, ctx.Err()
+		case <-wait.C:
+			// Not cached: the next request tries again.
+			return nil, fmt.Errorf("fetch %s: no fetch slot free for %v", rawURL, slotWait)
 		}
 		defer func() { <-f.slots }()
-		start := time.Now()
+		start := f.now()
 		page, err := f.client.Fetch(fctx, rawURL, linkback.FetchOptions{MaxRedirects: f.redirects})
-		f.metrics.fetchSeconds.Observe(time.Since(start).Seconds())
+		f.metrics.fetchSeconds.Observe(f.now().Sub(start).Seconds())
 		f.metrics.fetches.WithLabelValues(fetchOutcome(page, err)).Inc()
-		f.store(key, &fetched{page: page, err: err, at: time.Now()})
+		f.store(key, &fetched{page: page, err: err, started: start, at: f.now()})
 		return &fetched{page: page, err: err}, nil
 	})
 	select {
@@ -100,7 +117,7 @@ func (f *fetcher) store(key string, e *fetched) {
 	f.cache[key] = e
 	f.order = append(f.order, key)
 	f.size += bodySize(e)
-	now := time.Now()
+	now := f.now()
 	for len(f.order) > 0 {
 		k := f.order[0]
 		old, ok := f.cache[k]

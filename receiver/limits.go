@@ -84,7 +84,7 @@ func clientIP(r *http.Request, trustProxy bool) string {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			parts := strings.Split(xff[len(xff)-1], ",")
 			if a, err := netip.ParseAddr(strings.TrimSpace(parts[len(parts)-1])); err == nil {
-				return a.Unmap().String()
+				return clientKey(a)
 			}
 		}
 	}
@@ -93,15 +93,20 @@ func clientIP(r *http.Request, trustProxy bool) string {
 		host = r.RemoteAddr
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
-		a = a.Unmap()
-		if a.Is6() {
-			// One IPv6 host holds a /64: limit the prefix, not the address.
-			p, _ := a.Prefix(64)
-			return p.String()
-		}
-		return a.String()
+		return clientKey(a)
 	}
 	return host
+}
+
+// clientKey is the key of an address: an IPv4 address, or the /64 of an
+// IPv6 one, since one IPv6 host holds a /64.
+func clientKey(a netip.Addr) string {
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // blockList caches the store's deny list (hosts blocked from the admin API

@@ -31,6 +31,11 @@ func TestClientIP(t *testing.T) {
 		{"IPv6 peer", "[2001:db8:1:2:3:4:5:6]:443", nil, false, "2001:db8:1:2::/64"},
 		// An IPv4-mapped peer is the IPv4 address.
 		{"mapped peer", "[::ffff:203.0.113.9]:80", nil, false, "203.0.113.9"},
+		// Behind a trusted proxy too: a forwarded IPv6 client is its /64
+		// (else one host would have 2^64 buckets), a mapped one IPv4.
+		{"trusted IPv6", "127.0.0.1:5555", []string{"2001:db8:1:2::1"}, true, "2001:db8:1:2::/64"},
+		{"trusted IPv6, same /64", "127.0.0.1:5555", []string{"2001:db8:1:2:ffff::9"}, true, "2001:db8:1:2::/64"},
+		{"trusted mapped", "127.0.0.1:5555", []string{"::ffff:198.51.100.3"}, true, "198.51.100.3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -82,10 +82,14 @@ type Limits struct {
 	// one host (default 1, burst 20).
 	PerSource      rate.Limit
 	PerSourceBurst int
-	// SourceCache is how long one fetch of a source answers every request
-	// naming it (default 1 minute): a flood naming one victim fetches it
-	// once per SourceCache.
+	// SourceCache is how long one fetch of a source answers the requests
+	// naming it that arrived before it started (default 1 minute).
 	SourceCache time.Duration
+	// SourceRefetch is how long it answers those that arrived after it
+	// too (default 10 seconds, at most SourceCache): a flood naming one
+	// victim fetches it once per SourceRefetch, and a re-sent Webmention
+	// (an update) is checked against the source as it is now.
+	SourceRefetch time.Duration
 	// SourceCacheBytes bounds the bodies kept for that (default 32 MiB).
 	SourceCacheBytes int64
 	// Fetches is how many fetches run at once, all sources together (default 8).
@@ -128,6 +132,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.SourceCache <= 0 {
 		l.SourceCache = time.Minute
+	}
+	if l.SourceRefetch <= 0 {
+		l.SourceRefetch = 10 * time.Second
 	}
 	if l.SourceCacheBytes <= 0 {
 		l.SourceCacheBytes = 32 << 20
@@ -256,7 +263,7 @@ func New(opts Options) (*Server, error) {
 	if s.metrics, err = newMetrics(reg); err != nil {
 		return nil, fmt.Errorf("receiver: register metrics: %w", err)
 	}
-	s.fetch = newFetcher(s.client, s.lim, s.metrics)
+	s.fetch = newFetcher(s.client, s.lim, s.metrics, s.now)
 	s.perIP = newKeyedLimiter(s.lim.PerIP, s.lim.PerIPBurst)
 	s.perHost = newKeyedLimiter(s.lim.PerSource, s.lim.PerSourceBurst)
 	s.queue = newQueue(s.lim.Queue, s.metrics.queueDepth)

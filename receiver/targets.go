@@ -311,6 +311,11 @@ func (t *LiveTargets) Text(ctx context.Context, target *url.URL) (string, error)
 }
 
 func (t *LiveTargets) get(ctx context.Context, target *url.URL) (liveEntry, error) {
+	// The page, without the query string (as SiteTargets looks pages up):
+	// else ?1, ?2, … of one page would each cost a GET of the budget.
+	bare := *target
+	bare.RawQuery, bare.ForceQuery = "", false
+	target = &bare
 	key := linkurl.Key(target)
 	now := time.Now()
 	t.mu.Lock()

@@ -69,7 +69,7 @@ func (s *Server) verifyOnce(ctx context.Context, r *mention.Request) outcome {
 	// One fetch per source URL serves every protocol, so it follows
 	// redirects; a Pingback or Trackback source that redirected is refused
 	// below, as WordPress refuses it.
-	page, err := s.fetch.get(ctx, r.Source)
+	page, err := s.fetch.get(ctx, r.Source, r.Received)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			why := "the receiver stopped before the source was fetched"
@@ -343,7 +343,14 @@ func (s *Server) settler(ctx context.Context, settled <-chan settling) {
 			return
 		}
 		r := job.r
-		if err := s.settle(ctx, &r, job.o); err != nil {
+		err := s.settle(ctx, &r, job.o)
+		if errors.Is(err, mention.ErrInvalid) {
+			// A mention the store cannot hold is refused, not left queued
+			// to be fetched again at every start.
+			r = job.r
+			err = s.settle(ctx, &r, refuse(0, "the mention cannot be stored: %v", err))
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
