@@ -152,7 +152,7 @@ func decide(p *scannedPage, b before, r rules) decision {
 	for _, n := range b.notifications {
 		switch {
 		case current[n.Target] || r.mode == ModeBaseline:
-		case needsUpdate(n, p.version):
+		case needsUpdate(n, p.version) || maybeDelivered(n):
 			d.update(n, p.version, KindUpdate)
 		case isOpen(n) && !isResend(n):
 			d.cancel(n, whyLinkRemoved, r.now)
@@ -168,7 +168,7 @@ func decideGone(url string, b before, r rules) decision {
 	for _, n := range b.notifications {
 		switch {
 		case r.mode == ModeBaseline:
-		case needsUpdate(n, deletedVersion):
+		case needsUpdate(n, deletedVersion) || maybeDelivered(n):
 			d.update(n, deletedVersion, KindDelete)
 		case isOpen(n) && !isResend(n):
 			d.cancel(n, whyPageDeleted, r.now)
@@ -204,6 +204,15 @@ func isOpen(n state.Notification) bool {
 // target, whatever became of the link since.
 func isResend(n state.Notification) bool {
 	return linkback.ResendsUpdates(n.Protocol) && (!n.NotifiedAt.IsZero() || n.Version == deletedVersion)
+}
+
+// maybeDelivered reports whether an open notification may have reached its
+// receiver: a run killed during its request left it in flight after a
+// send. With update semantics the receiver must then hear that the link
+// or the page went (it checks the source again, so hearing twice is
+// harmless); cancelled, it would keep a mention the page no longer makes.
+func maybeDelivered(n state.Notification) bool {
+	return linkback.ResendsUpdates(n.Protocol) && n.Status == state.StatusInFlight && n.Sends > 0
 }
 
 // deletedVersion is the Version of a Webmention re-sent for a deleted page.

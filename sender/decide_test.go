@@ -61,6 +61,12 @@ type outcome struct {
 	counts  string // new baselined self excluded updates
 }
 
+// inFlight is n as a killed run left it: marked in flight, and sent once.
+func inFlight(n state.Notification) state.Notification {
+	n.Status, n.Sends = state.StatusInFlight, 1
+	return n
+}
+
 func summarize(d decision) outcome {
 	var o outcome
 	for _, n := range d.records {
@@ -205,6 +211,25 @@ func TestDecide(t *testing.T) {
 			},
 		},
 		{
+			// A removed link whose first Webmention a killed run left in
+			// flight after sending: it may have arrived, so its target hears
+			// (an update); a pingback in flight, which has no update, and a
+			// Webmention never sent are cancelled.
+			name: "removed links, in flight",
+			before: []state.Notification{
+				inFlight(wm("https://w.example/", state.StatusInFlight)),
+				inFlight(pb("https://p.example/", state.StatusInFlight)),
+				wm("https://unsent.example/", state.StatusInFlight),
+			},
+			page:  built("v2", decideNow),
+			rules: send,
+			want: outcome{
+				records: []string{"https://p.example/ skipped: " + whyLinkRemoved, "https://unsent.example/ skipped: " + whyLinkRemoved, "https://w.example/ pending"},
+				jobs:    []string{"https://w.example/ update"},
+				counts:  "new 0 baselined 0 self 0 excluded 0 updates 1",
+			},
+		},
+		{
 			// An open Webmention update keeps its course though its link went away.
 			name:   "open update kept",
 			before: []state.Notification{{Source: src, Target: "https://w.example/", Status: state.StatusRetry, Protocol: "webmention", Version: "v1", NotifiedAt: old}},
@@ -278,6 +303,18 @@ func TestDecideGone(t *testing.T) {
 			rules: rules{mode: ModeSend, now: decideNow},
 			want: outcome{
 				records: []string{"https://later.example/ skipped: " + whyPageDeleted, "https://w.example/ pending"},
+				jobs:    []string{"https://w.example/ delete"},
+				counts:  "new 0 baselined 0 self 0 excluded 0 updates 1",
+			},
+		},
+		{
+			// A first Webmention a killed run left in flight after sending
+			// may have arrived: its target hears of the deletion.
+			name:   "deleted, webmention in flight",
+			before: []state.Notification{inFlight(wm("https://w.example/", state.StatusInFlight)), inFlight(pb("https://p.example/", state.StatusInFlight))},
+			rules:  rules{mode: ModeSend, now: decideNow},
+			want: outcome{
+				records: []string{"https://p.example/ skipped: " + whyPageDeleted, "https://w.example/ pending"},
 				jobs:    []string{"https://w.example/ delete"},
 				counts:  "new 0 baselined 0 self 0 excluded 0 updates 1",
 			},

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hugo-pingback/hugo-pingback/site"
+	"github.com/hugo-pingback/hugo-pingback/state"
 )
 
 // TestHugoPageData: with the Hugo site's page data laid over the build, a
@@ -67,5 +68,47 @@ func TestHTMLOnlyListPages(t *testing.T) {
 	}
 	if !slices.Equal(sources, []string{"/posts/a/"}) {
 		t.Errorf("sources %q, want only the post", sources)
+	}
+}
+
+// A page Hugo stops listing (made a draft) whose stale file stays in the
+// publish dir is marked deleted once, and stays so: later runs count it
+// unchanged, and do not bring it back as a new page (which would drop its
+// 410 tombstone and count it new every run).
+func TestGoneFromHugoStaysDeleted(t *testing.T) {
+	w := newWorld(t)
+	w.page("posts/a/index.html", w.T("/webmention/1"))
+	w.page("posts/b/index.html", w.T("/link/2"))
+	a, b := w.B("/posts/a/"), w.B("/posts/b/")
+	both := site.Pages{
+		a: {URL: a, File: "posts/a/index.html", Root: w.public},
+		b: {URL: b, File: "posts/b/index.html", Root: w.public},
+	}
+	cfg := w.cfg()
+	cfg.FirstRunMaxAge = 0
+	w.run(cfg, Options{Pages: both})
+	onlyB := site.Pages{b: both[b]}
+	if rep := w.run(cfg, Options{Pages: onlyB}); rep.Deleted != 1 {
+		t.Fatalf("a made a draft: deleted %d, want 1", rep.Deleted)
+	}
+	deleted := func() bool {
+		t.Helper()
+		l, err := state.Open(w.ledger, &state.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		p, _, err := l.Page(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Deleted
+	}
+	if !deleted() {
+		t.Fatal("a is not marked deleted")
+	}
+	rep := w.run(cfg, Options{Pages: onlyB})
+	if !deleted() || rep.NewPages != 0 || rep.Deleted != 0 || rep.Unchanged != rep.Pages {
+		t.Errorf("next run: a deleted %v; %d new, %d deleted, %d of %d unchanged; want deleted, 0, 0, all", deleted(), rep.NewPages, rep.Deleted, rep.Unchanged, rep.Pages)
 	}
 }

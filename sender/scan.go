@@ -392,6 +392,9 @@ func (sc *scanner) page(f site.File, head state.PageHead, pd pageData, buf *[]by
 	switch {
 	case s.opts.Pages != nil && !hugo:
 		p.skip, p.goneFromHugo = "not a regular page of the Hugo site", true
+		// Marked deleted when it left Hugo's list (a draft now): while its
+		// stale file stays, it stays deleted, not a new page every run.
+		p.changed = !(head.Known && head.Deleted)
 		return p, nil
 	case hugo && info.NoSend:
 		p.skip = "pingback: false in front matter"

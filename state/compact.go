@@ -39,20 +39,32 @@ type Compaction struct {
 // old one, and goes on with the new file. It needs a ledger opened for
 // writing, and waits for the transactions under way.
 func (l *Ledger) Compact() (Compaction, error) {
-	var c Compaction
+	before, after, err := l.rewrite("compact ledger", "compact", copyDense)
+	return Compaction{Before: before, After: after}, err
+}
+
+// rewrite replaces the ledger's file by a new one, which fill writes from a
+// read transaction of the ledger (through the guarded view: a damaged
+// page is an error here, not a crash), and goes on with it. The new file is
+// written beside the old one under a temporary name (".LEDGER.KIND-*",
+// which removeStale clears after a kill), cut at its last page, synced,
+// and renamed over the old one: at every moment the file at the ledger's
+// path is whole, the old one or the new one. It returns the file's sizes
+// before and after.
+func (l *Ledger) rewrite(op, kind string, fill func(tx *bolt.Tx, dst *bolt.DB) error) (before, after int64, err error) {
 	if l.readOnly {
-		return c, fmt.Errorf("compact ledger %s: %w", l.path, ErrReadOnly)
+		return 0, 0, fmt.Errorf("%s %s: %w", op, l.path, ErrReadOnly)
 	}
 	l.swap.Lock()
 	defer l.swap.Unlock()
-	fail := func(err error) (Compaction, error) { return c, fmt.Errorf("compact ledger %s: %w", l.path, err) }
+	fail := func(err error) (int64, int64, error) { return before, 0, fmt.Errorf("%s %s: %w", op, l.path, err) }
 	info, err := os.Stat(l.path)
 	if err != nil {
 		return fail(err)
 	}
-	c.Before = info.Size()
+	before = info.Size()
 	dir, base := filepath.Dir(l.path), filepath.Base(l.path)
-	tmp, err := os.CreateTemp(dir, "."+base+".compact-*")
+	tmp, err := os.CreateTemp(dir, "."+base+"."+kind+"-*")
 	if err != nil {
 		return fail(err)
 	}
@@ -64,9 +76,7 @@ func (l *Ledger) Compact() (Compaction, error) {
 		return fail(err)
 	}
 	dst.AllocSize = allocSize
-	// Read through the guarded view: a damaged page is an error here, not
-	// a crash.
-	err = l.f.View("compact ledger", func(tx *bolt.Tx) error { return copyDense(tx, dst) })
+	err = l.f.View(op, func(tx *bolt.Tx) error { return fill(tx, dst) })
 	var used int64
 	if err == nil {
 		err = dst.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil })
@@ -75,7 +85,7 @@ func (l *Ledger) Compact() (Compaction, error) {
 		err = cerr
 	}
 	if err != nil {
-		return c, err
+		return before, 0, err
 	}
 	// bbolt grew the file a step at a time; it reads nothing past its last
 	// page, so the file ends there.
@@ -97,13 +107,13 @@ func (l *Ledger) Compact() (Compaction, error) {
 	}
 	f, err := boltfile.Open(l.path, format, boltfile.Options{Timeout: DefaultTimeout, Now: l.now(), AllocSize: allocSize})
 	if err != nil {
-		return c, err
+		return before, 0, err
 	}
 	l.f = f
 	if info, err := os.Stat(l.path); err == nil {
-		c.After = info.Size()
+		after = info.Size()
 	}
-	return c, nil
+	return before, after, nil
 }
 
 // copyDense copies every bucket of tx into dst, each with its sequence,

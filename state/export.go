@@ -379,11 +379,13 @@ const importChunk = 2000
 // twice changes nothing. A page's Targets are the union of both. The
 // ledger's creation time and first run become the earlier of both.
 //
-// Records are applied in transactions of a few thousand: an Import that
-// fails or is killed leaves a ledger with part of the export merged, which
-// an Import of the same export completes. A malformed or invalid record
-// stops it with an error wrapping ErrExport (or ErrInvalidRecord) that
-// names the line.
+// The whole export is merged or none of it: the ledger is copied to a
+// new file, the records are merged into the copy (in transactions of a
+// few thousand), and the copy is renamed over the ledger (see rewrite).
+// An Import that fails or is killed leaves the ledger as it was: a
+// truncated export never leaves pages that look settled without their
+// notifications. A malformed or invalid record stops it with an error
+// wrapping ErrExport (or ErrInvalidRecord) that names the line.
 func (l *Ledger) Import(r io.Reader) (ImportStats, error) {
 	var st ImportStats
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -415,45 +417,53 @@ func (l *Ledger) Import(r io.Reader) (ImportStats, error) {
 	if h.Version > ExportVersion || h.Version < 1 {
 		return st, fmt.Errorf("%w: version %d, this build reads up to %d", ErrExport, h.Version, ExportVersion)
 	}
-	err = l.update("import into ledger", func(tx *bolt.Tx) error { return mergeMeta(tx, h) })
-	if err != nil {
-		return st, err
-	}
-	chunk := make([]importRecord, 0, importChunk)
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		err := l.update("import into ledger", func(tx *bolt.Tx) error {
-			s, err := mergeRecords(tx, chunk, l.now().UTC())
-			if err == nil {
-				st.Added, st.Updated, st.Unchanged = st.Added+s.Added, st.Updated+s.Updated, st.Unchanged+s.Unchanged
-			}
+	_, _, err = l.rewrite("import into ledger", "import", func(src *bolt.Tx, dst *bolt.DB) error {
+		if err := copyDense(src, dst); err != nil {
 			return err
-		})
-		chunk = chunk[:0]
-		return err
-	}
-	for {
-		b, err := next()
-		if err == io.EOF {
-			break
 		}
-		if err != nil {
-			return st, fmt.Errorf("import ledger: line %d: %w", line+1, err)
+		if err := dst.Update(func(tx *bolt.Tx) error { return mergeMeta(tx, h) }); err != nil {
+			return err
 		}
-		rec, err := parseRecord(b)
-		if err != nil {
-			return st, fmt.Errorf("%w: line %d: %w", ErrExport, line, err)
+		chunk := make([]importRecord, 0, importChunk)
+		flush := func() error {
+			if len(chunk) == 0 {
+				return nil
+			}
+			err := dst.Update(func(tx *bolt.Tx) error {
+				s, err := mergeRecords(tx, chunk, l.now().UTC())
+				if err == nil {
+					st.Added, st.Updated, st.Unchanged = st.Added+s.Added, st.Updated+s.Updated, st.Unchanged+s.Unchanged
+				}
+				return err
+			})
+			chunk = chunk[:0]
+			return err
 		}
-		rec.line = line
-		if chunk = append(chunk, rec); len(chunk) == importChunk {
-			if err := flush(); err != nil {
-				return st, err
+		for {
+			b, err := next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("import ledger: line %d: %w", line+1, err)
+			}
+			rec, err := parseRecord(b)
+			if err != nil {
+				return fmt.Errorf("%w: line %d: %w", ErrExport, line, err)
+			}
+			rec.line = line
+			if chunk = append(chunk, rec); len(chunk) == importChunk {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
 		}
+		return flush()
+	})
+	if err != nil {
+		return ImportStats{}, err
 	}
-	return st, flush()
+	return st, nil
 }
 
 // importRecord is one record read from an export.

@@ -330,3 +330,48 @@ func TestOpenSeed(t *testing.T) {
 		t.Errorf("a failed seeding left %v", entries)
 	}
 }
+
+// An Import that stops part way (a truncated export, a damaged line near
+// the end, a kill) leaves the ledger as it was: never pages that look
+// settled without the notifications they had, which a later change of the
+// page would take for new links and ping again.
+func TestImportAllOrNothing(t *testing.T) {
+	src, _ := openTest(t)
+	var b Batch
+	for i := range importChunk + 1 {
+		u := fmt.Sprintf("https://site.example/%d/", i)
+		b.Pages = append(b.Pages, Page{URL: u, Hash: "h", Links: []string{"https://t.example/x"}})
+		b.Notifications = append(b.Notifications, Notification{Source: u, Target: "https://t.example/x", Status: StatusNotified, Protocol: "pingback"})
+	}
+	if err := src.Commit(&b); err != nil {
+		t.Fatal(err)
+	}
+	data := export(t, src)
+	// Cut short: the header, the first importChunk pages (one transaction
+	// of the merge), then half a line.
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	cut := append(bytes.Join(lines[:1+importChunk], nil), lines[1+importChunk][:10]...)
+
+	dst, _ := openTest(t)
+	if err := dst.Commit(&Batch{Pages: []Page{{URL: "https://site.example/mine/", Hash: "m"}}}); err != nil {
+		t.Fatal(err)
+	}
+	before := export(t, dst)
+	if _, err := dst.Import(bytes.NewReader(cut)); !errors.Is(err, ErrExport) {
+		t.Fatalf("import of a truncated export: %v, want ErrExport", err)
+	}
+	if after := export(t, dst); !bytes.Equal(after, before) {
+		t.Errorf("a failed import changed the ledger:\n%s", after)
+	}
+	// The whole export then imports, and the ledger goes on working.
+	if _, err := dst.Import(bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := dst.NotificationsFor("https://site.example/0/")
+	if err != nil || len(ns) != 1 || ns[0].Status != StatusNotified {
+		t.Errorf("after the import: %+v, %v", ns, err)
+	}
+	if err := dst.Commit(&Batch{Pages: []Page{{URL: "https://site.example/later/", Hash: "l"}}}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -454,12 +454,12 @@ func checkRecords(tx *bolt.Tx) error {
 	return nil
 }
 
-// removeStale removes what a migration, a compaction or a seeding of the
-// ledger at path left when it was killed: only a writer, which holds the
+// removeStale removes what a migration, a compaction, an import or a
+// seeding of the ledger at path left when it was killed: only a writer, which holds the
 // lock, may, since no other migration or compaction of it runs then.
 func removeStale(path string) {
 	dir, base := filepath.Dir(path), filepath.Base(path)
-	for _, kind := range []string{"migrate", "compact", "seed"} {
+	for _, kind := range []string{"migrate", "compact", "import", "seed"} {
 		stale, _ := filepath.Glob(filepath.Join(dir, "."+base+"."+kind+"-*"))
 		for _, f := range stale {
 			_ = os.RemoveAll(f)
