@@ -37,7 +37,13 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 	if err := c.apply(&pre); err != nil {
 		return nil, err
 	}
-	baseURL, _ := c.value("base-url")
+	// The site's own --base-url, which Hugo loads the site with; serve's
+	// --base-url (receive.sites) names the sites it takes mentions for, and
+	// is no baseURL of this site.
+	var baseURL string
+	if c.scope&config.Serve == 0 {
+		baseURL, _ = c.value("base-url")
+	}
 	ld := &loaded{cfg: config.Default()}
 	ld.cfg.SiteDir = pre.SiteDir
 	var hs *hugosite.Site
