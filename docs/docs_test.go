@@ -45,6 +45,32 @@ func TestREADMEShowsEveryRecipe(t *testing.T) {
 	}
 }
 
+// TestRecipesShareOneGroup: every GitHub workflow that sends runs in one
+// concurrency group, so two runs (a deploy and the daily retry) never use
+// the ledger at once: both would send what is due, and the last to save
+// its ledger would lose the other's records.
+func TestRecipesShareOneGroup(t *testing.T) {
+	groups := map[string]bool{}
+	for p, text := range recipes(t) {
+		if !strings.HasPrefix(p, "ci/github/") {
+			continue
+		}
+		var doc struct {
+			Concurrency struct{ Group string } `yaml:"concurrency"`
+		}
+		if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Concurrency.Group == "" {
+			t.Errorf("%s has no concurrency group", p)
+		}
+		groups[doc.Concurrency.Group] = true
+	}
+	if len(groups) != 1 {
+		t.Errorf("the workflows use %d concurrency groups, want one: %v", len(groups), groups)
+	}
+}
+
 // TestRecipesShape parses each recipe and checks the pieces every one must
 // have: the ledger kept when a job fails, send after the deploy, and no
 // compile step.
@@ -74,7 +100,7 @@ func TestRecipesShape(t *testing.T) {
 				t.Errorf("%s: the send step must keep ledger-cache on", p)
 			}
 		case p == "ci/gitlab/gitlab-ci.yml":
-			for _, want := range []string{"when: always", "paths: [.hugo-pingback/]", "sha256sum -c", "dotenv: linkbacks.env", "--outputs linkbacks.env"} {
+			for _, want := range []string{"when: always", "paths: [.hugo-pingback/]", "sha256sum -c", "dotenv: linkbacks.env", "--outputs linkbacks.env", "resource_group: linkbacks", "GIT_SUBMODULE_STRATEGY: recursive"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("%s lacks %q", p, want)
 				}
