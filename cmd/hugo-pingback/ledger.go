@@ -101,14 +101,19 @@ func runLedgerImport(ctx context.Context, args []string, stdout, stderr io.Write
 		return fmt.Errorf("import %w", err)
 	}
 	defer f.Close()
-	l, err := state.Open(ld.cfg.Ledger, nil)
+	// Without a ledger, the import seeds a new one, which appears whole or
+	// not at all: a failed import leaves no empty ledger behind (which
+	// would keep send --ledger-export from seeding it later).
+	l, err := state.Open(ld.cfg.Ledger, &state.Options{Seed: file})
 	if err != nil {
 		return ledgerError(ld.cfg.Ledger, err)
 	}
 	defer l.Close()
-	st, err := l.Import(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+	st, seeded := l.Seeded()
+	if !seeded {
+		if st, err = l.Import(f); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
 	}
 	fmt.Fprintf(stdout, "imported %s into %s: %d added, %d newer, %d unchanged\n", file, l.Path(), st.Added, st.Updated, st.Unchanged)
 	return nil

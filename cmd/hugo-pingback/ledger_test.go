@@ -63,6 +63,20 @@ func TestCLILedgerExportImport(t *testing.T) {
 		t.Errorf("second import: %q, want nothing changed", o)
 	}
 
+	// A damaged export imported where there is no ledger leaves none (an
+	// empty one would keep send --ledger-export from seeding it later).
+	cutFile := filepath.Join(dir, "cut.jsonl")
+	if err := os.WriteFile(cutFile, []byte(out[:len(out)/2]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh.db")
+	if _, stderr, code := cli(t, dir, "ledger", "import", cutFile, "--ledger", fresh); code != 1 || !strings.Contains(stderr, "cut.jsonl") {
+		t.Errorf("import of a damaged export: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("a failed import left a ledger at %s (%v)", fresh, err)
+	}
+
 	for _, c := range []struct {
 		args []string
 		code int
