@@ -79,7 +79,16 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 			return nil, fmt.Errorf("config of %s: %w", pre.SiteDir, err)
 		}
 		if err != nil {
-			log.Warn("cannot load the Hugo site with the embedded Hugo "+hugosite.HugoVersion+"; reading the built files only", "site", pre.SiteDir, "err", err)
+			log.Warn("cannot load the Hugo site with the embedded Hugo "+hugosite.HugoVersion+"; reading the built files, with the baseURL, publishDir and [params.pingback] of its config files", "site", pre.SiteDir, "err", err)
+			// What the user wrote still holds: exclusions, selfPing, the
+			// ledger's path, … (not what its themes would add).
+			unknown, _, err := hugosite.ApplyConfigFiles(&ld.cfg, pre.SiteDir, pre.Environment, c.scope)
+			for _, u := range unknown {
+				log.Warn(u.String())
+			}
+			if err != nil {
+				return nil, fmt.Errorf("config of %s: %w", pre.SiteDir, err)
+			}
 		} else {
 			hs, ld.hugo = s, true
 			defer s.Close() // what the command needs of it is copied out below

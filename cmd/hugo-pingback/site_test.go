@@ -181,8 +181,13 @@ func TestCLIFallsBackToPublic(t *testing.T) {
 	cfg := filepath.Join(dir, "hugo.toml")
 	data, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, append([]byte("theme = \"needs-a-newer-hugo\"\n"), data...), 0o644)
+	// Its [params.pingback] still holds, read from the config files: here
+	// one more exclusion, in config/_default/params.toml (as many sites
+	// keep their params), which replaces hugo.toml's list as with hugo.
+	os.MkdirAll(filepath.Join(dir, "config", "_default"), 0o755)
+	os.WriteFile(filepath.Join(dir, "config", "_default", "params.toml"), []byte("[pingback]\nexclude = [\"private.example/*\", \"talks.example.org\"]\n"), 0o644)
 
-	out, stderr, code := cli(t, dir, "send", "--dry-run", "--json", "--base-url", "https://blog.example.net/")
+	out, stderr, code := cli(t, dir, "send", "--dry-run", "--json")
 	if code != 0 {
 		t.Fatalf("send with an unloadable site: exit %d: %s", code, stderr)
 	}
@@ -201,6 +206,21 @@ func TestCLIFallsBackToPublic(t *testing.T) {
 		if strings.Contains(p, "git.example.com") {
 			t.Errorf("fallback plan has a nav link: %s", p)
 		}
+	}
+	// The site's [params.pingback] holds: excluded by hugo.toml
+	// (private.example) and by config/_default/params.toml
+	// (talks.example.org); every page at the config's baseURL.
+	for _, it := range plan.Items {
+		excluded := strings.Contains(it.Target, "private.example") || strings.Contains(it.Target, "talks.example.org")
+		if excluded && it.Status != "skipped" {
+			t.Errorf("fallback plan: %s -> %s %s, want it excluded by the site's [params.pingback]", it.Source, it.Target, it.Status)
+		}
+		if !strings.HasPrefix(it.Source, "https://blog.example.net/") {
+			t.Errorf("fallback plan: source %s, not at the config's baseURL", it.Source)
+		}
+	}
+	if plan.Excluded < 2 {
+		t.Errorf("fallback plan excluded %d links, want the two the site excludes", plan.Excluded)
 	}
 }
 
