@@ -57,9 +57,15 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return injector.Transform(path, data)
 	}
+	// Hugo's own reports (--templateMetrics, --printMemoryUsage) go to
+	// stdout, as with hugo, unless stdout is for the JSON report.
+	hugoOut := stdout
+	if *jsonOut {
+		hugoOut = stderr
+	}
 	s, err := hugosite.Load(ctx, hugosite.Options{
 		Dir: pre.SiteDir, Environment: pre.Environment, BaseURL: baseURL, Flags: hugoFlags,
-		Logger: logger, Stderr: stderr, Stdout: stdout, Transform: transform,
+		Logger: logger, Stderr: stderr, Stdout: hugoOut, Transform: transform,
 	})
 	if err != nil {
 		return err // hugosite's errors name the site
