@@ -244,6 +244,17 @@ func (r *Report) Summary(w io.Writer) {
 	}
 }
 
+// stopped is why the run stopped early, as state.Run.Stopped has it.
+func (r *Report) stopped() string {
+	switch {
+	case r.Interrupted:
+		return state.StoppedSignal
+	case r.BudgetExhausted:
+		return state.StoppedBudget
+	}
+	return ""
+}
+
 // String says why the notifications wait, largest reason first when there
 // are several: "19 source not live, 2 retry after a failure".
 func (w *Waiting) String() string {
@@ -255,7 +266,7 @@ func (w *Waiting) String() string {
 	}
 	add(w.NotLive, "source not live")
 	add(w.Retry, "retry after a failure")
-	add(w.NotSent, "not sent yet (time budget)")
+	add(w.NotSent, "not sent yet (the run stopped before them)")
 	add(w.InFlight, "re-sent next run (a run stopped mid-send)")
 	if len(parts) == 1 {
 		// "19 waiting: source not live" rather than "19 waiting: 19 source not live".

@@ -198,7 +198,7 @@ func (s *Sender) Run(ctx context.Context) (*Report, error) {
 		rep.Waiting = waitingFrom(stats)
 		b := &state.Batch{Runs: []state.Run{{
 			Started: rep.Started, Finished: rep.Finished, Command: s.opts.Mode.command(),
-			Counts: rep.Counts(), Interrupted: rep.BudgetExhausted || rep.Interrupted,
+			Counts: rep.Counts(), Interrupted: rep.BudgetExhausted || rep.Interrupted, Stopped: rep.stopped(),
 		}}}
 		if err := s.ledger.Commit(b); err != nil {
 			return rep, err

@@ -3,6 +3,7 @@ package sender
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -423,6 +424,51 @@ func TestSendBudgetLeavesTheRestForNextRun(t *testing.T) {
 	if !rep.BudgetExhausted || rep.Unsent != 1 {
 		t.Errorf("budget exhausted %v, unsent %d; want true, 1", rep.BudgetExhausted, rep.Unsent)
 	}
+	if run := w.lastRun(); !run.Interrupted || run.Stopped != state.StoppedBudget {
+		t.Errorf("run recorded as interrupted %v, stopped %q; want true, %q", run.Interrupted, run.Stopped, state.StoppedBudget)
+	}
+}
+
+// A run stopped by a signal (its context cancelled) is recorded as
+// interrupted, not as a time budget that ran out.
+func TestSendInterruptedIsNotTheBudget(t *testing.T) {
+	w := newWorld(t)
+	w.page("posts/a/index.html", w.T("/hang/1"))
+	cfg := w.cfg()
+	cfg.Timeout = 10 * time.Second
+	l, err := state.Open(cfg.Ledger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg, l, linkback.NewClient(linkback.ClientOptions{Timeout: cfg.Timeout, AllowPrivate: true}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	rep, err := s.Run(ctx)
+	l.Close()
+	if !errors.Is(err, ErrInterrupted) || !rep.Interrupted || rep.BudgetExhausted {
+		t.Fatalf("run: %v; interrupted %v, budget %v; want ErrInterrupted, true, false", err, rep.Interrupted, rep.BudgetExhausted)
+	}
+	if run := w.lastRun(); !run.Interrupted || run.Stopped != state.StoppedSignal {
+		t.Errorf("run recorded as interrupted %v, stopped %q; want true, %q", run.Interrupted, run.Stopped, state.StoppedSignal)
+	}
+}
+
+// lastRun is the last run the ledger recorded.
+func (w *world) lastRun() state.Run {
+	w.t.Helper()
+	l, err := state.Open(w.ledger, &state.Options{ReadOnly: true})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer l.Close()
+	run, ok, err := l.LastRun()
+	if err != nil || !ok {
+		w.t.Fatalf("last run: %v, %v", ok, err)
+	}
+	return run
 }
 
 func TestSendDryRunWritesNothing(t *testing.T) {

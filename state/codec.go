@@ -265,6 +265,7 @@ const (
 	runCommand     = 3
 	runCount       = 4 // repeated: uvarint name length, name, zig-zag varint count
 	runInterrupted = 5
+	runStopped     = 6
 )
 
 func encodePage(p *Page) []byte {
@@ -485,6 +486,7 @@ func encodeRun(r *Run) []byte {
 		e.bytesField(runCount, string(entry))
 	}
 	e.bool(runInterrupted, r.Interrupted)
+	e.str(runStopped, r.Stopped)
 	return e.b
 }
 
@@ -519,6 +521,8 @@ func decodeRun(id uint64, v []byte) (Run, error) {
 			r.Counts[name] = int(n)
 		case runInterrupted:
 			r.Interrupted = d.bool()
+		case runStopped:
+			r.Stopped = d.str()
 		}
 	}
 	return r, d.err

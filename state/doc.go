@@ -146,7 +146,7 @@
 //	Feed:          1 File, 2 Hash, 3 FirstSeen, 4 LastSeen
 //	Run:           1 Started, 2 Finished, 3 Command,
 //	               4 Counts (repeated: uvarint name length, name, zig-zag varint),
-//	               5 Interrupted
+//	               5 Interrupted, 6 Stopped (why: "time budget", "interrupted")
 //
 // Page.Targets only ever grows: Commit unions it with the stored set, so a
 // page remembers every target it notified or attempted, which Webmention

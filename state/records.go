@@ -114,7 +114,16 @@ type Run struct {
 	Command     string         `json:"command"`     // e.g. "send --baseline"
 	Counts      map[string]int `json:"counts"`      // summary counts (notified, failed, ...)
 	Interrupted bool           `json:"interrupted"` // the run stopped early (budget, signal)
+	// Stopped says why an Interrupted run stopped: StoppedBudget or
+	// StoppedSignal; empty in runs recorded before it was kept.
+	Stopped string `json:"stopped,omitempty"`
 }
+
+// Why an interrupted run stopped (Run.Stopped).
+const (
+	StoppedBudget = "time budget"
+	StoppedSignal = "interrupted"
+)
 
 // notificationKey is source NUL target: all notifications of one source are
 // adjacent and sorted by target, so NotificationsFor is one prefix scan.

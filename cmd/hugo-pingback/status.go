@@ -95,8 +95,13 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, ", %d notifications\n", len(ns))
 	if hasRun {
 		fmt.Fprintf(stdout, "last run: %s, %s", run.Command, run.Finished.Local().Format("2006-01-02 15:04"))
-		if run.Interrupted {
-			fmt.Fprint(stdout, " (time budget ran out)")
+		switch {
+		case run.Stopped == state.StoppedBudget:
+			fmt.Fprint(stdout, " (stopped: its time budget ran out)")
+		case run.Stopped == state.StoppedSignal:
+			fmt.Fprint(stdout, " (stopped: interrupted)")
+		case run.Interrupted:
+			fmt.Fprint(stdout, " (stopped early)")
 		}
 		fmt.Fprintln(stdout)
 	}
