@@ -26,9 +26,22 @@ die() {
 }
 
 # Tell the cache-save step there is a ledger directory to keep, however the
-# run ends (a --strict failure included).
+# run ends (a --strict failure included). action.yml checks for it in a
+# step of its own too, for a job cancelled before this trap ran.
 ledger_dir="$site/.hugo-pingback"
 trap 'if [[ -d "$ledger_dir" ]]; then echo "ledger-dir=true" >>"${GITHUB_OUTPUT:-/dev/null}"; fi' EXIT
+
+# A cancelled job signals this shell: the signal is passed on to the
+# command running, which records what it sent and stops, and the shell
+# waits for it, so the ledger the next step saves is never mid-write.
+child=0
+forward() {
+	if ((child > 0)); then
+		kill -s "$1" "$child" 2>/dev/null || true
+	fi
+}
+trap 'forward INT' INT
+trap 'forward TERM' TERM
 
 read -r -a commands <<<"${INPUT_COMMAND//,/ }"
 ((${#commands[@]} > 0)) || die "input command is empty (build, inject, send, status, or a sequence such as 'build send')"
@@ -42,7 +55,7 @@ done
 # Split the args like a shell would, without evaluating them: xargs honours
 # quotes and backslashes and runs printf, never the text.
 args=()
-if [[ -n "${INPUT_ARGS//[[:space:]]/}" ]]; then
+if [[ -n "${INPUT_ARGS:-}" && -n "${INPUT_ARGS//[[:space:]]/}" ]]; then
 	words="$(xargs printf '%s\n' <<<"$INPUT_ARGS")" || die "cannot split input args: $INPUT_ARGS"
 	while IFS= read -r w; do
 		args+=("$w")
@@ -58,7 +71,15 @@ for c in "${commands[@]}"; do
 	echo "::group::hugo-pingback $c"
 	echo "${cmd[*]}"
 	status=0
-	"${cmd[@]}" || status=$?
+	"${cmd[@]}" &
+	child=$!
+	wait "$child" || status=$?
+	# A trapped signal ends wait early: wait again until the command is done.
+	while kill -0 "$child" 2>/dev/null; do
+		status=0
+		wait "$child" || status=$?
+	done
+	child=0
 	echo "::endgroup::"
 	if ((status != 0)); then
 		if [[ -n "${GITHUB_STEP_SUMMARY:-}" && ("$c" != send || $status -ne 3) ]]; then

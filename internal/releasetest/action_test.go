@@ -17,7 +17,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hugo-pingback/hugo-pingback/internal/testenv"
 )
@@ -445,6 +447,58 @@ func tagRepo(t *testing.T, tags ...string) string {
 		gitc("tag", tag)
 	}
 	return dir
+}
+
+// TestActionRunCancelled: a cancelled job signals the step's shell; run.sh
+// passes the signal on to the command, waits for it to record what it did
+// and stop, and says there is a ledger to save.
+func TestActionRunCancelled(t *testing.T) {
+	e := newGHEnv(t)
+	site := filepath.Join(e.dir, "site")
+	// A stand-in for hugo-pingback that, like it, records its work and
+	// stops on SIGINT or SIGTERM, taking a moment to do so.
+	bin := filepath.Join(e.dir, "fake-hugo-pingback")
+	script := `#!/usr/bin/env bash
+site="$3" # send --site SITE
+mkdir -p "$site/.hugo-pingback"
+stop() { sleep 0.3; echo "$1" > "$site/.hugo-pingback/stopped-by"; exit 1; }
+trap 'stop INT' INT
+trap 'stop TERM' TERM
+touch "$site/started"
+while :; do sleep 0.05; done
+`
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "action", "run.sh"))
+	cmd.Dir = e.dir
+	cmd.Env = append(os.Environ(), "GITHUB_OUTPUT="+e.output, "INPUT_COMMAND=send", "INPUT_SITE="+site, "HUGO_PINGBACK_BIN="+bin)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(site, "started")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the command never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM) // the step's shell alone, as the runner does
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("run.sh: %v, want exit 1 (the command's)", err)
+	}
+	// Waited for: the command's own shutdown was over when run.sh ended.
+	if got := strings.TrimSpace(read(t, filepath.Join(site, ".hugo-pingback", "stopped-by"))); got != "TERM" {
+		t.Errorf("the command stopped by %q, want TERM passed on", got)
+	}
+	if e.outputs(t)["ledger-dir"] != "true" {
+		t.Errorf("outputs %v, want ledger-dir=true", e.outputs(t))
+	}
 }
 
 // receiver is the loopback receiver of the example site's links.
