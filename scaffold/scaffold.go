@@ -117,6 +117,11 @@ func PlanInit(opts Options) (*Plan, error) {
 		p.Notes = append(p.Notes, note)
 	}
 
+	if opts.GitHub || opts.GitLab {
+		if err := checkRepoRoot(dir); err != nil {
+			return nil, err
+		}
+	}
 	for _, r := range recipes {
 		if !r.opt(opts) {
 			continue
@@ -150,6 +155,41 @@ func PlanInit(opts Options) (*Plan, error) {
 		p.Notes = append(p.Notes, note)
 	}
 	return p, nil
+}
+
+// ErrNotRepoRoot is returned by PlanInit for --github or --gitlab in a
+// site that is not the root of its git repository.
+var ErrNotRepoRoot = errors.New("is not the root of its git repository")
+
+// checkRepoRoot refuses a site dir inside a git repository that is not its
+// root: GitHub and GitLab read their CI files at the root only, and the
+// recipes build the site there.
+func checkRepoRoot(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for d := abs; ; {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			if d == abs {
+				return nil
+			}
+			return fmt.Errorf("site %s %w (%s), where GitHub and GitLab read CI files: run init there for a site at the root, or copy the README's recipe into %s and give the Action site: %s (and Hugo's publish dir under it)",
+				dir, ErrNotRepoRoot, d, d, filepath.ToSlash(mustRel(d, abs)))
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return nil // not in a repository: the files are written here
+		}
+		d = parent
+	}
+}
+
+func mustRel(base, target string) string {
+	if r, err := filepath.Rel(base, target); err == nil {
+		return r
+	}
+	return target
 }
 
 // netlifyChange adds the plugin to netlify.toml: a new file, or the entry

@@ -277,6 +277,30 @@ func TestInitCI(t *testing.T) {
 	}
 }
 
+// CI files go at the root of the git repository, where GitHub and GitLab
+// read them: init refuses --github and --gitlab for a site in a
+// subdirectory of one (the files would be written where nothing reads
+// them), and says what to do; the repository's root and a site outside
+// any repository get them; --netlify alone is fine anywhere.
+func TestInitCIAtRepoRoot(t *testing.T) {
+	repo := writeSite(t, map[string]string{"blog/hugo.toml": "baseURL = \"https://blog.example.net/\"\n", "hugo.toml": "baseURL = \"https://blog.example.net/\"\n"})
+	if err := os.Mkdir(filepath.Join(repo, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	blog := filepath.Join(repo, "blog")
+	for _, o := range []Options{{Dir: blog, GitHub: true}, {Dir: blog, GitLab: true}} {
+		if _, err := PlanInit(o); !errors.Is(err, ErrNotRepoRoot) || !strings.Contains(err.Error(), "site: blog") {
+			t.Errorf("%+v: %v, want ErrNotRepoRoot saying site: blog", o, err)
+		}
+	}
+	if _, err := PlanInit(Options{Dir: blog, Netlify: true}); err != nil {
+		t.Errorf("--netlify in a subdirectory: %v", err)
+	}
+	if _, err := PlanInit(Options{Dir: repo, GitHub: true, GitLab: true}); err != nil {
+		t.Errorf("at the repository's root: %v", err)
+	}
+}
+
 // TestInitNetlifyToml appends the plugin entry to a netlify.toml that has
 // other plugins, and leaves one that has it alone.
 func TestInitNetlifyToml(t *testing.T) {
