@@ -73,6 +73,9 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	cfg := ld.cfg
+	if err := ld.mistypedKeys(config.Send); err != nil {
+		return err
+	}
 	if err := cfg.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}

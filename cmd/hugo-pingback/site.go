@@ -22,6 +22,25 @@ type loaded struct {
 	// pages is the Hugo site's page data: the pages file of the last build,
 	// read as a stream, else the pages of the site loaded in-process.
 	pages site.PageSource
+	// unknown are the [params.pingback] keys no setting has.
+	unknown []config.UnknownKey
+}
+
+// mistypedKeys is the error for the unknown [params.pingback] keys that are
+// close to a key the command reads: a misspelt exclusion or selfPing would
+// otherwise be ignored by a send that cannot be taken back. Other unknown
+// keys (a setting of a newer release, say) stay warnings.
+func (ld *loaded) mistypedKeys(scope config.Scope) error {
+	var msgs []string
+	for _, u := range ld.unknown {
+		if s := config.Lookup(u.Closest); s != nil && s.Scope&scope != 0 {
+			msgs = append(msgs, fmt.Sprintf("params.pingback.%s is not a setting (did you mean %s?)", u.Key, u.Closest))
+		}
+	}
+	if msgs == nil {
+		return nil
+	}
+	return fmt.Errorf("config of %s: %s; fix the key, so that the setting it meant holds", ld.cfg.SiteDir, strings.Join(msgs, "; "))
 }
 
 // load builds the command's Config: the defaults, then the Hugo site's
@@ -83,6 +102,7 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 			// What the user wrote still holds: exclusions, selfPing, the
 			// ledger's path, … (not what its themes would add).
 			unknown, _, err := hugosite.ApplyConfigFiles(&ld.cfg, pre.SiteDir, pre.Environment, c.scope)
+			ld.unknown = unknown
 			for _, u := range unknown {
 				log.Warn(u.String())
 			}
@@ -93,6 +113,7 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 			hs, ld.hugo = s, true
 			defer s.Close() // what the command needs of it is copied out below
 			unknown, err := s.Apply(&ld.cfg, c.scope)
+			ld.unknown = unknown
 			for _, u := range unknown {
 				log.Warn(u.String())
 			}
