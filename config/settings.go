@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"sort"
 	"strconv"
@@ -317,6 +318,15 @@ func (s *Setting) Name() string {
 // IsBool reports whether the setting is a switch (its flag takes no value).
 func (s *Setting) IsBool() bool { return s.kind == kBool }
 
+// ParseFlag is Parse for a value given on the command line, where an
+// empty path is a mistake (--site "$UNSET"), not the current directory.
+func (s *Setting) ParseFlag(text string) (any, error) {
+	if s.kind == kPath && strings.TrimSpace(text) == "" {
+		return nil, errors.New("an empty path (an unset variable?); give a directory or file, . for the current directory")
+	}
+	return s.Parse(text)
+}
+
 // IsList reports whether the flag may be repeated.
 func (s *Setting) IsList() bool { return s.kind == kList || s.kind == kURLs }
 
@@ -479,10 +489,14 @@ func (s *Setting) fromParam(v any) (any, error) {
 	case kDuration:
 		// A bare number in the config is seconds, as "90" is in a string.
 		f, ok := number(v)
-		if !ok || f < 0 {
+		if !ok {
 			return nil, errDuration
 		}
-		x = time.Duration(f * float64(time.Second))
+		d, err := durationOf(f, time.Second)
+		if err != nil {
+			return nil, err
+		}
+		x = d
 	case kDate:
 		switch t := v.(type) {
 		case time.Time:
@@ -563,18 +577,34 @@ func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
 		if n, ok := strings.CutSuffix(s, suffix); ok {
-			if f, err := strconv.ParseFloat(n, 64); err == nil && f >= 0 {
-				return time.Duration(f * float64(unit)), nil
+			if f, err := strconv.ParseFloat(n, 64); err == nil {
+				return durationOf(f, unit)
 			}
 		}
 	}
 	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
 		return d, nil
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 {
-		return time.Duration(f * float64(time.Second)), nil
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return durationOf(f, time.Second)
 	}
 	return 0, errDuration
+}
+
+// maxDuration is the longest duration taken: a century, far past any
+// budget or age, and far from where time.Duration wraps (292 years).
+const maxDuration = 100 * 365 * 24 * time.Hour
+
+// durationOf is f units, refused when negative, not a number, or over
+// maxDuration (a float of seconds past 292 years would wrap negative).
+func durationOf(f float64, unit time.Duration) (time.Duration, error) {
+	if math.IsNaN(f) || f < 0 {
+		return 0, errDuration
+	}
+	if f*float64(unit) > float64(maxDuration) {
+		return 0, fmt.Errorf("%w, at most 100 years", errDuration)
+	}
+	return time.Duration(f * float64(unit)), nil
 }
 
 // ParseDate reads a day (2026-01-31, midnight UTC), a day and time

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -83,7 +84,7 @@ func (f *settingFlag) IsBoolFlag() bool {
 	return f != nil && f.s != nil && f.s.IsBool()
 }
 func (f *settingFlag) Set(text string) error {
-	if _, err := f.s.Parse(text); err != nil {
+	if _, err := f.s.ParseFlag(text); err != nil {
 		f.c.bad = fmt.Errorf("--%s %q: %w", f.s.Flag, text, err)
 		return err
 	}
@@ -213,8 +214,19 @@ func (c *command) flagError(err error) error {
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
 		return usagef("%s: --%s needs a value", c.name, strings.TrimLeft(name, "-"))
 	}
+	// The flag package's "invalid boolean value "maybe" for -dry-run: parse
+	// error" and "invalid value "x" for flag -state: why", in this tool's words.
+	if m := invalidValue.FindStringSubmatch(msg); m != nil {
+		why := m[3]
+		if why == "parse error" {
+			why = "want true or false"
+		}
+		return usagef("%s: --%s %s: %s", c.name, m[2], m[1], why)
+	}
 	return usagef("%s: %s", c.name, msg)
 }
+
+var invalidValue = regexp.MustCompile(`^invalid (?:boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-+(\S+): (.*)$`)
 
 func (c *command) flagNames() []string {
 	var names []string

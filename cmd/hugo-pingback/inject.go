@@ -66,6 +66,9 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := cfg.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
+	if err := checkPublishDirs(cfg); err != nil {
+		return err
+	}
 	rep, err := injectSite(ctx, cfg, *dryRun, logger)
 	if err != nil {
 		return err

@@ -131,6 +131,12 @@ func dispatch(ctx context.Context, group string, cmds map[string]runFunc, usage 
 	}
 	switch args[0] {
 	case "help", "-h", "--help", "-help":
+		// help COMMAND is COMMAND --help.
+		if len(args) > 1 {
+			if cmd, ok := cmds[args[1]]; ok {
+				return cmd(ctx, append(args[2:], "--help"), stdout, stderr)
+			}
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}

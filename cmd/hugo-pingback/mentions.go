@@ -105,11 +105,14 @@ func (s *stateFlags) Set(v string) error {
 }
 
 func runMentions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
+	// No command: the usage on stderr and a usage error; help: on stdout
+	// (as dispatch does for the top level and ledger).
+	if len(args) == 0 {
+		fmt.Fprint(stderr, mentionsUsage)
+		return usagef("mentions: no command given")
+	}
+	if args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprint(stdout, mentionsUsage)
-		if len(args) == 0 {
-			return usagef("mentions: no command given")
-		}
 		return nil
 	}
 	sub := args[0]

@@ -96,10 +96,8 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 
-	for _, r := range cfg.SiteRoots() {
-		if fi, err := os.Stat(r.Dir); err != nil || !fi.IsDir() {
-			return fmt.Errorf("publish dir %s: not found (build the site first, or pass --public)", r.Dir)
-		}
+	if err := checkPublishDirs(cfg); err != nil {
+		return err
 	}
 	ledger, err := openLedger(cfg.Ledger, cfg.LedgerExport, mode == sender.ModeDryRun)
 	if err != nil {
@@ -214,4 +212,15 @@ func newLogger(stderr io.Writer, verbose bool) *slog.Logger {
 		level = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// checkPublishDirs says, before any work, that the site has not been
+// built (or --public is wrong), naming the dir.
+func checkPublishDirs(cfg config.Config) error {
+	for _, r := range cfg.SiteRoots() {
+		if fi, err := os.Stat(r.Dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("publish dir %s: not found (build the site first, or pass --public)", r.Dir)
+		}
+	}
+	return nil
 }
