@@ -63,23 +63,23 @@ func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
 // Notification is the outcome of notifying Target that Source links to it,
 // keyed by the pair.
 type Notification struct {
-	Source        string    `json:"source"`               // URL of the linking page
-	Target        string    `json:"target"`               // URL linked to, as written on the source page
-	Protocol      string    `json:"protocol,omitempty"`   // "pingback", "webmention", "trackback", or "" before discovery
-	Endpoint      string    `json:"endpoint,omitempty"`   // endpoint that served (or will serve) the notification
-	Status        Status    `json:"status"`               // where the notification stands
-	Attempts      int       `json:"attempts"`             // attempts made that counted towards the retry limit
-	NextAttempt   time.Time `json:"next_attempt"`         // for StatusRetry: not before this time
-	LastError     string    `json:"last_error,omitempty"` // why, in words (truncated to MaxText by Commit)
-	Code          int       `json:"code,omitempty"`       // last fault code or HTTP status
-	Answer        string    `json:"answer,omitempty"`     // receiver's answer text (truncated to MaxText by Commit)
-	Location      string    `json:"location,omitempty"`   // Webmention 201 Location header
-	Version       string    `json:"version,omitempty"`    // the source Page.Hash this notification reflects
-	Sends         int       `json:"sends"`                // how many times it was actually delivered
-	Created       time.Time `json:"created"`              // first commit of this pair; Commit keeps the stored one
-	Updated       time.Time `json:"updated"`              // last commit; Commit sets it to now when zero
-	NotifiedAt    time.Time `json:"notified_at"`          // last successful delivery
-	DeferredSince time.Time `json:"deferred_since"`       // since when the source was found not live, for StatusDeferred
+	Source        string    `json:"source"`                  // URL of the linking page
+	Target        string    `json:"target"`                  // URL linked to, as written on the source page
+	Protocol      string    `json:"protocol,omitempty"`      // "pingback", "webmention", "trackback", or "" before discovery
+	Endpoint      string    `json:"endpoint,omitempty"`      // endpoint that served (or will serve) the notification
+	Status        Status    `json:"status"`                  // where the notification stands
+	Attempts      int       `json:"attempts"`                // attempts made that counted towards the retry limit
+	NextAttempt   time.Time `json:"next_attempt,omitzero"`   // for StatusRetry: not before this time
+	LastError     string    `json:"last_error,omitempty"`    // why, in words (truncated to MaxText by Commit)
+	Code          int       `json:"code,omitempty"`          // last fault code or HTTP status
+	Answer        string    `json:"answer,omitempty"`        // receiver's answer text (truncated to MaxText by Commit)
+	Location      string    `json:"location,omitempty"`      // Webmention 201 Location header
+	Version       string    `json:"version,omitempty"`       // the source Page.Hash this notification reflects
+	Sends         int       `json:"sends"`                   // how many times it was actually delivered
+	Created       time.Time `json:"created"`                 // first commit of this pair; Commit keeps the stored one
+	Updated       time.Time `json:"updated"`                 // last commit; Commit sets it to now when zero
+	NotifiedAt    time.Time `json:"notified_at,omitzero"`    // last successful delivery
+	DeferredSince time.Time `json:"deferred_since,omitzero"` // since when the source was found not live, for StatusDeferred
 }
 
 // Discovery is the cached result of fetching a target to find its
