@@ -76,12 +76,13 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("config of %s: %w", pre.SiteDir, err)
 	}
+	siteCfg := cfg
 	if err := c.apply(&cfg); err != nil {
 		return err
 	}
 	cfg = cfg.Resolved()
-	if err := cfg.Validate(); err != nil {
-		return &usageError{err.Error()}
+	if err := invalid(cfg, siteCfg); err != nil {
+		return err
 	}
 	inject := !*noInject && (cfg.Receiver != "" || cfg.Webmention != "")
 	if inject {

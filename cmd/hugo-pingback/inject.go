@@ -63,8 +63,8 @@ func runInject(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return usagef("inject: no receiver: pass --server, --receiver or --webmention (or set server or receiver under [params.pingback])")
 	}
-	if err := cfg.Validate(); err != nil {
-		return &usageError{err.Error()}
+	if err := ld.validate(); err != nil {
+		return err
 	}
 	if err := checkPublishDirs(cfg); err != nil {
 		return err

@@ -76,8 +76,8 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := ld.mistypedKeys(config.Send); err != nil {
 		return err
 	}
-	if err := cfg.Validate(); err != nil {
-		return &usageError{err.Error()}
+	if err := ld.validate(); err != nil {
+		return err
 	}
 	if (!cfg.Since.IsZero() || cfg.MaxAge > 0) && ld.pages == nil {
 		return usagef("send: --since and --max-age need page dates from the Hugo site, which did not load here; use --baseline to start without a flood")

@@ -24,6 +24,27 @@ type loaded struct {
 	pages site.PageSource
 	// unknown are the [params.pingback] keys no setting has.
 	unknown []config.UnknownKey
+	// site is the Config before the flags: what the site's config says.
+	site config.Config
+}
+
+// validate checks the Config the command runs with: see invalid.
+func (ld *loaded) validate() error {
+	return invalid(ld.cfg, ld.site)
+}
+
+// invalid is the error of a Config that fails Validate: a configuration
+// error naming the site (exit 1) when the site's config is invalid by
+// itself, else a usage error (exit 2), the flags being at fault.
+func invalid(cfg, site config.Config) error {
+	err := cfg.Validate()
+	if err == nil {
+		return nil
+	}
+	if site.Resolved().Validate() != nil {
+		return fmt.Errorf("config of %s: %w", cfg.SiteDir, err)
+	}
+	return &usageError{err.Error()}
 }
 
 // mistypedKeys is the error for the unknown [params.pingback] keys that are
@@ -122,6 +143,7 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 			}
 		}
 	}
+	ld.site = ld.cfg
 	if err := c.apply(&ld.cfg); err != nil {
 		return nil, err
 	}
