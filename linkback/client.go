@@ -240,15 +240,15 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
+	const maxWait = 365 * 24 * time.Hour // a year, whatever the server says
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if n <= 0 {
 			return 0
 		}
-		const maxSeconds = int64(365 * 24 * time.Hour / time.Second)
-		return time.Duration(min(n, maxSeconds)) * time.Second
+		return time.Duration(min(n, int64(maxWait/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
+		return min(t.Sub(now).Round(time.Second), maxWait)
 	}
 	return 0
 }

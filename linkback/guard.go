@@ -65,7 +65,13 @@ var blockedPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("2001:20::/28"),   // ORCHIDv2
 	netip.MustParsePrefix("192.88.99.0/24"), // 6to4 relay anycast (deprecated)
 	netip.MustParsePrefix("255.255.255.255/32"),
+	netip.MustParsePrefix("2001::/32"),       // Teredo: carries an IPv4 address (obfuscated)
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated (RFC 2765)
 }
+
+// sixToFour is 6to4 (RFC 3056): bits 16-47 are an IPv4 address, which a
+// host with a 6to4 route reaches.
+var sixToFour = netip.MustParsePrefix("2002::/16")
 
 // nat64 is the well-known NAT64 prefix: its last 32 bits are an IPv4
 // address, which is what the packet really reaches.
@@ -77,7 +83,8 @@ var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 // (169.254/16, fe80::/10), CGNAT 100.64/10, multicast, unspecified,
 // broadcast, reserved and documentation ranges, and any IPv6 form that
 // carries one of these IPv4 addresses (IPv4-mapped ::ffff:a.b.c.d,
-// IPv4-compatible, NAT64 64:ff9b::a.b.c.d).
+// IPv4-compatible, NAT64 64:ff9b::a.b.c.d, 6to4 2002:aabb:ccdd::); Teredo
+// and IPv4-translated addresses are refused whole.
 func IsPublicAddr(a netip.Addr) bool {
 	if !a.IsValid() {
 		return false
@@ -86,6 +93,10 @@ func IsPublicAddr(a netip.Addr) bool {
 	if nat64.Contains(a) {
 		b := a.As16()
 		return IsPublicAddr(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
+	}
+	if sixToFour.Contains(a) {
+		b := a.As16()
+		return IsPublicAddr(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
 	}
 	if a.IsLoopback() || a.IsPrivate() || a.IsUnspecified() || a.IsMulticast() ||
 		a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() {

@@ -53,6 +53,11 @@ func TestIsPublicAddr(t *testing.T) {
 		{"64:ff9b::10.0.0.1", false},      // NAT64 of a private address
 		{"64:ff9b::93.184.215.14", true},  // NAT64 of a public address
 		{"2001:db8::1", false},            // documentation
+		{"2002:c0a8:101::1", false},       // 6to4 of 192.168.1.1
+		{"2002:7f00:1::1", false},         // 6to4 of 127.0.0.1
+		{"2002:5db8:d70e::1", true},       // 6to4 of a public address
+		{"2001:0:4136:e378::1", false},    // Teredo (an obfuscated IPv4 inside)
+		{"::ffff:0:c0a8:101", false},      // IPv4-translated 192.168.1.1
 	}
 	for _, tt := range tests {
 		a := netip.MustParseAddr(tt.addr)

@@ -118,7 +118,9 @@ func Key(u *url.URL) string {
 		host = strings.TrimSuffix(host, ":"+p)
 	}
 	path := u.EscapedPath()
-	path = strings.TrimSuffix(path, "index.html")
+	if strings.HasSuffix(path, "/index.html") { // not /blog/myindex.html
+		path = strings.TrimSuffix(path, "index.html")
+	}
 	path = strings.TrimSuffix(path, "/")
 	var b strings.Builder
 	b.Grow(len(scheme) + 3 + len(host) + len(path) + 2 + len(u.RawQuery))

@@ -86,6 +86,8 @@ func TestSame(t *testing.T) {
 		{"other port differs", "https://blog.example.net:8443/p/", "https://blog.example.net/p/", false},
 		{"trailing slash", "https://blog.example.net/p", "https://blog.example.net/p/", true},
 		{"index.html", "https://blog.example.net/p/index.html", "https://blog.example.net/p/", true},
+		{"root index.html", "https://blog.example.net/index.html", "https://blog.example.net/", true},
+		{"index.html ending a name", "https://blog.example.net/blog/myindex.html", "https://blog.example.net/blog/my", false},
 		{"root with and without slash", "https://blog.example.net", "https://blog.example.net/", true},
 		{"fragment ignored", "https://blog.example.net/p/#c1", "https://blog.example.net/p/", true},
 		{"scheme differs", "http://blog.example.net/p/", "https://blog.example.net/p/", false},

@@ -13,6 +13,7 @@ import (
 	"github.com/hugo-pingback/hugo-pingback/linkurl"
 	"github.com/hugo-pingback/hugo-pingback/renderer"
 	"github.com/hugo-pingback/hugo-pingback/state"
+	"golang.org/x/net/idna"
 )
 
 // Retry policy for notifications that failed for a passing reason.
@@ -189,6 +190,15 @@ func (d *delivery) discoverTask(dj *delivJob) *task {
 		case err != nil && ctx.Err() != nil:
 			r.err = d.abandon(dj)
 		case err != nil:
+			if linkback.Classify(err) == linkback.ClassBackoff {
+				// The host asked for a pause (429, 503): its other targets
+				// wait too, as after a notification's 429.
+				wait := linkback.RetryAfter(err)
+				if wait <= 0 {
+					wait = defaultBackoff
+				}
+				r.hold = time.Now().Add(wait)
+			}
 			d.settle(&dj.n, &dj.item, err, d.s.opts.Now())
 			r.err = d.record(dj)
 		default:
@@ -362,7 +372,9 @@ func (d *delivery) settle(n *state.Notification, item *Item, err error, now time
 			n.Status, n.NextAttempt = state.StatusFailed, time.Time{}
 			n.LastError += fmt.Sprintf(" (gave up after %d attempts)", n.Attempts)
 		} else {
-			n.Status, n.NextAttempt = state.StatusRetry, now.Add(backoff(n.Attempts))
+			// The receiver's Retry-After, when it asked for longer, holds
+			// across runs too.
+			n.Status, n.NextAttempt = state.StatusRetry, now.Add(max(backoff(n.Attempts), linkback.RetryAfter(err)))
 		}
 	}
 	item.Status, item.Error, item.Code, item.Answer = string(n.Status), n.LastError, n.Code, n.Answer
@@ -514,8 +526,14 @@ func hostOf(raw string) string {
 	if u == nil {
 		return raw
 	}
-	if p := u.Port(); p != "" {
-		return linkurl.Host(u) + ":" + p
+	// One server, one queue, however its name is spelt: bücher.example
+	// and xn--bcher-kva.example, example.com:443 and example.com.
+	host := linkurl.Host(u)
+	if a, err := idna.Lookup.ToASCII(host); err == nil {
+		host = a
 	}
-	return linkurl.Host(u)
+	if p := u.Port(); p != "" && !(u.Scheme == "https" && p == "443" || u.Scheme == "http" && p == "80") {
+		return host + ":" + p
+	}
+	return host
 }

@@ -3,9 +3,12 @@ package sender
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -267,5 +270,80 @@ func TestSendVerboseNamesSkippedLinks(t *testing.T) {
 	}
 	if rep := w.run(cfg, Options{Mode: ModeDryRun}); rep.Skipped != nil {
 		t.Errorf("without Verbose the report lists %d skipped links", len(rep.Skipped))
+	}
+}
+
+// A receiver's Retry-After longer than the run's budget holds across runs:
+// the next attempt is not scheduled before it ends (it was 15 minutes,
+// the first backoff, whatever the receiver asked for).
+func TestRetryAfterKeptAcrossRuns(t *testing.T) {
+	w := newWorld(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/wm" {
+			rw.Header().Set("Retry-After", "7200")
+			http.Error(rw, "slow down", http.StatusTooManyRequests)
+			return
+		}
+		rw.Header().Set("Link", `</wm>; rel="webmention"`)
+		rw.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(rw, "<html><head><title>t</title></head><body>t</body></html>")
+	}))
+	t.Cleanup(srv.Close)
+	target := srv.URL + "/post"
+	w.page("posts/a/index.html", target)
+	cfg := w.cfg()
+	cfg.MaxTime = 3 * time.Second
+	now := time.Now()
+	w.run(cfg, Options{Now: func() time.Time { return now }})
+	n := w.notification(w.B("/posts/a/"), target)
+	if n.Status != state.StatusRetry || n.NextAttempt.Before(now.Add(2*time.Hour)) {
+		t.Errorf("%s, next attempt in %s; want retry after the 2 h the receiver asked for (%s)", n.Status, n.NextAttempt.Sub(now), n.LastError)
+	}
+}
+
+// A 429 to a discovery GET pauses the whole host, as one to a
+// notification does: the host's next target is not fetched in that run.
+func TestDiscovery429HoldsHost(t *testing.T) {
+	w := newWorld(t)
+	var mu sync.Mutex
+	gets := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		gets[r.URL.Path] = true
+		mu.Unlock()
+		rw.Header().Set("Retry-After", "60")
+		http.Error(rw, "slow down", http.StatusTooManyRequests)
+	}))
+	t.Cleanup(srv.Close)
+	w.page("posts/a/index.html", srv.URL+"/a", srv.URL+"/b")
+	cfg := w.cfg()
+	cfg.MaxTime = 3 * time.Second
+	w.run(cfg, Options{})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(gets) != 1 {
+		t.Errorf("the host answered 429 Retry-After: 60 to the first discovery, yet %d paths were fetched in the run: %v", len(gets), gets)
+	}
+	for p := range gets {
+		if n := w.notification(w.B("/posts/a/"), srv.URL+p); n.NextAttempt.Before(time.Now().Add(50 * time.Second)) {
+			t.Errorf("%s: next attempt in %s, before the Retry-After of 60 s", p, time.Until(n.NextAttempt).Round(time.Second))
+		}
+	}
+}
+
+// The discovery GET and the POST to an endpoint on the same server share
+// one queue however the host is spelt.
+func TestHostKeySpellings(t *testing.T) {
+	for _, p := range [][2]string{
+		{"https://bücher.example/post", "https://xn--bcher-kva.example/xmlrpc.php"},
+		{"https://example.com:443/post", "https://example.com/xmlrpc.php"},
+		{"http://Example.COM:80/a", "https://example.com/b"},
+	} {
+		if a, b := hostOf(p[0]), hostOf(p[1]); a != b {
+			t.Errorf("%s and %s are one server, queued as %q and %q", p[0], p[1], a, b)
+		}
+	}
+	if a, b := hostOf("https://example.com:8443/"), hostOf("https://example.com/"); a == b {
+		t.Errorf("another port is another queue: both %q", a)
 	}
 }
