@@ -167,7 +167,11 @@ func (c *Client) Discover(ctx context.Context, target string, protocols []string
 		ep.Webmention, _ = findWebmentionHTML(page, final)
 	}
 	if want[ProtoTrackback] {
-		ep.Trackback = findTrackback(page, target)
+		// A relative trackback:ping is taken against the page, as an href
+		// is; one that is no http(s) URL is none.
+		if ping := findTrackback(page, target); ping != "" {
+			ep.Trackback, _ = resolveHTTPURL(ping, final)
+		}
 	}
 	return ep, nil
 }

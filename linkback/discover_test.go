@@ -245,6 +245,22 @@ func TestDiscover(t *testing.T) {
 			want:      Endpoints{Pingback: ep, Webmention: "https://wm.example/endpoint", Trackback: "https://tb.example/ping"},
 		},
 		{
+			// A relative trackback:ping is resolved against the page; one
+			// that is no http(s) URL is none.
+			name:      "relative trackback ping",
+			path:      "/post/",
+			handler:   page(`<html><body><rdf:RDF><rdf:Description dc:identifier="SERVER/post/" trackback:ping="/tb/123" /></rdf:RDF></body></html>`),
+			protocols: []string{ProtoTrackback},
+			want:      Endpoints{Trackback: "SERVER/tb/123"},
+		},
+		{
+			name:      "trackback ping not http",
+			path:      "/post/",
+			handler:   page(`<html><body><rdf:RDF><rdf:Description dc:identifier="SERVER/post/" trackback:ping="javascript:alert(1)" /></rdf:RDF></body></html>`),
+			protocols: []string{ProtoTrackback},
+			want:      Endpoints{},
+		},
+		{
 			// Only the protocols asked for are looked for.
 			name: "webmention not asked",
 			handler: func(w http.ResponseWriter, r *http.Request) {
