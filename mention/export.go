@@ -56,10 +56,20 @@ type ExportResult struct {
 
 // exportState is the StateFile.
 type exportState struct {
-	Version      int        `json:"version"`
-	Files        []string   `json:"files"`    // data files hugo-pingback wrote
-	Receiver     []JF2Entry `json:"receiver"` // the last Export or pull --server
+	Version  int        `json:"version"`
+	Files    []string   `json:"files"`    // data files hugo-pingback wrote
+	Receiver []JF2Entry `json:"receiver"` // the last Export or pull --server
+	// Withheld are the mentions the receiver has but did not approve
+	// (pending, spam, deleted), as "source target" keys: webmention.io's
+	// copies of them are not shown either, so that the receiver's
+	// moderation holds for both.
+	Withheld     []string   `json:"withheld,omitempty"`
 	WebmentionIO *wmioState `json:"webmention_io,omitempty"`
+}
+
+// withheldKey is the key of a mention in exportState.Withheld.
+func withheldKey(source, target string) string {
+	return linkurl.KeyOf(source) + " " + linkurl.KeyOf(target)
 }
 
 type wmioState struct {
@@ -131,8 +141,20 @@ func Export(ctx context.Context, l Lister, dataDir string) (*ExportResult, error
 			entries = append(entries, ms[i].JF2())
 		}
 	}
+	others, err := l.Mentions(ctx, Filter{States: []State{Pending, Spam, Deleted}})
+	if err != nil {
+		return nil, err
+	}
+	var withheld []string
+	for i := range others {
+		if others[i].State != Approved {
+			withheld = append(withheld, withheldKey(others[i].Source, others[i].Target))
+		}
+	}
+	slices.Sort(withheld)
+	withheld = slices.Compact(withheld)
 	return syncData(dataDir, func(st *exportState) (int, error) {
-		st.Receiver = entries
+		st.Receiver, st.Withheld = entries, withheld
 		return 0, nil
 	})
 }
@@ -175,6 +197,28 @@ func syncData(dataDir string, update func(*exportState) (int, error)) (*ExportRe
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	// Claim the files about to be created before creating them: the state
+	// lists every file of ours before it exists, so that one written by an
+	// export killed before its state was saved is still ours to update or
+	// remove (else it would stay on the site after its mention is marked
+	// spam, and count as someone else's file).
+	var claim []string
+	for _, name := range names {
+		if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(name))); errors.Is(err, fs.ErrNotExist) && !owned[name] {
+			claim = append(claim, name)
+		}
+	}
+	if len(claim) > 0 {
+		claimed := st
+		claimed.Files = slices.Sorted(slices.Values(append(slices.Clone(st.Files), claim...)))
+		if err := writeState(dir, statePath, &claimed); err != nil {
+			return res, err
+		}
+		for _, name := range claim {
+			owned[name] = true
+		}
+		oldState = nil // the state on disk changed
+	}
 	for _, name := range names {
 		data := files[name]
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -215,19 +259,8 @@ func syncData(dataDir string, update func(*exportState) (int, error)) (*ExportRe
 	st.Files = written
 	res.Files = len(written)
 
-	// Compact: it can hold every mention of the site, and nobody reads it.
-	newState, err := json.Marshal(&st)
-	if err != nil {
+	if err := writeStateIfChanged(dir, statePath, &st, oldState); err != nil {
 		return res, err
-	}
-	newState = append(newState, '\n')
-	if !bytes.Equal(oldState, newState) {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return res, fmt.Errorf("export mentions: %w", err)
-		}
-		if err := site.WriteFileAtomic(statePath, newState); err != nil {
-			return res, fmt.Errorf("write export state: %w", err)
-		}
 	}
 	if len(res.Conflicts) > 0 {
 		var ps []string
@@ -237,6 +270,31 @@ func syncData(dataDir string, update func(*exportState) (int, error)) (*ExportRe
 		return res, fmt.Errorf("%w: %s (move or delete it, then export again)", ErrConflict, strings.Join(ps, ", "))
 	}
 	return res, nil
+}
+
+// writeState writes the export state, compact: it can hold every mention
+// of the site, and nobody reads it.
+func writeState(dir, statePath string, st *exportState) error {
+	return writeStateIfChanged(dir, statePath, st, nil)
+}
+
+// writeStateIfChanged writes the export state unless its bytes are old.
+func writeStateIfChanged(dir, statePath string, st *exportState, old []byte) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if old != nil && bytes.Equal(old, data) {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("export mentions: %w", err)
+	}
+	if err := site.WriteFileAtomic(statePath, data); err != nil {
+		return fmt.Errorf("write export state: %w", err)
+	}
+	return nil
 }
 
 // render returns the bytes of every data file the state implies.
@@ -263,8 +321,14 @@ func render(st *exportState, res *ExportResult) map[string][]byte {
 		add(e)
 	}
 	if st.WebmentionIO != nil {
+		withheld := make(map[string]bool, len(st.Withheld))
+		for _, k := range st.Withheld {
+			withheld[k] = true
+		}
 		for _, e := range st.WebmentionIO.Entries {
-			add(e)
+			if !withheld[withheldKey(e.WMSource, e.WMTarget)] {
+				add(e)
+			}
 		}
 	}
 	out := make(map[string][]byte, len(byFile))

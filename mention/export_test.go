@@ -342,3 +342,64 @@ func FuzzFilePath(f *testing.F) {
 		}
 	})
 }
+
+// An export that stops after writing a new data file and before saving
+// its state (here a write error on the next file; a kill is the same)
+// leaves a file it still owns: when the file's only mention is then marked
+// spam, the next export removes it. (It stayed on the site, nobody's.)
+func TestExportStoppedMidwayKeepsFilesOwned(t *testing.T) {
+	s, data := exportSite(t)
+	if _, err := Export(ctx, s, data); err != nil {
+		t.Fatal(err)
+	}
+	m := settle(t, s, verified("https://g.example.org/1", "https://blog.example.net/posts/new/", Approved))
+	settle(t, s, verified("https://g.example.org/2", "https://blog.example.net/posts/zzz/", Approved))
+	// posts/zzz.json, written after posts/new.json, cannot be.
+	blocker := filepath.Join(data, "mentions", "posts", "zzz.json")
+	if err := os.MkdirAll(blocker, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Export(ctx, s, data); err == nil {
+		t.Fatal("export over a directory in the way: no error")
+	}
+	newFile := filepath.Join(data, "mentions", "posts", "new.json")
+	if _, err := os.Stat(newFile); err != nil {
+		t.Fatalf("the first file was not written: %v", err)
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Moderate(ctx, []ID{m.ID}, Spam, "link farm"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Export(ctx, s, data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(newFile); err == nil {
+		t.Error("posts/new.json still published after its only mention was marked spam")
+	}
+}
+
+// The receiver's moderation holds for webmention.io's copy of a mention
+// too: one the receiver marked spam is not shown from webmention.io.
+func TestExportWithholdsWebmentionIOCopies(t *testing.T) {
+	s, data := exportSite(t) // mention 1: a.example.org/1 -> posts/hello-world/
+	m1, err := s.Mention(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wm := m1.JF2()
+	wm.WMID = 9001
+	st := exportState{Version: 1, WebmentionIO: &wmioState{SinceID: 9001, Entries: []JF2Entry{wm}}}
+	b, _ := json.Marshal(st)
+	writeFile(t, filepath.Join(data, "mentions", StateFile), string(b))
+	if _, err := s.Moderate(ctx, []ID{1}, Spam, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Export(ctx, s, data); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := os.ReadFile(filepath.Join(data, "mentions", "posts", "hello-world.json")); err == nil && strings.Contains(string(f), "https://a.example.org/1") {
+		t.Errorf("a mention marked spam on the receiver is exported from webmention.io:\n%s", f)
+	}
+}

@@ -156,8 +156,11 @@ func TestPullServer(t *testing.T) {
 	if err != nil || res.Mentions != 5 || !reflect.DeepEqual(res.Written, []string{"posts/hello-world.json"}) {
 		t.Fatalf("pull --server: %+v, %v", res, err)
 	}
-	if n := len(api.Requests()); n != 4 { // 2 + 2 + 1, then an empty page
-		t.Errorf("%d requests, want 4 (pages of 2 by since, and the empty one)", n)
+	// The approved: 2 + 2 + 1, then an empty page; the withheld (the
+	// pending one, whose webmention.io copy must not show either): 1, then
+	// an empty page.
+	if n := len(api.Requests()); n != 6 {
+		t.Errorf("%d requests, want 6 (pages of 2 by since, each listing ending with an empty one)", n)
 	}
 	// The same bytes as an Export from the store itself.
 	local := t.TempDir()

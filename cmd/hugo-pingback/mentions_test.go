@@ -316,6 +316,13 @@ func TestCLIMentionsShowInExampleSite(t *testing.T) {
 	if !strings.Contains(string(second), `<ul class="facepile">`) || !strings.Contains(string(second), `alt="Fan"`) {
 		t.Errorf("second-post has no facepile for the like")
 	}
+	// Links strangers wrote are nofollow ugc; an avatar is fetched without
+	// a Referer, and only over https.
+	for _, want := range []string{`rel="nofollow ugc noopener"`, `referrerpolicy="no-referrer"`} {
+		if !strings.Contains(string(second), want) {
+			t.Errorf("second-post's mentions lack %s", want)
+		}
+	}
 	about, _ := os.ReadFile(filepath.Join(dir, "public", "about", "index.html"))
 	if strings.Contains(string(about), `class="mentions"`) {
 		t.Error("a page without mentions has a mentions section")
