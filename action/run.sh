@@ -35,13 +35,27 @@ trap 'if [[ -d "$ledger_dir" ]]; then echo "ledger-dir=true" >>"${GITHUB_OUTPUT:
 # command running, which records what it sent and stops, and the shell
 # waits for it, so the ledger the next step saves is never mid-write.
 child=0
+signalled=""
 forward() {
+	signalled="$1"
 	if ((child > 0)); then
 		kill -s "$1" "$child" 2>/dev/null || true
 	fi
 }
 trap 'forward INT' INT
 trap 'forward TERM' TERM
+
+# stop ends the step after a signal: with the command's status, else as a
+# shell killed by it would.
+stop() {
+	local code="$1"
+	if ((code == 0)); then
+		code=130
+		[[ "$signalled" == TERM ]] && code=143
+	fi
+	echo "::error title=hugo-pingback::stopped by SIG$signalled" >&2
+	exit "$code"
+}
 
 read -r -a commands <<<"${INPUT_COMMAND//,/ }"
 ((${#commands[@]} > 0)) || die "input command is empty (build, inject, send, status, or a sequence such as 'build send')"
@@ -63,6 +77,7 @@ if [[ -n "${INPUT_ARGS:-}" && -n "${INPUT_ARGS//[[:space:]]/}" ]]; then
 fi
 
 for c in "${commands[@]}"; do
+	[[ -z "$signalled" ]] || stop 0 # not the next command of a cancelled job
 	cmd=("$bin" "$c" --site "$site" ${args[@]+"${args[@]}"})
 	if [[ "$c" == send ]]; then
 		[[ -n "${GITHUB_STEP_SUMMARY:-}" ]] && cmd+=(--summary "$GITHUB_STEP_SUMMARY")
@@ -74,13 +89,20 @@ for c in "${commands[@]}"; do
 	"${cmd[@]}" &
 	child=$!
 	wait "$child" || status=$?
-	# A trapped signal ends wait early: wait again until the command is done.
-	while kill -0 "$child" 2>/dev/null; do
+	# A trapped signal ends wait early (status 128+n): wait again until the
+	# command is done and its own status is in. A command that died of a
+	# signal gives 128+n every time, and is gone.
+	while ((status > 128)) && [[ -n "$signalled" ]]; do
+		prev=$status
 		status=0
 		wait "$child" || status=$?
+		if ((status == prev)) && ! kill -0 "$child" 2>/dev/null; then
+			break
+		fi
 	done
 	child=0
 	echo "::endgroup::"
+	[[ -z "$signalled" ]] || stop "$status"
 	if ((status != 0)); then
 		if [[ -n "${GITHUB_STEP_SUMMARY:-}" && ("$c" != send || $status -ne 3) ]]; then
 			# send --strict (3) wrote its report; any other failure has none.

@@ -331,8 +331,11 @@ func isSameDoc(u, self *url.URL) bool {
 	if b == "" {
 		b = "/"
 	}
-	a = strings.TrimSuffix(a, "index.html")
-	b = strings.TrimSuffix(b, "index.html")
+	for _, p := range []*string{&a, &b} {
+		if strings.HasSuffix(*p, "/index.html") { // not /blog/myindex.html
+			*p = strings.TrimSuffix(*p, "index.html")
+		}
+	}
 	return a == b
 }
 

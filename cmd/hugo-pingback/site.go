@@ -26,6 +26,9 @@ type loaded struct {
 	unknown []config.UnknownKey
 	// site is the Config before the flags: what the site's config says.
 	site config.Config
+	// configFiles is set when Hugo could not load the site and its config
+	// files were read as files instead (hugosite.ApplyConfigFiles).
+	configFiles bool
 }
 
 // validate checks the Config the command runs with: see invalid.
@@ -122,8 +125,8 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 			log.Warn("cannot load the Hugo site with the embedded Hugo "+hugosite.HugoVersion+"; reading the built files, with the baseURL, publishDir and [params.pingback] of its config files", "site", pre.SiteDir, "err", err)
 			// What the user wrote still holds: exclusions, selfPing, the
 			// ledger's path, … (not what its themes would add).
-			unknown, _, err := hugosite.ApplyConfigFiles(&ld.cfg, pre.SiteDir, pre.Environment, c.scope)
-			ld.unknown = unknown
+			unknown, found, err := hugosite.ApplyConfigFiles(&ld.cfg, pre.SiteDir, pre.Environment, c.scope)
+			ld.unknown, ld.configFiles = unknown, found
 			for _, u := range unknown {
 				log.Warn(u.String())
 			}
@@ -190,7 +193,9 @@ func (ld *loaded) productionGuard(explicitBaseURL bool) error {
 	if env != "" && env != "production" {
 		return fmt.Errorf("refusing to send from Hugo environment %q: previews must never ping the web (use --environment production, or --force)", env)
 	}
-	if !ld.hugo || explicitBaseURL {
+	// The site's own baseURL, from Hugo or from its config files read as
+	// files, must not be a placeholder.
+	if !(ld.hugo || ld.configFiles) || explicitBaseURL {
 		return nil
 	}
 	for _, r := range ld.cfg.SiteRoots() {

@@ -501,6 +501,50 @@ while :; do sleep 0.05; done
 	}
 }
 
+// A cancelled job ends the step however the command takes the signal:
+// one that stops cleanly (exit 0) still fails the step (143, as a shell
+// killed by SIGTERM), and the next command of the sequence never starts.
+func TestActionRunCancelledSequence(t *testing.T) {
+	e := newGHEnv(t)
+	site := filepath.Join(e.dir, "site")
+	bin := filepath.Join(e.dir, "fake-hugo-pingback")
+	script := `#!/usr/bin/env bash
+site="$3"
+mkdir -p "$site/.hugo-pingback"
+touch "$site/$1-started"
+trap 'exit 0' TERM
+while :; do sleep 0.05; done
+`
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "action", "run.sh"))
+	cmd.Dir = e.dir
+	cmd.Env = append(os.Environ(), "GITHUB_OUTPUT="+e.output, "INPUT_COMMAND=build send", "INPUT_SITE="+site, "HUGO_PINGBACK_BIN="+bin)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(site, "build-started")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("build never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 143 {
+		t.Errorf("run.sh: %v, want exit 143", err)
+	}
+	if _, err := os.Stat(filepath.Join(site, "send-started")); err == nil {
+		t.Error("send started after the job was cancelled during build")
+	}
+}
+
 // receiver is the loopback receiver of the example site's links.
 type receiver struct {
 	*httptest.Server
