@@ -25,7 +25,7 @@ import (
 // no config file at all.
 func ApplyConfigFiles(cfg *config.Config, dir, environment string, cmd config.Scope) (unknown []config.UnknownKey, found bool, err error) {
 	if environment == "" {
-		environment = "production"
+		environment = cmpOr(os.Getenv("HUGO_ENVIRONMENT"), os.Getenv("HUGO_ENV"), "production")
 	}
 	fs := afero.NewOsFs()
 	merged := map[string]any{}
@@ -36,6 +36,15 @@ func ApplyConfigFiles(cfg *config.Config, dir, environment string, cmd config.Sc
 		}
 		found = true
 		if under != "" {
+			// params.toml holds params, unless it wraps them in a params
+			// table itself (which hugo unwraps too).
+			if len(m) == 1 {
+				for k, v := range m {
+					if inner, ok := asMap(v); ok && strings.EqualFold(k, under) {
+						m = inner
+					}
+				}
+			}
 			m = map[string]any{under: m}
 		}
 		mergeLower(merged, m)
@@ -94,6 +103,16 @@ func ApplyConfigFiles(cfg *config.Config, dir, environment string, cmd config.Sc
 	}
 	unknown, err = config.ApplyParams(cfg, pb, cmd)
 	return unknown, true, err
+}
+
+// cmpOr returns the first of ss that is not empty.
+func cmpOr(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 // configFile returns base with the first config extension hugo takes that

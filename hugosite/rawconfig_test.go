@@ -38,13 +38,21 @@ func TestApplyConfigFiles(t *testing.T) {
 	if _, _, err := ApplyConfigFiles(&cfg, dir, "staging", config.Send); err != nil || cfg.FloodLimit != 7 || cfg.BaseURL != "https://dev.example.org/" {
 		t.Errorf("staging: floodLimit %d, baseURL %q, %v; want 7 and the root's", cfg.FloodLimit, cfg.BaseURL, err)
 	}
+	// HUGO_ENVIRONMENT names the environment when none is given, as with
+	// hugo; a params file may wrap its params in a params table.
+	t.Setenv("HUGO_ENVIRONMENT", "staging")
+	write("config/staging/params.yaml", "params:\n  pingback:\n    floodLimit: 11\n")
+	cfg = config.Default()
+	if _, _, err := ApplyConfigFiles(&cfg, dir, "", config.Send); err != nil || cfg.FloodLimit != 11 {
+		t.Errorf("HUGO_ENVIRONMENT=staging: floodLimit %d, %v; want 11", cfg.FloodLimit, err)
+	}
 	// No config file at all.
 	if _, found, err := ApplyConfigFiles(&cfg, t.TempDir(), "", config.Send); found || err != nil {
 		t.Errorf("empty dir: found %v, %v", found, err)
 	}
 	// A config file that does not parse is an error naming it.
 	write("config/production/params.json", `{"pingback": `)
-	if _, _, err := ApplyConfigFiles(&cfg, dir, "", config.Send); err == nil {
+	if _, _, err := ApplyConfigFiles(&cfg, dir, "production", config.Send); err == nil {
 		t.Error("a broken params.json: no error")
 	}
 }

@@ -64,6 +64,16 @@ func newFetcher(c *linkback.Client, lim Limits, m *metrics, now func() time.Time
 // cache (see fetcher). A fetch is never cut short by the request that
 // started it: the others sharing it still want the answer.
 func (f *fetcher) get(ctx context.Context, rawURL string, arrived time.Time) (*linkback.Page, error) {
+	return f.fetch(ctx, rawURL, arrived, false)
+}
+
+// fetchAfter is get again for a request whose shared fetch began too long
+// before it arrived; it does not go round a second time.
+func (f *fetcher) fetchAfter(ctx context.Context, rawURL string, arrived time.Time) (*linkback.Page, error) {
+	return f.fetch(ctx, rawURL, arrived, true)
+}
+
+func (f *fetcher) fetch(ctx context.Context, rawURL string, arrived time.Time, stale bool) (*linkback.Page, error) {
 	key := rawURL
 	now := f.now()
 	f.mu.Lock()
@@ -92,7 +102,7 @@ func (f *fetcher) get(ctx context.Context, rawURL string, arrived time.Time) (*l
 		f.metrics.fetchSeconds.Observe(f.now().Sub(start).Seconds())
 		f.metrics.fetches.WithLabelValues(fetchOutcome(page, err)).Inc()
 		f.store(key, &fetched{page: page, err: err, started: start, at: f.now()})
-		return &fetched{page: page, err: err}, nil
+		return &fetched{page: page, err: err, started: start}, nil
 	})
 	select {
 	case res := <-ch:
@@ -100,6 +110,12 @@ func (f *fetcher) get(ctx context.Context, rawURL string, arrived time.Time) (*l
 			return nil, res.Err
 		}
 		e := res.Val.(*fetched)
+		// A fetch joined while in flight may have started long before this
+		// request arrived (it waited for a slot): past SourceRefetch, the
+		// request gets a fetch of its own, once.
+		if !stale && e.started.Before(arrived.Add(-f.refetch)) {
+			return f.fetchAfter(ctx, rawURL, arrived)
+		}
 		return e.page, e.err
 	case <-ctx.Done():
 		return nil, ctx.Err()

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,5 +141,44 @@ func TestSharedFetchOutlivesFirstCaller(t *testing.T) {
 	}
 	if got.Attempts > 0 {
 		t.Fatalf("the Webmention failed with another request's deadline: attempts %d, %q", got.Attempts, got.Result)
+	}
+}
+
+// A request that joins a fetch in flight which began more than
+// SourceRefetch before the request arrived gets a fetch of its own: the
+// shared one may hold the source as it was before the request was sent.
+func TestJoinedStaleFetchIsFetchedAgain(t *testing.T) {
+	var mu sync.Mutex
+	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	r := newRig(t, noLimits, func(o *Options) { o.Now = now })
+	hello := target("posts/hello/")
+	var hits atomic.Int32
+	src := r.src.setHandler("/slow", func(w http.ResponseWriter, _ *http.Request) {
+		if hits.Add(1) == 1 {
+			time.Sleep(400 * time.Millisecond) // the first fetch is slow
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(linking("T", hello)))
+	})
+	first := make(chan error, 1)
+	go func() {
+		_, err := r.srv.fetch.get(context.Background(), src, now())
+		first <- err
+	}()
+	for hits.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	clock = clock.Add(11 * time.Second) // the next request arrives well after the fetch began
+	mu.Unlock()
+	if _, err := r.srv.fetch.get(context.Background(), src, now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if n := hits.Load(); n != 2 {
+		t.Errorf("source fetched %d times, want 2: the late request took the fetch that began 11 s before it", n)
 	}
 }
