@@ -37,6 +37,10 @@ type WebmentionIO struct {
 	Client *linkback.Client
 	// PerPage and MaxPages bound the paging; 0 means the defaults.
 	PerPage, MaxPages int
+	// Full pulls every mention, not only those newer than the last pull,
+	// and replaces what earlier pulls kept: edits and deletions made on
+	// webmention.io (a source gone, a mention made private) then show.
+	Full bool
 }
 
 // PullWebmentionIO fetches the mentions webmention.io received since the
@@ -69,9 +73,20 @@ func PullWebmentionIO(ctx context.Context, w WebmentionIO, dataDir string) (*Exp
 		if st.WebmentionIO == nil {
 			st.WebmentionIO = &wmioState{}
 		}
-		fresh, err := w.fetchSince(ctx, base, st.WebmentionIO.SinceID)
+		since := st.WebmentionIO.SinceID
+		if w.Full {
+			since = 0
+		}
+		fresh, err := w.fetchSince(ctx, base, since)
 		if err != nil {
 			return 0, err
+		}
+		if w.Full {
+			// What webmention.io has now, and nothing it no longer has.
+			kept := st.WebmentionIO.Entries
+			st.WebmentionIO.Entries = nil
+			n := mergeEntries(st.WebmentionIO, fresh)
+			return n + max(len(kept)-len(st.WebmentionIO.Entries), 0), nil
 		}
 		n := mergeEntries(st.WebmentionIO, fresh)
 		return n, nil

@@ -166,3 +166,46 @@ func TestPullWebmentionIO(t *testing.T) {
 		t.Errorf("pull without a token = %v", err)
 	}
 }
+
+// A full pull asks for everything again and keeps only what webmention.io
+// has now: a mention it dropped since (here the repost only the since_id
+// answer has) goes from the files.
+func TestPullWebmentionIOFull(t *testing.T) {
+	fake := &fakeWebmentionIO{t: t}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	w := WebmentionIO{Token: "wm-token", Endpoint: srv.URL + "/api/mentions.jf2", Client: loopbackClient(), PerPage: 2}
+	s, data := exportSite(t)
+	if _, err := Export(ctx, s, data); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // everything, then the repost since the last wm-id
+		if _, err := PullWebmentionIO(ctx, w, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hasRepost := func() bool {
+		for _, e := range readFeed(t, filepath.Join(data, "mentions", "posts", "hello-world.json")).Children {
+			if e.WMProperty == "repost-of" {
+				return true
+			}
+		}
+		return false
+	}
+	if !hasRepost() {
+		t.Fatal("the repost was not pulled")
+	}
+	fake.takeCalls()
+	w.Full = true
+	if _, err := PullWebmentionIO(ctx, w, data); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range fake.takeCalls() {
+		if strings.Contains(c, "since_id") {
+			t.Errorf("a full pull asked %s", c)
+		}
+	}
+	if hasRepost() {
+		t.Error("after a full pull, the repost webmention.io no longer lists is still shown")
+	}
+}

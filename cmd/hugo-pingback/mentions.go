@@ -82,7 +82,7 @@ type mentionsFlags struct {
 	c                   *command
 	dataDir             *string
 	tokenFile, reason   *string
-	jsonOut, wmio       *bool
+	jsonOut, wmio, full *bool
 	states              stateFlags
 	sub                 string
 	cfg                 config.Config
@@ -141,6 +141,7 @@ func runMentions(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		f.dataDir = c.String("data-dir", "DIR", "the Hugo data dir the files go under (default SITE/data)")
 		if sub == "pull" {
 			f.wmio = c.Bool("webmention-io", "pull from webmention.io's API with the token in $WEBMENTION_IO_TOKEN")
+			f.full = c.Bool("full", "with --webmention-io: pull every mention again, not only the newer ones, so that edits and deletions made there show (run it now and then, e.g. weekly)")
 		}
 	}
 	if err := c.parse(args[1:]); err != nil {
@@ -345,6 +346,8 @@ func (f *mentionsFlags) pull(ctx context.Context, stdout io.Writer) error {
 		err error
 	)
 	switch {
+	case *f.full && !*f.wmio:
+		return usagef("mentions pull: --full goes with --webmention-io (a pull from the receiver is always whole)")
 	case *f.wmio && f.explicit:
 		return usagef("mentions pull: --server or --webmention-io, not both")
 	case *f.wmio:
@@ -352,6 +355,7 @@ func (f *mentionsFlags) pull(ctx context.Context, stdout io.Writer) error {
 			Token:    os.Getenv("WEBMENTION_IO_TOKEN"),
 			Endpoint: os.Getenv(webmentionIOEndpointEnv),
 			Client:   linkback.NewClient(linkback.ClientOptions{Timeout: f.cfg.Timeout, AllowPrivate: f.cfg.AllowPrivate}),
+			Full:     *f.full,
 		}, f.dataDirPath())
 		printExport(stdout, "pull from webmention.io", res)
 	case f.cfg.Server != "":
