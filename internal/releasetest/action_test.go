@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -449,16 +450,51 @@ func tagRepo(t *testing.T, tags ...string) string {
 	return dir
 }
 
+// cancelRun starts run.sh for the commands given, with script as the
+// hugo-pingback binary, waits until the file started (under the site)
+// exists, sends SIGTERM to the step's shell alone, as the runner does, and
+// returns the site dir and run.sh's exit status.
+func cancelRun(t *testing.T, e *ghEnv, commands, script, started string) (site string, code int) {
+	t.Helper()
+	site = filepath.Join(e.dir, "site")
+	bin := filepath.Join(e.dir, "fake-hugo-pingback")
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "action", "run.sh"))
+	cmd.Dir = e.dir
+	cmd.Env = append(os.Environ(), "GITHUB_OUTPUT="+e.output, "INPUT_COMMAND="+commands, "INPUT_SITE="+site, "HUGO_PINGBACK_BIN="+bin)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(site, started)); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("%s never appeared: the command never started", started)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("run.sh: %v, want an exit status", err)
+	}
+	return site, ee.ExitCode()
+}
+
 // TestActionRunCancelled: a cancelled job signals the step's shell; run.sh
 // passes the signal on to the command, waits for it to record what it did
 // and stop, and says there is a ledger to save.
 func TestActionRunCancelled(t *testing.T) {
 	e := newGHEnv(t)
-	site := filepath.Join(e.dir, "site")
 	// A stand-in for hugo-pingback that, like it, records its work and
 	// stops on SIGINT or SIGTERM, taking a moment to do so.
-	bin := filepath.Join(e.dir, "fake-hugo-pingback")
-	script := `#!/usr/bin/env bash
+	site, code := cancelRun(t, e, "send", `#!/usr/bin/env bash
 site="$3" # send --site SITE
 mkdir -p "$site/.hugo-pingback"
 stop() { sleep 0.3; echo "$1" > "$site/.hugo-pingback/stopped-by"; exit 1; }
@@ -466,31 +502,9 @@ trap 'stop INT' INT
 trap 'stop TERM' TERM
 touch "$site/started"
 while :; do sleep 0.05; done
-`
-	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("bash", filepath.Join(root, "action", "run.sh"))
-	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(), "GITHUB_OUTPUT="+e.output, "INPUT_COMMAND=send", "INPUT_SITE="+site, "HUGO_PINGBACK_BIN="+bin)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(site, "started")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the command never started")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGTERM) // the step's shell alone, as the runner does
-	err := cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Errorf("run.sh: %v, want exit 1 (the command's)", err)
+`, "started")
+	if code != 1 {
+		t.Errorf("run.sh: exit %d, want exit 1 (the command's)", code)
 	}
 	// Waited for: the command's own shutdown was over when run.sh ended.
 	if got := strings.TrimSpace(read(t, filepath.Join(site, ".hugo-pingback", "stopped-by"))); got != "TERM" {
@@ -505,40 +519,15 @@ while :; do sleep 0.05; done
 // one that stops cleanly (exit 0) still fails the step (143, as a shell
 // killed by SIGTERM), and the next command of the sequence never starts.
 func TestActionRunCancelledSequence(t *testing.T) {
-	e := newGHEnv(t)
-	site := filepath.Join(e.dir, "site")
-	bin := filepath.Join(e.dir, "fake-hugo-pingback")
-	script := `#!/usr/bin/env bash
+	site, code := cancelRun(t, newGHEnv(t), "build send", `#!/usr/bin/env bash
 site="$3"
 mkdir -p "$site/.hugo-pingback"
 touch "$site/$1-started"
 trap 'exit 0' TERM
 while :; do sleep 0.05; done
-`
-	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("bash", filepath.Join(root, "action", "run.sh"))
-	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(), "GITHUB_OUTPUT="+e.output, "INPUT_COMMAND=build send", "INPUT_SITE="+site, "HUGO_PINGBACK_BIN="+bin)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(site, "build-started")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("build never started")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	err := cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 143 {
-		t.Errorf("run.sh: %v, want exit 143", err)
+`, "build-started")
+	if code != 143 {
+		t.Errorf("run.sh: exit %d, want exit 143", code)
 	}
 	if _, err := os.Stat(filepath.Join(site, "send-started")); err == nil {
 		t.Error("send started after the job was cancelled during build")
