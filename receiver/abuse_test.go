@@ -61,9 +61,7 @@ func healthWatch(t *testing.T, base string) (stop func()) {
 // many "clients", all naming one victim source. The victim is fetched once
 // per SourceRefetch at most, and the server answers /healthz throughout.
 func TestFloodNamingOneSource(t *testing.T) {
-	// A minute between fetches of one source (the default is 10 s): the
-	// count below is then exact whatever the machine's speed.
-	r := newRig(t, noLimits, func(o *Options) { o.Limits.SourceRefetch = time.Minute })
+	r := newRig(t, noLimits)
 	hello := target("posts/hello/")
 	victim := r.src.set("/victim", 200, linking("Victim", hello))
 	stop := healthWatch(t, r.http.URL)

@@ -86,9 +86,10 @@ type Limits struct {
 	// naming it that arrived before it started (default 1 minute).
 	SourceCache time.Duration
 	// SourceRefetch is how long it answers those that arrived after it
-	// too (default 10 seconds, at most SourceCache): a flood naming one
-	// victim fetches it once per SourceRefetch, and a re-sent Webmention
-	// (an update) is checked against the source as it is now.
+	// too (default 1 minute, at most SourceCache): a flood naming one
+	// victim fetches it once per SourceRefetch, and a Webmention re-sent
+	// later than that (an update) is checked against the source as it is
+	// then.
 	SourceRefetch time.Duration
 	// SourceCacheBytes bounds the bodies kept for that (default 32 MiB).
 	SourceCacheBytes int64
@@ -134,7 +135,7 @@ func (l Limits) withDefaults() Limits {
 		l.SourceCache = time.Minute
 	}
 	if l.SourceRefetch <= 0 {
-		l.SourceRefetch = 10 * time.Second
+		l.SourceRefetch = time.Minute
 	}
 	if l.SourceCacheBytes <= 0 {
 		l.SourceCacheBytes = 32 << 20

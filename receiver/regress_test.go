@@ -52,6 +52,7 @@ func TestWebmentionResentIsVerifiedAgain(t *testing.T) {
 	r := newRig(t, noLimits, func(o *Options) {
 		o.Now = now
 		o.Policy = mention.Policy{Moderate: mention.ModerateNone}
+		o.Limits.SourceRefetch = 10 * time.Second
 	})
 	hello := target("posts/hello/")
 	src := r.src.set("/post", 200, linking("Title", hello))
@@ -151,7 +152,7 @@ func TestJoinedStaleFetchIsFetchedAgain(t *testing.T) {
 	var mu sync.Mutex
 	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
-	r := newRig(t, noLimits, func(o *Options) { o.Now = now })
+	r := newRig(t, noLimits, func(o *Options) { o.Now = now; o.Limits.SourceRefetch = 10 * time.Second })
 	hello := target("posts/hello/")
 	var hits atomic.Int32
 	src := r.src.setHandler("/slow", func(w http.ResponseWriter, _ *http.Request) {
