@@ -116,7 +116,7 @@ func (l *Ledger) Commit(b *Batch) error {
 		if err := putFeeds(tx.Bucket(bucketFeeds), b.Feeds, now); err != nil {
 			return err
 		}
-		if err := putNotificationsIn(tx.Bucket(bucketServices), "service", b.Services, now); err != nil {
+		if err := putServices(tx.Bucket(bucketServices), b.Services, now); err != nil {
 			return err
 		}
 		return putRuns(tx, b.Runs, runIDs, now)
@@ -158,7 +158,7 @@ func (b *Batch) check() error {
 		}
 	}
 	for _, n := range b.Services {
-		if err := checkNotification("service", n); err != nil {
+		if err := checkNotification(kindService, n); err != nil {
 			return err
 		}
 	}
@@ -340,14 +340,12 @@ func (w *writer) putDiscovery(d Discovery) error {
 	return nil
 }
 
-// putNotificationsIn stores notifications, or service calls (kind names
-// which in errors), in bk.
-func putNotificationsIn(bk *bolt.Bucket, kind string, ns []Notification, now time.Time) error {
+// putServices stores service calls in bk, checked already (Batch.check,
+// mergeService).
+func putServices(bk *bolt.Bucket, ns []Notification, now time.Time) error {
+	const kind = kindService
 	for i := range ns {
 		n := ns[i]
-		if err := checkNotification(kind, n); err != nil {
-			return err
-		}
 		key := notificationKey(n.Source, n.Target)
 		n.Answer = truncate(n.Answer, MaxText)
 		n.LastError = truncate(n.LastError, MaxText)
@@ -376,10 +374,7 @@ func putNotificationsIn(bk *bolt.Bucket, kind string, ns []Notification, now tim
 
 func putFeeds(bk *bolt.Bucket, feeds []Feed, now time.Time) error {
 	for i := range feeds {
-		f := feeds[i]
-		if err := checkKey("feed URL", f.URL); err != nil {
-			return err
-		}
+		f := feeds[i] // checked already (Batch.check, mergeFeed)
 		f.FirstSeen, f.LastSeen = utc(f.FirstSeen), utc(f.LastSeen)
 		if f.FirstSeen.IsZero() {
 			f.FirstSeen = now

@@ -667,7 +667,7 @@ func mergeService(bk *bolt.Bucket, n Notification, now time.Time) (outcome, erro
 			return unchanged, nil
 		}
 	}
-	return addedOr(stored), putNotificationsIn(bk, kindService, []Notification{n}, now)
+	return addedOr(stored), putServices(bk, []Notification{n}, now)
 }
 
 func mergeFeed(bk *bolt.Bucket, f Feed, now time.Time) (outcome, error) {
