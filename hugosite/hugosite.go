@@ -102,28 +102,42 @@ func hasConfig(dir, configDir string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// ConfigFileExists reports whether name, a --config name relative to the
+// configFileExists reports whether name, a --config name relative to the
 // site dir (or absolute), is a file Hugo reads as config: the name as
 // given when it has an extension, else the name with one of Hugo's config
 // extensions, as hugo tries them.
-func ConfigFileExists(dir, name string) bool {
+func configFileExists(dir, name string) bool {
 	p := name
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(dir, p)
 	}
-	isFile := func(p string) bool {
+	if filepath.Ext(name) != "" {
 		fi, err := os.Stat(p)
 		return err == nil && fi.Mode().IsRegular()
 	}
-	if filepath.Ext(name) != "" {
-		return isFile(p)
-	}
-	for _, ext := range hconfig.ValidConfigFileExtensions {
-		if isFile(p + "." + ext) {
-			return true
+	return configFile(p) != ""
+}
+
+// CheckConfigFlags checks the --config names of flags as hugo reads them
+// (configFileExists, relative to dir): names that are not there are
+// skipped, as hugo does, but not every one of them.
+func CheckConfigFlags(dir string, flags Flags) error {
+	var names []string
+	for _, v := range flags["config"] {
+		for _, name := range strings.Split(v, ",") {
+			if name == "" {
+				continue
+			}
+			if configFileExists(dir, name) {
+				return nil
+			}
+			names = append(names, name)
 		}
 	}
-	return false
+	if names == nil {
+		return nil
+	}
+	return fmt.Errorf("--config %s: no such config file (a relative path is taken from the site dir, %s)", strings.Join(names, ","), dir)
 }
 
 // Site is a loaded Hugo site. It is built at most once; Pages may be called

@@ -23,10 +23,8 @@ import (
 // what themes and modules would add is not there. It returns the unknown
 // [params.pingback] keys, as Site.Apply does, and false when the site has
 // no config file at all.
-func ApplyConfigFiles(cfg *config.Config, dir, environment string, cmd config.Scope) (unknown []config.UnknownKey, found bool, err error) {
-	if environment == "" {
-		environment = cmpOr(os.Getenv("HUGO_ENVIRONMENT"), os.Getenv("HUGO_ENV"), "production")
-	}
+func ApplyConfigFiles(cfg *config.Config, dir, env string, cmd config.Scope) (unknown []config.UnknownKey, found bool, err error) {
+	env = environment(env)
 	fs := afero.NewOsFs()
 	merged := map[string]any{}
 	read := func(path, under string) error {
@@ -58,7 +56,7 @@ func ApplyConfigFiles(cfg *config.Config, dir, environment string, cmd config.Sc
 			break
 		}
 	}
-	for _, sub := range []string{"_default", environment} {
+	for _, sub := range []string{"_default", env} {
 		d := filepath.Join(dir, configDirName, sub)
 		entries, err := os.ReadDir(d)
 		if err != nil {
@@ -103,16 +101,6 @@ func ApplyConfigFiles(cfg *config.Config, dir, environment string, cmd config.Sc
 	}
 	unknown, err = config.ApplyParams(cfg, pb, cmd)
 	return unknown, true, err
-}
-
-// cmpOr returns the first of ss that is not empty.
-func cmpOr(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // configFile returns base with the first config extension hugo takes that

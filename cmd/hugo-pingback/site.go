@@ -96,22 +96,8 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 	if chosen && noHugo {
 		return nil, &usageError{"--no-hugo reads no Hugo config: leave out --config and --configDir"}
 	}
-	// As hugo: a name without an extension takes one of Hugo's, and names
-	// that are not there are skipped, but not every one of them.
-	if vs := c.hugoFlags["config"]; len(vs) > 0 {
-		var names []string
-		found := false
-		for _, v := range vs {
-			for _, name := range strings.Split(v, ",") {
-				if name != "" {
-					names = append(names, name)
-					found = found || hugosite.ConfigFileExists(pre.SiteDir, name)
-				}
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("--config %s: no such config file (a relative path is taken from the site dir, %s)", strings.Join(names, ","), pre.SiteDir)
-		}
+	if err := hugosite.CheckConfigFlags(pre.SiteDir, c.hugoFlags); err != nil {
+		return nil, err
 	}
 	if !noHugo && (chosen || hugosite.HasConfig(pre.SiteDir)) {
 		s, err := hugosite.Load(ctx, hugosite.Options{
