@@ -65,16 +65,16 @@ func (s *Server) admit(ctx context.Context, source, target string) (src, tgt *ur
 	if ok, wait := s.perHost.allow(host, time.Now()); !ok {
 		return nil, nil, &refusal{status: 429, fault: 429, reason: "too many requests naming " + host + "; try again later", retryAfter: wait}
 	}
-	if _, err := s.ownTarget(ctx, target); err != nil {
+	if !s.ownSite(tgt) {
+		return nil, nil, &refusal{status: 400, fault: linkback.FaultTargetNotFound, reason: "target is not on a site this receiver takes mentions for"}
+	}
+	if err := s.targets.Check(ctx, tgt); err != nil {
 		switch {
 		case errors.Is(err, ErrClosedTarget):
 			return nil, nil, &refusal{status: 400, fault: linkback.FaultTargetNotUsable, reason: "target does not take mentions"}
 		case errors.Is(err, ErrTargetBusy):
 			return nil, nil, &refusal{status: 429, fault: linkback.FaultUpstream, reason: "too many requests for unknown pages; try again later", retryAfter: time.Minute}
 		case errors.Is(err, ErrUnknownTarget):
-			if !s.ownSite(tgt) {
-				return nil, nil, &refusal{status: 400, fault: linkback.FaultTargetNotFound, reason: "target is not on a site this receiver takes mentions for"}
-			}
 			return nil, nil, &refusal{status: 400, fault: linkback.FaultTargetNotFound, reason: "target is not a page of this site"}
 		default:
 			s.log.Error("cannot check a target", "target", target, "err", err)

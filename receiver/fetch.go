@@ -67,24 +67,19 @@ func (f *fetcher) get(ctx context.Context, rawURL string, arrived time.Time) (*l
 	return f.fetch(ctx, rawURL, arrived, false)
 }
 
-// fetchAfter is get again for a request whose shared fetch began too long
-// before it arrived; it does not go round a second time.
-func (f *fetcher) fetchAfter(ctx context.Context, rawURL string, arrived time.Time) (*linkback.Page, error) {
-	return f.fetch(ctx, rawURL, arrived, true)
-}
-
-func (f *fetcher) fetch(ctx context.Context, rawURL string, arrived time.Time, stale bool) (*linkback.Page, error) {
-	key := rawURL
+// fetch is get; again is set for the second try of a request whose shared
+// fetch began too long before it arrived, which does not go round again.
+func (f *fetcher) fetch(ctx context.Context, rawURL string, arrived time.Time, again bool) (*linkback.Page, error) {
 	now := f.now()
 	f.mu.Lock()
-	if e, ok := f.cache[key]; ok && now.Sub(e.at) < f.ttl && (!e.started.Before(arrived) || now.Sub(e.started) < f.refetch) {
+	if e, ok := f.cache[rawURL]; ok && now.Sub(e.at) < f.ttl && (!e.started.Before(arrived) || now.Sub(e.started) < f.refetch) {
 		f.mu.Unlock()
 		f.metrics.fetches.WithLabelValues("cached").Inc()
 		return e.page, e.err
 	}
 	f.mu.Unlock()
 
-	ch := f.group.DoChan(key, func() (any, error) {
+	ch := f.group.DoChan(rawURL, func() (any, error) {
 		// The fetch runs on for the callers still waiting; each gives up on
 		// its own context below.
 		fctx := context.WithoutCancel(ctx)
@@ -101,8 +96,9 @@ func (f *fetcher) fetch(ctx context.Context, rawURL string, arrived time.Time, s
 		page, err := f.client.Fetch(fctx, rawURL, linkback.FetchOptions{MaxRedirects: f.redirects})
 		f.metrics.fetchSeconds.Observe(f.now().Sub(start).Seconds())
 		f.metrics.fetches.WithLabelValues(fetchOutcome(page, err)).Inc()
-		f.store(key, &fetched{page: page, err: err, started: start, at: f.now()})
-		return &fetched{page: page, err: err, started: start}, nil
+		e := &fetched{page: page, err: err, started: start, at: f.now()}
+		f.store(rawURL, e)
+		return e, nil
 	})
 	select {
 	case res := <-ch:
@@ -113,8 +109,8 @@ func (f *fetcher) fetch(ctx context.Context, rawURL string, arrived time.Time, s
 		// A fetch joined while in flight may have started long before this
 		// request arrived (it waited for a slot): past SourceRefetch, the
 		// request gets a fetch of its own, once.
-		if !stale && e.started.Before(arrived.Add(-f.refetch)) {
-			return f.fetchAfter(ctx, rawURL, arrived)
+		if !again && e.started.Before(arrived.Add(-f.refetch)) {
+			return f.fetch(ctx, rawURL, arrived, true)
 		}
 		return e.page, e.err
 	case <-ctx.Done():

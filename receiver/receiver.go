@@ -170,15 +170,17 @@ func (l Limits) withDefaults() Limits {
 // Server is the receiver. Build it with New, mount Handler, and run the
 // verification workers with Run (or everything with Serve).
 type Server struct {
-	opts    Options
-	lim     Limits
-	store   mention.Store
-	client  *linkback.Client
-	sites   []*url.URL
-	public  *url.URL
-	targets Targets
-	log     *slog.Logger
-	now     func() time.Time
+	opts   Options
+	lim    Limits
+	store  mention.Store
+	client *linkback.Client
+	sites  []*url.URL
+	// siteKeys are the linkurl.Key of sites, which ownSite compares with.
+	siteKeys []string
+	public   *url.URL
+	targets  Targets
+	log      *slog.Logger
+	now      func() time.Time
 
 	fetch   *fetcher
 	perIP   *keyedLimiter
@@ -221,7 +223,7 @@ func New(opts Options) (*Server, error) {
 		if !strings.HasSuffix(u.Path, "/") {
 			u.Path += "/"
 		}
-		s.sites = append(s.sites, u)
+		s.sites, s.siteKeys = append(s.sites, u), append(s.siteKeys, linkurl.Key(u))
 	}
 	if opts.PublicURL == "" {
 		return nil, ErrNoPublic
@@ -370,8 +372,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 // ownSite reports whether target is under one of the configured base URLs.
 func (s *Server) ownSite(target *url.URL) bool {
 	k := linkurl.Key(target)
-	for _, site := range s.sites {
-		if strings.HasPrefix(k, linkurl.Key(site)) {
+	for _, site := range s.siteKeys {
+		if strings.HasPrefix(k, site) {
 			return true
 		}
 	}

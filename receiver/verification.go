@@ -7,7 +7,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -368,17 +367,4 @@ func (s *Server) settler(ctx context.Context, settled <-chan settling) {
 			s.verifyDone(r)
 		}
 	}
-}
-
-// ownTarget parses a target and checks it belongs to a configured site and
-// takes mentions. The error is one of the Targets errors.
-func (s *Server) ownTarget(ctx context.Context, raw string) (*url.URL, error) {
-	u := linkurl.Parse(raw)
-	if u == nil {
-		return nil, fmt.Errorf("%q is not an http(s) URL: %w", raw, ErrUnknownTarget)
-	}
-	if !s.ownSite(u) {
-		return nil, fmt.Errorf("%s is not on a site this receiver serves: %w", u, ErrUnknownTarget)
-	}
-	return u, s.targets.Check(ctx, u)
 }
