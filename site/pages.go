@@ -329,19 +329,23 @@ func OpenPages(path string, want BuildInfo) (*PagesFile, error) {
 	}
 	pf.n = h.Count
 	written := fi.ModTime()
-	for _, d := range want.Dirs {
-		err := Walk(config.Root{Dir: d}, func(f File) error {
-			if st, err := os.Stat(f.Path); err == nil && st.ModTime().After(written) {
-				return fs.SkipAll
-			}
-			return nil
-		})
-		if errors.Is(err, fs.SkipAll) {
-			return nil, nil
+	// One walk of every dir: a language's dir nested in another's is not
+	// walked twice.
+	roots := make([]config.Root, len(want.Dirs))
+	for i, d := range want.Dirs {
+		roots[i] = config.Root{Dir: d}
+	}
+	err = WalkRoots(roots, func(f File) error {
+		if st, err := os.Stat(f.Path); err == nil && st.ModTime().After(written) {
+			return fs.SkipAll
 		}
-		if err != nil {
-			return nil, fmt.Errorf("read pages %s: %w", path, err)
-		}
+		return nil
+	})
+	if errors.Is(err, fs.SkipAll) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read pages %s: %w", path, err)
 	}
 	return pf, nil
 }

@@ -142,12 +142,13 @@ func (c *command) load(ctx context.Context, noHugo, wantPages bool, log *slog.Lo
 	}
 
 	var pages site.PageSource
-	pf, err := site.OpenPages(site.PagesPath(ld.cfg.Ledger), site.BuildFor(ld.cfg, hs.Environment()))
+	pagesFile := site.PagesPath(ld.cfg.Ledger)
+	pf, err := site.OpenPages(pagesFile, site.BuildFor(ld.cfg, hs.Environment()))
 	if err != nil {
 		log.Warn("ignoring the pages file of the last build", "err", err)
 	}
 	if pf != nil {
-		log.Info("page data from the pages file of the last build", "file", site.PagesPath(ld.cfg.Ledger), "pages", pf.Len())
+		log.Info("page data from the pages file of the last build", "file", pagesFile, "pages", pf.Len())
 		pages = pf
 	} else {
 		ps, err := hs.Pages(ctx, ld.cfg.LinkRules())
