@@ -63,13 +63,11 @@ func (l *Ledger) rewrite(op, kind string, fill func(tx *bolt.Tx, dst *bolt.DB) e
 		return fail(err)
 	}
 	before = info.Size()
-	dir, base := filepath.Dir(l.path), filepath.Base(l.path)
-	tmp, err := os.CreateTemp(dir, "."+base+"."+kind+"-*")
+	dir := filepath.Dir(l.path)
+	tmpPath, err := boltfile.TempBeside(l.path, kind)
 	if err != nil {
 		return fail(err)
 	}
-	tmpPath := tmp.Name()
-	_ = tmp.Close()
 	defer os.Remove(tmpPath) // after the rename, a no-op
 	dst, err := bolt.Open(tmpPath, 0o644, &bolt.Options{Timeout: DefaultTimeout})
 	if err != nil {

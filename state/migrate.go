@@ -37,13 +37,10 @@ var servicesOfSchema1 = []string{"weblogUpdates", "websub"}
 // new ledger of the current schema and renames it over l's file. l stays
 // open on the old file; the caller closes it and opens the path again.
 func (l *Ledger) migrate(from int) error {
-	dir, base := filepath.Dir(l.path), filepath.Base(l.path)
-	tmp, err := os.CreateTemp(dir, "."+base+".migrate-*")
+	tmpPath, err := boltfile.TempBeside(l.path, "migrate")
 	if err != nil {
 		return fmt.Errorf("migrate ledger %s: %w", l.path, err)
 	}
-	tmpPath := tmp.Name()
-	_ = tmp.Close()
 	_ = os.Remove(tmpPath) // Open makes it, complete, or not at all
 	defer os.Remove(tmpPath)
 	dst, err := Open(tmpPath, &Options{Timeout: -1, Now: l.now})
@@ -60,7 +57,7 @@ func (l *Ledger) migrate(from int) error {
 	if err := os.Rename(tmpPath, l.path); err != nil {
 		return fmt.Errorf("migrate ledger %s: %w", l.path, err)
 	}
-	boltfile.SyncDir(dir)
+	boltfile.SyncDir(filepath.Dir(l.path))
 	return nil
 }
 

@@ -333,17 +333,28 @@ func (format *Format) noBucket(tx *bolt.Tx) (string, bool) {
 // create writes a new, complete file next to path and links it into place
 // without replacing a file that appeared meanwhile. It reports false when
 // another process won that race; the caller then opens that file.
+// TempBeside makes an empty file beside path, named ".BASE.KIND-*" (the
+// patterns a writer's stale-file sweep knows), and returns its name: where
+// a new bbolt file is written before it is renamed over, or linked to,
+// path. The caller removes it when it is not renamed.
+func TempBeside(path, kind string) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"."+kind+"-*")
+	if err != nil {
+		return "", err
+	}
+	name := tmp.Name()
+	return name, tmp.Close()
+}
+
 func create(path string, f *Format, now time.Time) (bool, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return false, err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
+	tmpPath, err := TempBeside(path, "new")
 	if err != nil {
 		return false, err
 	}
-	tmpPath := tmp.Name()
-	_ = tmp.Close()
 	defer os.Remove(tmpPath)
 
 	db, err := bolt.Open(tmpPath, 0o644, &bolt.Options{Timeout: DefaultTimeout})
