@@ -74,10 +74,10 @@ func (c *Client) Fetch(ctx context.Context, rawURL string, opts FetchOptions) (*
 		return nil, fmt.Errorf("fetch %s: %w", redactURL(u), err)
 	}
 	req.Header.Set("Accept", opts.Accept)
-	var hc http.Client
-	if c.HTTP != nil {
-		hc = *c.HTTP
+	if c.HTTP == nil {
+		return nil, fmt.Errorf("fetch %s: linkback: Client without HTTP client; use NewClient", redactURL(u))
 	}
+	hc := *c.HTTP
 	// The client's own rules check each hop; this only lowers the count.
 	next, max := hc.CheckRedirect, opts.MaxRedirects
 	hc.CheckRedirect = func(r *http.Request, via []*http.Request) error {
@@ -91,9 +91,6 @@ func (c *Client) Fetch(ctx context.Context, rawURL string, opts FetchOptions) (*
 			return next(r, via)
 		}
 		return checkURLRules(r.URL)
-	}
-	if c.HTTP == nil {
-		return nil, fmt.Errorf("fetch %s: linkback: Client without HTTP client; use NewClient", redactURL(u))
 	}
 	resp, cancel, err := c.request(ctx, &hc, req)
 	if err != nil {

@@ -203,11 +203,10 @@ func (a *admin) block(w http.ResponseWriter, r *http.Request) {
 
 // cleanHost reads a host name to block: a bare name, or the host of a URL.
 func cleanHost(raw string) (string, error) {
-	h := strings.TrimSpace(raw)
-	if u := linkurl.Parse(h); u != nil {
-		h = u.Hostname()
+	h := mention.NormaliseHost(raw)
+	if u := linkurl.Parse(strings.TrimSpace(raw)); u != nil {
+		h = linkurl.Host(u)
 	}
-	h = strings.ToLower(strings.TrimSuffix(h, "."))
 	if h == "" || strings.ContainsAny(h, "/:@ ?#") {
 		return "", fmt.Errorf("%q is not a host name", raw)
 	}

@@ -126,11 +126,13 @@ func (b *blockList) has(ctx context.Context, host string, now time.Time) bool {
 	defer b.mu.Unlock()
 	if b.fetched.IsZero() || now.Sub(b.fetched) > b.ttl {
 		if hosts, err := b.store.Blocked(ctx); err == nil {
+			for i, h := range hosts {
+				hosts[i] = mention.NormaliseHost(h)
+			}
 			b.hosts, b.fetched = hosts, now
 		}
 	}
 	for _, h := range b.hosts {
-		h = strings.ToLower(strings.TrimSuffix(h, "."))
 		if host == h || strings.HasSuffix(host, "."+h) {
 			return true
 		}
