@@ -285,12 +285,7 @@ func TestCLIMentionsShowInExampleSite(t *testing.T) {
 		}
 	}
 	s.Close()
-	if out, stderr, code := cli(t, dir, "mentions", "export", "--site", dir); code != 0 {
-		t.Fatalf("export: exit %d\n%s%s", code, out, stderr)
-	}
-	if _, stderr, code := cli(t, dir, "build", "--site", dir); code != 0 {
-		t.Fatalf("build: exit %d\n%s", code, stderr)
-	}
+	exportAndBuild(t, dir)
 	hello, err := os.ReadFile(filepath.Join(dir, "public", "posts", "hello-world", "index.html"))
 	if err != nil {
 		t.Fatal(err)
@@ -363,12 +358,7 @@ func TestCLIMentionsShowOnNonASCIIPage(t *testing.T) {
 		}
 	}
 	s.Close()
-	if out, stderr, code := cli(t, dir, "mentions", "export", "--site", dir); code != 0 {
-		t.Fatalf("export: exit %d\n%s%s", code, out, stderr)
-	}
-	if _, stderr, code := cli(t, dir, "build", "--site", dir); code != 0 {
-		t.Fatalf("build: exit %d\n%s", code, stderr)
-	}
+	exportAndBuild(t, dir)
 	for _, page := range []string{"café-crème", "naïve"} {
 		html, err := os.ReadFile(filepath.Join(dir, "public", "posts", page, "index.html"))
 		if err != nil {
@@ -426,5 +416,16 @@ func TestCLIMentionsPullWebmentionIO(t *testing.T) {
 	}
 	if out, code = pull(""); code != 1 || !strings.Contains(out, "WEBMENTION_IO_TOKEN") {
 		t.Errorf("pull without a token: exit %d\n%s", code, out)
+	}
+}
+
+// exportAndBuild runs mentions export, then build, on the site in dir.
+func exportAndBuild(t *testing.T, dir string) {
+	t.Helper()
+	if out, stderr, code := cli(t, dir, "mentions", "export", "--site", dir); code != 0 {
+		t.Fatalf("export: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, stderr, code := cli(t, dir, "build", "--site", dir); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
 	}
 }
